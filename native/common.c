@@ -1,0 +1,297 @@
+/*
+ * common.c: descriptor calls every platform has.  See streams4j.h for the
+ * rules: one system call's worth of work, -errno on failure, no state.
+ */
+#if defined(__linux__)
+#define	_GNU_SOURCE
+#endif
+#if defined(__sun)
+#ifndef __EXTENSIONS__
+#define	__EXTENSIONS__
+#endif
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#if defined(__sun)
+#include <stropts.h>
+#include <sys/filio.h>
+#endif
+
+#include "streams4j.h"
+
+int
+s4j_backend(void)
+{
+#if defined(__sun)
+	return (S4J_BACKEND_STREAMS);
+#else
+	return (S4J_BACKEND_PORTABLE);
+#endif
+}
+
+#define	E(name)	case name: return (#name)
+
+const char *
+s4j_errno_name(int err)
+{
+	switch (err) {
+	E(EPERM); E(ENOENT); E(ESRCH); E(EINTR); E(EIO); E(ENXIO);
+	E(E2BIG); E(ENOEXEC); E(EBADF); E(ECHILD); E(ENOMEM); E(EACCES);
+	E(EFAULT); E(EBUSY); E(EEXIST); E(EXDEV); E(ENODEV); E(ENOTDIR);
+	E(EISDIR); E(EINVAL); E(ENFILE); E(EMFILE); E(ENOTTY); E(ETXTBSY);
+	E(EFBIG); E(ENOSPC); E(ESPIPE); E(EROFS); E(EMLINK); E(EPIPE);
+	E(EDOM); E(ERANGE); E(EDEADLK); E(ENAMETOOLONG); E(ENOLCK);
+	E(ENOSYS); E(ENOTEMPTY); E(ELOOP); E(ENOMSG); E(EIDRM);
+	E(ENOSTR); E(ENODATA); E(ETIME); E(ENOSR); E(ENOLINK); E(EPROTO);
+	E(EBADMSG); E(EOVERFLOW); E(EILSEQ); E(ENOTSOCK); E(EDESTADDRREQ);
+	E(EMSGSIZE); E(EPROTOTYPE); E(ENOPROTOOPT); E(EPROTONOSUPPORT);
+	E(EOPNOTSUPP); E(EAFNOSUPPORT); E(EADDRINUSE); E(EADDRNOTAVAIL);
+	E(ENETDOWN); E(ENETUNREACH); E(ECONNABORTED); E(ECONNRESET);
+	E(ENOBUFS); E(EISCONN); E(ENOTCONN); E(ETIMEDOUT); E(ECONNREFUSED);
+	E(EHOSTUNREACH); E(EALREADY); E(EINPROGRESS); E(ESTALE); E(EDQUOT);
+	E(ECANCELED);
+#if EAGAIN != EWOULDBLOCK
+	E(EWOULDBLOCK);
+#endif
+	E(EAGAIN);
+#if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
+	E(ENOTSUP);
+#endif
+	default:
+		return (NULL);
+	}
+}
+
+#undef E
+
+int
+s4j_strerror(int err, char *buf, int len)
+{
+	const char *s;
+
+	if (buf == NULL || len <= 0)
+		return (-EINVAL);
+	/* strerror is thread-safe on glibc, musl, illumos and the BSDs. */
+	s = strerror(err);
+	(void) strncpy(buf, s != NULL ? s : "unknown error", (size_t)len - 1);
+	buf[len - 1] = '\0';
+	return (0);
+}
+
+int
+s4j_geteuid(void)
+{
+	return ((int)geteuid());
+}
+
+int
+s4j_getegid(void)
+{
+	return ((int)getegid());
+}
+
+int
+s4j_open(const char *path, int flags, int mode)
+{
+	int oflag, fd;
+
+	switch (flags & (S4J_O_READ | S4J_O_WRITE)) {
+	case S4J_O_READ:
+		oflag = O_RDONLY;
+		break;
+	case S4J_O_WRITE:
+		oflag = O_WRONLY;
+		break;
+	case S4J_O_READ | S4J_O_WRITE:
+		oflag = O_RDWR;
+		break;
+	default:
+		return (-EINVAL);
+	}
+	oflag |= O_CLOEXEC | O_NOCTTY;
+	if (flags & S4J_O_CREAT_EXCL)
+		oflag |= O_CREAT | O_EXCL;
+	if (flags & S4J_O_NOFOLLOW)
+		oflag |= O_NOFOLLOW;
+	if (flags & S4J_O_NONBLOCK)
+		oflag |= O_NONBLOCK;
+	do {
+		fd = open(path, oflag, (mode_t)mode);
+	} while (fd < 0 && errno == EINTR);
+	return (fd < 0 ? -errno : fd);
+}
+
+int
+s4j_close(int fd)
+{
+	/*
+	 * Never retry close on EINTR: the descriptor is gone on illumos and
+	 * Linux either way, and a retry could close a reused number.
+	 */
+	if (close(fd) != 0 && errno != EINTR)
+		return (-errno);
+	return (0);
+}
+
+int
+s4j_preclose(int fd, int marker)
+{
+	int err;
+
+	/* Wakes a reader blocked on a socket; ENOTSOCK for anything else. */
+	(void) shutdown(fd, SHUT_RDWR);
+	/*
+	 * dup2 keeps the number taken while pointing it at the marker (a pipe
+	 * end whose peer is closed).  On illumos it also wakes any thread
+	 * blocked on fd (closeandsetf marks them stale: EBADF).
+	 */
+	do {
+		err = dup2(marker, fd);
+	} while (err < 0 && errno == EINTR);
+	return (err < 0 ? -errno : 0);
+}
+
+long
+s4j_read(int fd, void *buf, long off, long len)
+{
+	ssize_t n;
+
+	do {
+		n = read(fd, (char *)buf + off, (size_t)len);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
+}
+
+long
+s4j_write(int fd, const void *buf, long off, long len)
+{
+	ssize_t n;
+
+	if (len <= 0)	/* a zero-length STREAMS message reads as EOF */
+		return (-EINVAL);
+	do {
+		n = write(fd, (const char *)buf + off, (size_t)len);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
+}
+
+int
+s4j_poll(int fd, int events, int timeout_ms)
+{
+	struct pollfd p;
+	int n, r;
+
+	p.fd = fd;
+	p.events = 0;
+	p.revents = 0;
+	if (events & S4J_POLLIN)
+		p.events |= POLLIN;
+	if (events & S4J_POLLOUT)
+		p.events |= POLLOUT;
+	/*
+	 * EINTR is returned, not retried: the caller knows its deadline and
+	 * polls again with what is left of it.
+	 */
+	n = poll(&p, 1, timeout_ms);
+	if (n < 0)
+		return (-errno);
+	if (n == 0)
+		return (0);
+	r = 0;
+	if (p.revents & POLLIN)
+		r |= S4J_POLLIN;
+	if (p.revents & POLLOUT)
+		r |= S4J_POLLOUT;
+	if (p.revents & POLLERR)
+		r |= S4J_POLLERR;
+	if (p.revents & POLLHUP)
+		r |= S4J_POLLHUP;
+	if (p.revents & POLLNVAL)
+		r |= S4J_POLLNVAL;
+	return (r);
+}
+
+int
+s4j_set_nonblocking(int fd, int on)
+{
+	int fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) < 0)
+		return (-errno);
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	if (fcntl(fd, F_SETFL, fl) < 0)
+		return (-errno);
+	return (0);
+}
+
+static int
+mode_type(mode_t m)
+{
+	if (S_ISREG(m))
+		return (S4J_FT_REGULAR);
+	if (S_ISDIR(m))
+		return (S4J_FT_DIRECTORY);
+	if (S_ISFIFO(m))
+		return (S4J_FT_FIFO);
+	if (S_ISSOCK(m))
+		return (S4J_FT_SOCKET);
+	if (S_ISCHR(m))
+		return (S4J_FT_CHAR);
+	if (S_ISBLK(m))
+		return (S4J_FT_BLOCK);
+	if (S_ISLNK(m))
+		return (S4J_FT_SYMLINK);
+	return (S4J_FT_OTHER);
+}
+
+int
+s4j_file_type(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return (-errno);
+	return (mode_type(st.st_mode));
+}
+
+int
+s4j_path_type(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return (-errno);
+	return (mode_type(st.st_mode));
+}
+
+int
+s4j_chmod(const char *path, int mode)
+{
+	if (chmod(path, (mode_t)mode) != 0)
+		return (-errno);
+	return (0);
+}
+
+int
+s4j_nread(int fd)
+{
+	int n = 0;
+
+#if defined(__sun)
+	/* I_NREAD returns the number of messages and stores the first one's size. */
+	if (ioctl(fd, I_NREAD, &n) < 0)
+		return (-errno);
+#else
+	if (ioctl(fd, FIONREAD, &n) < 0)
+		return (-errno);
+#endif
+	return (n);
+}

@@ -1,0 +1,140 @@
+/*
+ * streams4j.h: the whole ABI between the Java layer and the C shim.
+ *
+ * Rules every function here follows:
+ *  - one system call's worth of work (a retry on EINTR, or a fcntl that
+ *    makes a new descriptor close-on-exec, belongs to that work);
+ *  - returns >= 0 on success and -errno on failure;
+ *  - keeps no state: no globals, no caches, no signal handlers;
+ *  - every descriptor it creates is close-on-exec.
+ *
+ * Flags and poll bits are the shim's own values (below), translated in C,
+ * so that Java never carries a platform's O_* or POLL* numbers.
+ *
+ * Functions are grouped by the file that implements them:
+ *  common.c    every platform
+ *  streams.c   illumos and Solaris (STREAMS), body guarded by __sun
+ *  portable.c  Linux, macOS and the BSDs (AF_UNIX), body guarded by !__sun
+ */
+#ifndef STREAMS4J_H
+#define	STREAMS4J_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Which backend this build of the shim carries. */
+#define	S4J_BACKEND_PORTABLE	1
+#define	S4J_BACKEND_STREAMS	2
+
+/* s4j_open flags. */
+#define	S4J_O_READ		0x01
+#define	S4J_O_WRITE		0x02
+#define	S4J_O_CREAT_EXCL	0x04	/* O_CREAT|O_EXCL */
+#define	S4J_O_NOFOLLOW		0x08
+#define	S4J_O_NONBLOCK		0x10
+
+/* s4j_poll events and revents. */
+#define	S4J_POLLIN		0x01
+#define	S4J_POLLOUT		0x02
+#define	S4J_POLLERR		0x04
+#define	S4J_POLLHUP		0x08
+#define	S4J_POLLNVAL		0x10
+
+/* s4j_file_type results. */
+#define	S4J_FT_OTHER		0
+#define	S4J_FT_REGULAR		1
+#define	S4J_FT_DIRECTORY	2
+#define	S4J_FT_FIFO		3
+#define	S4J_FT_SOCKET		4
+#define	S4J_FT_CHAR		5
+#define	S4J_FT_BLOCK		6
+#define	S4J_FT_SYMLINK		7
+
+/* Module names: FMNAMESZ (8) characters and a NUL, as in <sys/conf.h>. */
+#define	S4J_MODNAME_SIZE	9
+
+/* Indexes into the int[4] that s4j_peer_cred and s4j_recvfd fill. */
+#define	S4J_CRED_UID		0
+#define	S4J_CRED_GID		1
+#define	S4J_CRED_PID		2	/* -1 when the platform cannot say */
+#define	S4J_CRED_ZONE		3	/* -1 where there are no zones */
+
+/* ---- common.c ---------------------------------------------------------- */
+int s4j_backend(void);
+/* Name of an errno value ("EBUSY"), or NULL when the platform has none. */
+const char *s4j_errno_name(int err);
+/* strerror_r into buf; returns 0 or -errno. */
+int s4j_strerror(int err, char *buf, int len);
+int s4j_geteuid(void);
+int s4j_getegid(void);
+int s4j_open(const char *path, int flags, int mode);
+int s4j_close(int fd);
+/*
+ * Makes fd refer to marker (dup2) after waking any thread blocked on fd
+ * (shutdown for a socket).  The number stays taken until s4j_close.
+ */
+int s4j_preclose(int fd, int marker);
+/* read/write at buf + off; EINTR retried; return bytes or -errno. */
+long s4j_read(int fd, void *buf, long off, long len);
+long s4j_write(int fd, const void *buf, long off, long len);
+/* poll one descriptor; timeout_ms < 0 waits forever; 0 on time-out. */
+int s4j_poll(int fd, int events, int timeout_ms);
+int s4j_set_nonblocking(int fd, int on);
+/* Returns S4J_FT_*, or -errno (-EBADF for a descriptor that is not open). */
+int s4j_file_type(int fd);
+/* Like s4j_file_type, for a path, without following a final symlink. */
+int s4j_path_type(const char *path);
+int s4j_chmod(const char *path, int mode);
+/* Bytes readable now (STREAMS: I_NREAD, first message; else FIONREAD). */
+int s4j_nread(int fd);
+
+/* ---- pipes and descriptor passing (streams.c or portable.c) -------------- */
+/* Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere. */
+int s4j_pipe(int fds[2]);
+/* Queue passfd at the other end (I_SENDFD, or SCM_RIGHTS with one byte). */
+int s4j_sendfd(int fd, int passfd);
+/*
+ * Take the descriptor at the head of the stream (I_RECVFD).  Returns the new
+ * descriptor and fills cred[UID], cred[GID] with the sender's ids.
+ * -EBADMSG when data comes first: on the portable backend the one data byte
+ * that was read is stored in *data so that the caller can keep it.
+ */
+int s4j_recvfd(int fd, int cred[4], int *data);
+/*
+ * read() that also notices a descriptor travelling with the data.  On the
+ * portable backend a descriptor arrives attached to the last byte read; it is
+ * stored in *passed (else -1).  On STREAMS it is plain read().
+ */
+long s4j_recv(int fd, void *buf, long off, long len, int *passed);
+/* The peer's credentials: getpeerucred, SO_PEERCRED or getpeereid. */
+int s4j_peer_cred(int fd, int cred[4]);
+
+/* ---- STREAMS only (streams.c) ------------------------------------------- */
+int s4j_isastream(int fd);
+int s4j_push(int fd, const char *module);
+int s4j_pop(int fd);
+int s4j_look(int fd, char *name, int len);
+int s4j_find(int fd, const char *module);
+/* With names == NULL, the number of modules plus the driver (I_LIST, 0). */
+int s4j_list(int fd, char *names, int count);
+int s4j_fattach(int fd, const char *path);
+int s4j_fdetach(const char *path);
+/* statvfs(path).f_basetype: "namefs" where a stream is attached. */
+int s4j_fstype(const char *path, char *name, int len);
+
+/* ---- portable only (portable.c) ----------------------------------------- */
+/* socket + bind, non-listening yet so that the mode can be set first. */
+int s4j_unix_bind(const char *path);
+int s4j_unix_listen(int fd, int backlog);
+int s4j_unix_accept(int fd);
+int s4j_unix_connect(const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STREAMS4J_H */

@@ -1,0 +1,323 @@
+/*
+ * portable.c: the AF_UNIX backend for Linux, macOS and the BSDs, keeping the
+ * STREAMS contract: socketpair for pipe, SCM_RIGHTS with one data byte for
+ * I_SENDFD/I_RECVFD, SO_PEERCRED or getpeereid for getpeerucred, and a
+ * listening socket at a path for an attached connld pipe.  On illumos and
+ * Solaris this file compiles to nothing.
+ */
+#if !defined(__sun)
+
+#if defined(__linux__)
+#define	_GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#if defined(__APPLE__) || defined(__FreeBSD__)
+#include <sys/ucred.h>
+#endif
+
+#include "streams4j.h"
+
+#if defined(MSG_NOSIGNAL)
+#define	S4J_MSG_NOSIGNAL	MSG_NOSIGNAL
+#else
+#define	S4J_MSG_NOSIGNAL	0
+#endif
+
+#if defined(MSG_CMSG_CLOEXEC)
+#define	S4J_MSG_CLOEXEC		MSG_CMSG_CLOEXEC
+#else
+#define	S4J_MSG_CLOEXEC		0
+#endif
+
+/* Room for the descriptors a malicious sender might attach to one byte. */
+#define	S4J_MAX_FDS		8
+
+static int
+set_cloexec(int fd)
+{
+	return (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0);
+}
+
+int
+s4j_pipe(int fds[2])
+{
+#if defined(SOCK_CLOEXEC)
+	return (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0 ?
+	    -errno : 0);
+#else
+	int err;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+		return (-errno);
+	if ((err = set_cloexec(fds[0])) != 0 ||
+	    (err = set_cloexec(fds[1])) != 0) {
+		(void) close(fds[0]);
+		(void) close(fds[1]);
+		return (err);
+	}
+	return (0);
+#endif
+}
+
+int
+s4j_sendfd(int fd, int passfd)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof (int))];
+	} ctl;
+	char byte = 0;
+	ssize_t n;
+
+	(void) memset(&msg, 0, sizeof (msg));
+	(void) memset(&ctl, 0, sizeof (ctl));
+	iov.iov_base = &byte;
+	iov.iov_len = 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof (ctl.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof (int));
+	(void) memcpy(CMSG_DATA(cm), &passfd, sizeof (int));
+	do {
+		n = sendmsg(fd, &msg, S4J_MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : 0);
+}
+
+/*
+ * recvmsg into buf; a descriptor that came with the data is stored in
+ * *passed (the first one; any others are closed: the contract passes one).
+ */
+static long
+recv_with_fd(int fd, char *buf, long len, int *passed)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(S4J_MAX_FDS * sizeof (int))];
+	} ctl;
+	ssize_t n;
+	int i, nfd, got, err;
+
+	*passed = -1;
+	(void) memset(&msg, 0, sizeof (msg));
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = sizeof (ctl.buf);
+	do {
+		n = recvmsg(fd, &msg, S4J_MSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return (-errno);
+	err = 0;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof (int));
+		for (i = 0; i < nfd; i++) {
+			(void) memcpy(&got, CMSG_DATA(cm) + i * sizeof (int),
+			    sizeof (int));
+			if (*passed < 0 && (S4J_MSG_CLOEXEC != 0 ||
+			    (err = set_cloexec(got)) == 0))
+				*passed = got;
+			else
+				(void) close(got);
+		}
+	}
+	if (err != 0 && *passed < 0)
+		return (err);
+	return ((long)n);
+}
+
+long
+s4j_recv(int fd, void *buf, long off, long len, int *passed)
+{
+	return (recv_with_fd(fd, (char *)buf + off, len, passed));
+}
+
+int
+s4j_peer_cred(int fd, int cred[4])
+{
+#if defined(SO_PEERCRED) && defined(__linux__)
+	struct ucred uc;
+	socklen_t len = sizeof (uc);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+		return (-errno);
+	cred[S4J_CRED_UID] = (int)uc.uid;
+	cred[S4J_CRED_GID] = (int)uc.gid;
+	cred[S4J_CRED_PID] = (int)uc.pid;
+#else
+	uid_t uid;
+	gid_t gid;
+
+	if (getpeereid(fd, &uid, &gid) < 0)
+		return (-errno);
+	cred[S4J_CRED_UID] = (int)uid;
+	cred[S4J_CRED_GID] = (int)gid;
+	cred[S4J_CRED_PID] = -1;
+#if defined(LOCAL_PEERPID)
+	{
+		pid_t pid;
+		socklen_t len = sizeof (pid);
+
+		if (getsockopt(fd, SOL_LOCAL, LOCAL_PEERPID, &pid, &len) == 0)
+			cred[S4J_CRED_PID] = (int)pid;
+	}
+#endif
+#endif
+	cred[S4J_CRED_ZONE] = -1;
+	return (0);
+}
+
+int
+s4j_recvfd(int fd, int cred[4], int *data)
+{
+	char byte;
+	int passed, err;
+	long n;
+
+	*data = -1;
+	n = recv_with_fd(fd, &byte, 1, &passed);
+	if (n < 0)
+		return ((int)n);
+	if (n == 0)
+		return (-ENXIO);	/* hang-up, as I_RECVFD reports it */
+	if (passed < 0) {
+		*data = (unsigned char)byte;	/* data came first: EBADMSG */
+		return (-EBADMSG);
+	}
+	if ((err = s4j_peer_cred(fd, cred)) != 0) {
+		(void) close(passed);
+		return (err);
+	}
+	return (passed);
+}
+
+static int
+fill_addr(struct sockaddr_un *sa, const char *path)
+{
+	size_t len = strlen(path);
+
+	(void) memset(sa, 0, sizeof (*sa));
+	sa->sun_family = AF_UNIX;
+	if (len == 0)
+		return (-ENOENT);
+	if (len >= sizeof (sa->sun_path))
+		return (-ENAMETOOLONG);
+	(void) memcpy(sa->sun_path, path, len + 1);
+	return (0);
+}
+
+static int
+unix_socket(void)
+{
+	int fd;
+
+#if defined(SOCK_CLOEXEC)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return (-errno);
+#else
+	int err;
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		return (-errno);
+	if ((err = set_cloexec(fd)) != 0) {
+		(void) close(fd);
+		return (err);
+	}
+#endif
+	return (fd);
+}
+
+int
+s4j_unix_bind(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, err;
+
+	if ((err = fill_addr(&sa, path)) != 0)
+		return (err);
+	if ((fd = unix_socket()) < 0)
+		return (fd);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) < 0) {
+		err = -errno;
+		(void) close(fd);
+		return (err);
+	}
+	return (fd);
+}
+
+int
+s4j_unix_listen(int fd, int backlog)
+{
+	return (listen(fd, backlog) < 0 ? -errno : 0);
+}
+
+int
+s4j_unix_accept(int fd)
+{
+	int c;
+
+#if defined(__linux__) || defined(__FreeBSD__)
+	do {
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	} while (c < 0 && errno == EINTR);
+	return (c < 0 ? -errno : c);
+#else
+	int err;
+
+	do {
+		c = accept(fd, NULL, NULL);
+	} while (c < 0 && errno == EINTR);
+	if (c < 0)
+		return (-errno);
+	if ((err = set_cloexec(c)) != 0) {
+		(void) close(c);
+		return (err);
+	}
+	return (c);
+#endif
+}
+
+int
+s4j_unix_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, err, r;
+
+	if ((err = fill_addr(&sa, path)) != 0)
+		return (err);
+	if ((fd = unix_socket()) < 0)
+		return (fd);
+	r = connect(fd, (struct sockaddr *)&sa, sizeof (sa));
+	/* An interrupted connect goes on in the background: not retried. */
+	if (r < 0) {
+		err = -errno;
+		(void) close(fd);
+		return (err);
+	}
+	return (fd);
+}
+
+#endif /* !__sun */

@@ -1,0 +1,215 @@
+/*
+ * streams.c: the STREAMS backend for illumos and Solaris.  Every call here
+ * is the one in streamio(4I), fattach(3C), fdetach(3C), isastream(3C) and
+ * getpeerucred(3C); the ioctl numbers and structures come from the system
+ * headers.  Elsewhere this file compiles to nothing.
+ */
+#if defined(__sun)
+
+#ifndef __EXTENSIONS__
+#define	__EXTENSIONS__
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <stropts.h>
+#include <ucred.h>
+#include <unistd.h>
+#include <sys/conf.h>
+#include <sys/types.h>
+#include <sys/statvfs.h>
+
+#include "streams4j.h"
+
+#if FMNAMESZ + 1 != S4J_MODNAME_SIZE
+#error "FMNAMESZ differs from the size streams4j.h declares"
+#endif
+
+static int
+set_cloexec(int fd)
+{
+	return (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0);
+}
+
+int
+s4j_pipe(int fds[2])
+{
+	int err;
+
+	/*
+	 * pipe(2) then FD_CLOEXEC: pipe2 is missing from older Solaris, and
+	 * the JVM's process launcher closes inherited descriptors anyway.
+	 */
+	if (pipe(fds) != 0)
+		return (-errno);
+	if ((err = set_cloexec(fds[0])) != 0 ||
+	    (err = set_cloexec(fds[1])) != 0) {
+		(void) close(fds[0]);
+		(void) close(fds[1]);
+		return (err);
+	}
+	return (0);
+}
+
+int
+s4j_sendfd(int fd, int passfd)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, I_SENDFD, passfd);
+	} while (r < 0 && errno == EINTR);
+	return (r < 0 ? -errno : 0);
+}
+
+int
+s4j_recvfd(int fd, int cred[4], int *data)
+{
+	struct strrecvfd r;
+	int err;
+
+	*data = -1;
+	(void) memset(&r, 0, sizeof (r));
+	do {
+		err = ioctl(fd, I_RECVFD, &r);
+	} while (err < 0 && errno == EINTR);
+	if (err < 0)
+		return (-errno);	/* EBADMSG: data first, left queued */
+	if ((err = set_cloexec(r.fd)) != 0) {
+		(void) close(r.fd);
+		return (err);
+	}
+	cred[S4J_CRED_UID] = (int)r.uid;
+	cred[S4J_CRED_GID] = (int)r.gid;
+	cred[S4J_CRED_PID] = -1;
+	cred[S4J_CRED_ZONE] = -1;
+	return (r.fd);
+}
+
+long
+s4j_recv(int fd, void *buf, long off, long len, int *passed)
+{
+	ssize_t n;
+
+	*passed = -1;
+	do {
+		n = read(fd, (char *)buf + off, (size_t)len);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
+}
+
+int
+s4j_peer_cred(int fd, int cred[4])
+{
+	ucred_t *uc = NULL;
+
+	if (getpeerucred(fd, &uc) != 0)
+		return (-errno);
+	cred[S4J_CRED_UID] = (int)ucred_geteuid(uc);
+	cred[S4J_CRED_GID] = (int)ucred_getegid(uc);
+	cred[S4J_CRED_PID] = (int)ucred_getpid(uc);
+	cred[S4J_CRED_ZONE] = (int)ucred_getzoneid(uc);
+	ucred_free(uc);
+	return (0);
+}
+
+int
+s4j_isastream(int fd)
+{
+	int r = isastream(fd);
+
+	return (r < 0 ? -errno : r);
+}
+
+int
+s4j_push(int fd, const char *module)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, I_PUSH, module);
+	} while (r < 0 && errno == EINTR);
+	return (r < 0 ? -errno : 0);
+}
+
+int
+s4j_pop(int fd)
+{
+	int r;
+
+	do {
+		r = ioctl(fd, I_POP, 0);
+	} while (r < 0 && errno == EINTR);
+	return (r < 0 ? -errno : 0);
+}
+
+int
+s4j_look(int fd, char *name, int len)
+{
+	char buf[FMNAMESZ + 1];
+
+	if (len < (int)sizeof (buf))
+		return (-EINVAL);
+	(void) memset(buf, 0, sizeof (buf));
+	if (ioctl(fd, I_LOOK, buf) < 0)
+		return (-errno);	/* EINVAL: no module pushed */
+	buf[FMNAMESZ] = '\0';
+	(void) memcpy(name, buf, sizeof (buf));
+	return (0);
+}
+
+int
+s4j_find(int fd, const char *module)
+{
+	int r = ioctl(fd, I_FIND, module);
+
+	return (r < 0 ? -errno : r);
+}
+
+int
+s4j_list(int fd, char *names, int count)
+{
+	struct str_list sl;
+	int r;
+
+	if (names == NULL)
+		return ((r = ioctl(fd, I_LIST, NULL)) < 0 ? -errno : r);
+	if (count <= 0)
+		return (-EINVAL);
+	/* struct str_mlist is exactly FMNAMESZ + 1 chars: names is the array */
+	sl.sl_nmods = count;
+	sl.sl_modlist = (struct str_mlist *)(void *)names;
+	if (ioctl(fd, I_LIST, &sl) < 0)
+		return (-errno);
+	return (sl.sl_nmods);
+}
+
+int
+s4j_fattach(int fd, const char *path)
+{
+	return (fattach(fd, path) != 0 ? -errno : 0);
+}
+
+int
+s4j_fdetach(const char *path)
+{
+	return (fdetach(path) != 0 ? -errno : 0);
+}
+
+int
+s4j_fstype(const char *path, char *name, int len)
+{
+	struct statvfs sv;
+
+	if (len < 2)
+		return (-EINVAL);
+	if (statvfs(path, &sv) != 0)
+		return (-errno);
+	/* "namefs" where a stream is attached (fattach(3C)). */
+	(void) strncpy(name, sv.f_basetype, (size_t)len - 1);
+	name[len - 1] = '\0';
+	return (0);
+}
+
+#endif /* __sun */

@@ -1,0 +1,88 @@
+package org.streams4j;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.streams4j.internal.Shim;
+
+/**
+ * errno names and numbers of this platform, read from the shim (which was
+ * compiled against this platform's {@code <errno.h>}), so that no Java code
+ * carries a number that differs between illumos and Linux.
+ */
+public final class Errno {
+    private static final int MAX = 1024;
+    private static final String[] NAMES = new String[MAX];
+    private static final Map<String, Integer> VALUES = new HashMap<>();
+
+    static {
+        for (int i = 1; i < MAX; i++) {
+            String n = Shim.s4j_errno_name(i);
+            if (n != null) {
+                NAMES[i] = n;
+                VALUES.putIfAbsent(n, i);
+            }
+        }
+    }
+
+    public static final int EPERM = value("EPERM");
+    public static final int ENOENT = value("ENOENT");
+    public static final int EINTR = value("EINTR");
+    public static final int ENXIO = value("ENXIO");
+    public static final int EBADF = value("EBADF");
+    public static final int EAGAIN = value("EAGAIN");
+    public static final int EACCES = value("EACCES");
+    public static final int EBUSY = value("EBUSY");
+    public static final int EEXIST = value("EEXIST");
+    public static final int ENOTDIR = value("ENOTDIR");
+    public static final int EINVAL = value("EINVAL");
+    public static final int ENFILE = value("ENFILE");
+    public static final int EMFILE = value("EMFILE");
+    public static final int EPIPE = value("EPIPE");
+    public static final int ENAMETOOLONG = value("ENAMETOOLONG");
+    public static final int ELOOP = value("ELOOP");
+    public static final int ENOSTR = value("ENOSTR");
+    public static final int EBADMSG = value("EBADMSG");
+    public static final int ENOTSOCK = value("ENOTSOCK");
+    public static final int EOPNOTSUPP = value("EOPNOTSUPP");
+    public static final int EADDRINUSE = value("EADDRINUSE");
+    public static final int ECONNRESET = value("ECONNRESET");
+    public static final int ENOTCONN = value("ENOTCONN");
+    public static final int ETIMEDOUT = value("ETIMEDOUT");
+    public static final int ECONNREFUSED = value("ECONNREFUSED");
+    public static final int ECONNABORTED = value("ECONNABORTED");
+
+    private Errno() {
+    }
+
+    /** The number of the errno called {@code name} here, or -1 when this platform has none. */
+    public static int value(String name) {
+        return VALUES.getOrDefault(name, -1);
+    }
+
+    /** {@code "EBUSY"} for EBUSY's number; {@code "errno 123"} for a number with no name. */
+    public static String name(int errno) {
+        if (errno > 0 && errno < MAX && NAMES[errno] != null) {
+            return NAMES[errno];
+        }
+        return "errno " + errno;
+    }
+
+    /** The platform's strerror text, starting in lower case: "device busy". */
+    public static String message(int errno) {
+        byte[] buf = new byte[256];
+        if (Shim.s4j_strerror(errno, buf, buf.length) != 0) {
+            return "error " + errno;
+        }
+        int n = 0;
+        while (n < buf.length && buf[n] != 0) {
+            n++;
+        }
+        String s = new String(buf, 0, n, StandardCharsets.UTF_8);
+        if (s.length() > 1 && Character.isUpperCase(s.charAt(0)) && !Character.isUpperCase(s.charAt(1))) {
+            s = s.substring(0, 1).toLowerCase(Locale.ROOT) + s.substring(1);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,44 @@
+package org.streams4j;
+
+import java.io.Closeable;
+import org.streams4j.internal.Shim;
+
+/**
+ * Two connected full-duplex ends: a STREAMS pipe ({@code pipe(2)} on illumos),
+ * an AF_UNIX socketpair elsewhere. Each end has its own owner; closing the
+ * pipe closes both.
+ */
+public final class StreamPipe implements Closeable {
+    private final StreamFd first;
+    private final StreamFd second;
+
+    private StreamPipe(StreamFd first, StreamFd second) {
+        this.first = first;
+        this.second = second;
+    }
+
+    public static StreamPipe open() throws StreamsException {
+        int[] fds = new int[2];
+        int r = Shim.s4j_pipe(fds);
+        if (r < 0) {
+            throw new StreamsException("pipe", "", -r);
+        }
+        return new StreamPipe(StreamFd.adopt(fds[0]), StreamFd.adopt(fds[1]));
+    }
+
+    /** fds[0]. */
+    public StreamFd first() {
+        return first;
+    }
+
+    /** fds[1]. */
+    public StreamFd second() {
+        return second;
+    }
+
+    @Override
+    public void close() {
+        first.close();
+        second.close();
+    }
+}

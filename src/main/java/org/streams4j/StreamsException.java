@@ -1,0 +1,104 @@
+package org.streams4j;
+
+import java.io.IOException;
+
+/**
+ * A failed STREAMS (or portable backend) operation. The message names the
+ * operation, its target (a path or {@code fd N}), the errno name and what it
+ * means here, e.g. {@code fattach /run/x: EBUSY (already attached)}.
+ */
+public class StreamsException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final String operation;
+    private final String target;
+    private final int errno;
+
+    /** An error with an errno; {@code detail} null means the standard explanation. */
+    public StreamsException(String operation, String target, int errno, String detail) {
+        super(format(operation, target, errno, detail != null ? detail : explain(operation, errno)));
+        this.operation = operation;
+        this.target = target;
+        this.errno = errno;
+    }
+
+    public StreamsException(String operation, String target, int errno) {
+        this(operation, target, errno, null);
+    }
+
+    /** An error that no errno names ({@link #errno()} is 0): {@code connect /x: no server attached at /x}. */
+    public StreamsException(String operation, String target, String message) {
+        super(prefix(operation, target) + message);
+        this.operation = operation;
+        this.target = target;
+        this.errno = 0;
+    }
+
+    /** The operation that failed: {@code fattach}, {@code read}, {@code push}. */
+    public String operation() {
+        return operation;
+    }
+
+    /** What it was applied to: a path, or {@code fd 7}. */
+    public String target() {
+        return target;
+    }
+
+    /** The errno, or 0 when the failure is not an errno. */
+    public int errno() {
+        return errno;
+    }
+
+    /** The errno's name, {@code "EBUSY"}, or null when there is no errno. */
+    public String errnoName() {
+        return errno == 0 ? null : Errno.name(errno);
+    }
+
+    /** {@code fd 7}: how descriptors are named in messages. */
+    public static String fd(int fd) {
+        return "fd " + fd;
+    }
+
+    private static String prefix(String op, String target) {
+        return target == null || target.isEmpty() ? op + ": " : op + " " + target + ": ";
+    }
+
+    private static String format(String op, String target, int errno, String detail) {
+        return prefix(op, target) + Errno.name(errno) + " (" + detail + ")";
+    }
+
+    /** What an errno means for this operation, in words a person understands. */
+    static String explain(String op, int errno) {
+        if (errno == Errno.EBUSY && "fattach".equals(op)) {
+            return "already attached";
+        }
+        if (errno == Errno.EPIPE) {
+            return "the other end is closed";
+        }
+        if (errno == Errno.ENXIO && ("push".equals(op) || "receiveFd".equals(op))) {
+            return "hang-up, or connld already pushed";
+        }
+        if (errno == Errno.EBADMSG && "receiveFd".equals(op)) {
+            return "data is next on the stream, not a descriptor";
+        }
+        if (errno == Errno.EBADMSG && "read".equals(op)) {
+            return "a descriptor is next on the stream, not data";
+        }
+        if (errno == Errno.EBADF) {
+            return "not an open descriptor";
+        }
+        if (errno == Errno.EPERM && ("fattach".equals(op) || "fdetach".equals(op))) {
+            return "not the owner of the path";
+        }
+        if (errno == Errno.EINVAL && "fdetach".equals(op)) {
+            return "nothing is attached there";
+        }
+        if (errno == Errno.EINVAL && "pop".equals(op)) {
+            return "no module to pop";
+        }
+        if (errno == Errno.EINVAL && "push".equals(op)) {
+            return "no such module, or not a stream that takes it";
+        }
+        return Errno.message(errno);
+    }
+}

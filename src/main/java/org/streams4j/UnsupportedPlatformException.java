@@ -1,0 +1,14 @@
+package org.streams4j;
+
+/**
+ * An operation this platform does not have, such as pushing a STREAMS module
+ * on the portable (AF_UNIX) backend. Never a silent no-op.
+ */
+public final class UnsupportedPlatformException extends StreamsException {
+    private static final long serialVersionUID = 1L;
+
+    public UnsupportedPlatformException(String operation, String target) {
+        super(operation, target, Errno.EOPNOTSUPP, "not supported on this platform: "
+            + Platform.backend().description() + " has no STREAMS modules");
+    }
+}
