@@ -292,7 +292,10 @@ s4j_unix_accept(int fd)
 	} while (c < 0 && errno == EINTR);
 	if (c < 0)
 		return (-errno);
-	if ((err = set_cloexec(c)) != 0) {
+	/* accept(2) here may inherit O_NONBLOCK from the listener: clear it. */
+	if ((err = set_cloexec(c)) != 0 ||
+	    (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK) < 0 &&
+	    (err = -errno) != 0)) {
 		(void) close(c);
 		return (err);
 	}

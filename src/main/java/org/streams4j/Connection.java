@@ -1,0 +1,97 @@
+package org.streams4j;
+
+import java.io.Closeable;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
+
+/**
+ * One private connection: on STREAMS the pipe connld made for one client
+ * ({@code open} on the client side, {@code I_RECVFD} on the server side); on
+ * the portable backend an accepted AF_UNIX socket. Thread-safe for one reader
+ * plus one writer. Never writes zero bytes.
+ */
+public final class Connection implements Closeable {
+    private final StreamFd fd;
+    private final PeerCredentials peer;
+    private final InputStream in;
+    private final OutputStream out;
+
+    Connection(StreamFd fd, PeerCredentials peer) {
+        this.fd = fd;
+        this.peer = peer;
+        this.in = fd.inputStream();
+        this.out = fd.outputStream();
+    }
+
+    /**
+     * The process at the other end: on the server, the client's uid, gid, pid
+     * and (illumos) zone; on the client, what the platform reports for the
+     * server end, or null when it reports nothing.
+     */
+    public PeerCredentials peer() {
+        return peer;
+    }
+
+    /** The descriptor, owned by this connection. */
+    public StreamFd fd() {
+        return fd;
+    }
+
+    /** Reads the connection; closing the stream closes the connection. */
+    public InputStream inputStream() {
+        return in;
+    }
+
+    /** Writes the connection; closing the stream closes the connection. */
+    public OutputStream outputStream() {
+        return out;
+    }
+
+    public ByteChannel channel() {
+        return fd.channel();
+    }
+
+    public int read(byte[] b, int off, int len) throws StreamsException {
+        return fd.read(b, off, len);
+    }
+
+    public int read(ByteBuffer dst) throws StreamsException {
+        return fd.read(dst);
+    }
+
+    public void writeFully(byte[] b, int off, int len) throws StreamsException {
+        fd.writeFully(b, off, len);
+    }
+
+    public void writeFully(byte[] b) throws StreamsException {
+        fd.writeFully(b, 0, b.length);
+    }
+
+    public int write(ByteBuffer src) throws StreamsException {
+        return fd.write(src);
+    }
+
+    public void sendFd(StreamFd passed) throws StreamsException {
+        fd.sendFd(passed);
+    }
+
+    public ReceivedFd receiveFd() throws StreamsException {
+        return fd.receiveFd();
+    }
+
+    public boolean isOpen() {
+        return fd.isOpen();
+    }
+
+    @Override
+    public void close() {
+        fd.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + fd + (peer != null ? " " + peer : "") + "]";
+    }
+}

@@ -1,0 +1,150 @@
+package org.streams4j;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.streams4j.internal.PortableShim;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.StreamsShim;
+
+/**
+ * Connects to a {@link ConnldServer}. STREAMS: {@code open(path, O_RDWR)},
+ * which connld turns into a private pipe, then {@code isastream} to make sure
+ * a server really is attached (a plain file is never written to). Portable:
+ * {@code connect} to the socket at the path.
+ */
+public final class ConnldClient {
+    private static final ExecutorService OPENERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "streams4j-connect");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private ConnldClient() {
+    }
+
+    /** Connects, waiting as long as the server takes to accept. */
+    public static Connection connect(Path path) throws StreamsException {
+        String p = path.toString();
+        int fd = open(p);
+        return finish(p, fd);
+    }
+
+    /**
+     * Connects, giving up after {@code timeout}: {@code ETIMEDOUT}. A
+     * connection that the server completes after the caller gave up is closed,
+     * never leaked.
+     */
+    public static Connection connect(Path path, Duration timeout) throws StreamsException {
+        String p = path.toString();
+        int fd = openWithin(p, timeout, "connect");
+        return finish(p, fd);
+    }
+
+    private static Connection finish(String p, int fd) throws StreamsException {
+        StreamFd s = StreamFd.adopt(fd);
+        try {
+            if (Platform.backend() == Backend.STREAMS) {
+                int r = StreamsShim.s4j_isastream(fd);
+                if (r != 1) {
+                    throw new StreamsException("connect", p, "no server attached at " + p);
+                }
+            }
+            PeerCredentials peer = null;
+            int[] cred = new int[4];
+            if (Shim.s4j_peer_cred(fd, cred) == 0) {
+                peer = new PeerCredentials(cred[Shim.CRED_UID], cred[Shim.CRED_GID],
+                    cred[Shim.CRED_PID], cred[Shim.CRED_ZONE]);
+            }
+            return new Connection(s, peer);
+        } catch (StreamsException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** The raw connect: returns a descriptor or throws. */
+    static int open(String p) throws StreamsException {
+        if (Platform.backend() == Backend.STREAMS) {
+            int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_WRITE, 0);
+            if (fd == -Errno.ENXIO) {
+                throw new StreamsException("connect", p, Errno.ENXIO, "the server at " + p + " is gone");
+            }
+            if (fd < 0) {
+                throw new StreamsException("connect", p, -fd);
+            }
+            return fd;
+        }
+        int type = Shim.s4j_path_type(p);
+        if (type >= 0 && type != Shim.FT_SOCKET) {
+            throw new StreamsException("connect", p, "no server attached at " + p);
+        }
+        int fd = PortableShim.s4j_unix_connect(p);
+        if (fd == -Errno.ECONNREFUSED) {
+            throw new StreamsException("connect", p, Errno.ECONNREFUSED, "the server at " + p + " is gone");
+        }
+        if (fd < 0) {
+            throw new StreamsException("connect", p, -fd);
+        }
+        return fd;
+    }
+
+    /**
+     * {@link #open} on another thread, waited for at most {@code timeout}.
+     * Whichever side loses the race closes the descriptor: the caller never
+     * sees a late one, and a late one is never leaked.
+     */
+    static int openWithin(String p, Duration timeout, String op) throws StreamsException {
+        final int waiting = -1;
+        final int abandoned = -2;
+        AtomicInteger slot = new AtomicInteger(waiting);
+        StreamsException[] failure = new StreamsException[1];
+        Object done = new Object();
+        OPENERS.execute(() -> {
+            int fd;
+            try {
+                fd = open(p);
+            } catch (StreamsException e) {
+                failure[0] = e;
+                fd = -3;
+            }
+            if (!slot.compareAndSet(waiting, fd) && fd >= 0) {
+                Shim.s4j_close(fd);     // the caller gave up: never leak it
+            }
+            synchronized (done) {
+                done.notifyAll();
+            }
+        });
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (done) {
+            while (slot.get() == waiting) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(done, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        if (slot.compareAndSet(waiting, abandoned)) {
+            throw new StreamsException(op, p, Errno.ETIMEDOUT, "no answer within " + human(timeout));
+        }
+        int fd = slot.get();
+        if (fd < 0) {
+            throw failure[0];
+        }
+        return fd;
+    }
+
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+}

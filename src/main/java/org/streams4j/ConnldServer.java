@@ -1,0 +1,478 @@
+package org.streams4j;
+
+import java.io.Closeable;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.streams4j.internal.PortableShim;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.StreamsShim;
+
+/**
+ * A server that owns a path and gets one private connection per client.
+ *
+ * <p>STREAMS (illumos, Solaris), as connld(4M) wants it: {@code pipe},
+ * {@code I_PUSH "connld"} on one end, {@code fattach} that end to the path,
+ * and {@code poll} + {@code I_RECVFD} on the other end for each client, whose
+ * credentials come from {@code getpeerucred}. Portable: an AF_UNIX socket
+ * listening at the path, {@code accept}, and SO_PEERCRED/getpeereid.
+ *
+ * <p>A busy path is probed: a server that answers, or does not answer within
+ * {@link ConnldOptions#probeTimeout()}, is live and is never displaced; a dead
+ * one is replaced when {@link ConnldOptions#replaceStale()} allows it. A
+ * symbolic link at the path is refused.
+ */
+public final class ConnldServer implements Closeable {
+    private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+
+    private final Path path;
+    private final String name;
+    private final ConnldOptions options;
+    private final StreamFd acceptFd;
+    /** STREAMS: the attached end with connld on it; null on the portable backend. */
+    private final StreamFd attachedFd;
+    private final boolean createdPath;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread hook;
+
+    private ConnldServer(Path path, ConnldOptions options, StreamFd acceptFd, StreamFd attachedFd,
+                         boolean createdPath) {
+        this.path = path;
+        this.name = path.toString();
+        this.options = options;
+        this.acceptFd = acceptFd;
+        this.attachedFd = attachedFd;
+        this.createdPath = createdPath;
+        if (options.shutdownHook()) {
+            hook = new Thread(this::close, "streams4j-shutdown " + name);
+            Runtime.getRuntime().addShutdownHook(hook);
+        } else {
+            hook = null;
+        }
+    }
+
+    public static ConnldServer bind(Path path) throws StreamsException {
+        return bind(path, ConnldOptions.defaults());
+    }
+
+    /** Binds the path; see the class comment for what happens when it is busy. */
+    public static ConnldServer bind(Path path, ConnldOptions options) throws StreamsException {
+        String p = path.toString();
+        int type = Shim.s4j_path_type(p);
+        if (type == Shim.FT_SYMLINK) {
+            throw new StreamsException("bind", p, Errno.ELOOP,
+                "a symbolic link is there; refusing to follow it");
+        }
+        if (type < 0 && type != -Errno.ENOENT) {
+            throw new StreamsException("bind", p, -type);
+        }
+        ConnldServer s = Platform.backend() == Backend.STREAMS
+            ? bindStreams(path, options, type >= 0)
+            : bindPortable(path, options, type);
+        LOG.log(Level.DEBUG, "serving {0} ({1}, mode {2})", p, Platform.backend(),
+            Integer.toOctalString(options.mode()));
+        return s;
+    }
+
+    // ---- STREAMS --------------------------------------------------------------
+
+    private static ConnldServer bindStreams(Path path, ConnldOptions options, boolean exists)
+        throws StreamsException {
+        String p = path.toString();
+        boolean created = false;
+        if (!exists) {
+            int fd = Shim.s4j_open(p, Shim.O_WRITE | Shim.O_CREAT_EXCL | Shim.O_NOFOLLOW, options.mode());
+            if (fd < 0) {
+                throw new StreamsException("bind", p, -fd);
+            }
+            Shim.s4j_close(fd);
+            created = true;
+            int r = Shim.s4j_chmod(p, options.mode());   // exactly the mode, whatever the umask
+            if (r < 0) {
+                removeQuietly(p);
+                throw new StreamsException("chmod", p, -r);
+            }
+        }
+        StreamPipe pipe = null;
+        try {
+            pipe = StreamPipe.open();
+            StreamFd receive = pipe.first();
+            StreamFd attach = pipe.second();
+            attach.push("connld");
+            int r = attach.withFd("fattach", n -> StreamsShim.s4j_fattach(n, p));
+            if (r == -Errno.EBUSY) {
+                if (!staleAndReplaceable(p, options)) {
+                    throw live(p);
+                }
+                int d = StreamsShim.s4j_fdetach(p);
+                if (d < 0 && d != -Errno.EINVAL) {
+                    throw new StreamsException("fdetach", p, -d);
+                }
+                LOG.log(Level.INFO, "replaced the stale attachment at {0}", p);
+                r = attach.withFd("fattach", n -> StreamsShim.s4j_fattach(n, p));
+                if (r == -Errno.EBUSY) {
+                    throw live(p);
+                }
+            }
+            if (r < 0) {
+                throw new StreamsException("fattach", p, -r);
+            }
+            setNonBlocking(receive);
+            return new ConnldServer(path, options, receive, attach, created);
+        } catch (StreamsException | RuntimeException e) {
+            if (pipe != null) {
+                pipe.close();
+            }
+            if (created) {
+                removeQuietly(p);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The path is busy: probe it. ENXIO means the server's end is gone (stale);
+     * an answer, or no answer in time, means a live server.
+     */
+    private static boolean staleAndReplaceable(String p, ConnldOptions options) throws StreamsException {
+        try {
+            int fd = ConnldClient.openWithin(p, options.probeTimeout(), "probe");
+            Shim.s4j_close(fd);
+            return false;
+        } catch (StreamsException e) {
+            if (e.errno() == Errno.ETIMEDOUT) {
+                return false;
+            }
+            if (e.errno() == Errno.ENXIO || e.errno() == Errno.ECONNREFUSED) {
+                if (!options.replaceStale()) {
+                    throw new StreamsException("bind", p, e.errno(),
+                        "a dead server's attachment is there and replacing it is not allowed");
+                }
+                return true;
+            }
+            throw e;
+        }
+    }
+
+    private static StreamsException live(String p) {
+        return new StreamsException("bind", p, Errno.EBUSY, p + " is served by another process");
+    }
+
+    // ---- portable -------------------------------------------------------------
+
+    private static ConnldServer bindPortable(Path path, ConnldOptions options, int type)
+        throws StreamsException {
+        String p = path.toString();
+        if (type >= 0 && type != Shim.FT_SOCKET) {
+            throw new StreamsException("bind", p, Errno.EEXIST,
+                "a file that is not a socket is there; not replacing it");
+        }
+        if (type == Shim.FT_SOCKET) {
+            if (!staleAndReplaceable(p, options)) {
+                throw live(p);
+            }
+            removeQuietly(p);
+            LOG.log(Level.INFO, "replaced the stale socket at {0}", p);
+        }
+        int fd = PortableShim.s4j_unix_bind(p);
+        if (fd == -Errno.EADDRINUSE) {
+            throw live(p);      // someone bound it between our look and our bind
+        }
+        if (fd < 0) {
+            throw new StreamsException("bind", p, -fd);
+        }
+        StreamFd listen = StreamFd.adopt(fd);
+        try {
+            // The mode is set before listen(2): nobody can connect before it holds.
+            int r = Shim.s4j_path_type(p) == Shim.FT_SOCKET ? Shim.s4j_chmod(p, options.mode()) : -Errno.ELOOP;
+            if (r < 0) {
+                throw new StreamsException("chmod", p, -r);
+            }
+            r = listen.withFd("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
+            if (r < 0) {
+                throw new StreamsException("listen", p, -r);
+            }
+            setNonBlocking(listen);
+            return new ConnldServer(path, options, listen, null, true);
+        } catch (StreamsException | RuntimeException e) {
+            listen.close();
+            removeQuietly(p);
+            throw e;
+        }
+    }
+
+    private static void setNonBlocking(StreamFd fd) throws StreamsException {
+        int r = fd.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
+        if (r < 0) {
+            throw new StreamsException("fcntl", fd.name(), -r);
+        }
+    }
+
+    private static void removeQuietly(String p) {
+        try {
+            java.nio.file.Files.deleteIfExists(Path.of(p));
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "could not remove {0}: {1}", p, e.toString());
+        }
+    }
+
+    // ---- accepting --------------------------------------------------------------
+
+    public Path path() {
+        return path;
+    }
+
+    public ConnldOptions options() {
+        return options;
+    }
+
+    public boolean isOpen() {
+        return !closed.get();
+    }
+
+    /** Waits for the next allowed client. Refused clients are closed and logged, not returned. */
+    public Connection accept() throws StreamsException {
+        return acceptWithin(null).orElseThrow();
+    }
+
+    /** Like {@link #accept()}, giving up after {@code timeout} with an empty result. */
+    public Optional<Connection> accept(Duration timeout) throws StreamsException {
+        return acceptWithin(timeout);
+    }
+
+    private Optional<Connection> acceptWithin(Duration timeout) throws StreamsException {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Duration left = null;
+            if (timeout != null) {
+                long ns = deadline - System.nanoTime();
+                if (ns <= 0) {
+                    return Optional.empty();
+                }
+                left = Duration.ofNanos(ns);
+            }
+            if (closed.get()) {
+                throw new StreamClosedException("accept", name);
+            }
+            int revents;
+            try {
+                revents = acceptFd.poll(Shim.POLLIN, left);
+            } catch (StreamClosedException e) {
+                throw new StreamClosedException("accept", name);
+            }
+            if (revents == 0) {
+                continue;       // timed out: the loop head says so
+            }
+            Connection c = acceptOne();
+            if (c != null) {
+                return Optional.of(c);
+            }
+        }
+    }
+
+    /** One I_RECVFD / accept; null when nothing was there after all or the client was refused. */
+    private Connection acceptOne() throws StreamsException {
+        int fd;
+        PeerCredentials peer;
+        if (attachedFd != null) {
+            ReceivedFd got;
+            try {
+                got = acceptFd.receiveFd();
+            } catch (StreamClosedException e) {
+                throw new StreamClosedException("accept", name);
+            } catch (StreamsException e) {
+                if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+                    return null;
+                }
+                if (e.errno() == Errno.EBADMSG) {
+                    drainData();
+                    return null;
+                }
+                throw new StreamsException("accept", name, e.errno());
+            }
+            StreamFd s = got.fd();
+            peer = credentials(s, got.uid(), got.gid());
+            return admit(s, peer);
+        }
+        fd = acceptFd.withFd("accept", PortableShim::s4j_unix_accept);
+        if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
+            return null;
+        }
+        if (fd < 0) {
+            if (!acceptFd.isOpen()) {
+                throw new StreamClosedException("accept", name);
+            }
+            throw new StreamsException("accept", name, -fd);
+        }
+        StreamFd s = StreamFd.adopt(fd);
+        peer = credentials(s, -1, -1);
+        return admit(s, peer);
+    }
+
+    private Connection admit(StreamFd s, PeerCredentials peer) {
+        if (!options.allows(peer)) {
+            s.close();
+            LOG.log(Level.WARNING, "refused a client of {0}: {1} is not allowed", name, peer);
+            return null;
+        }
+        LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
+        return new Connection(s, peer);
+    }
+
+    /** getpeerucred on the new pipe; the I_RECVFD ids when it says nothing. */
+    private static PeerCredentials credentials(StreamFd s, int uid, int gid) {
+        try {
+            return s.peerCredentials();
+        } catch (StreamsException e) {
+            return new PeerCredentials(uid, gid, -1, -1);
+        }
+    }
+
+    /** Someone wrote data into the server's own pipe: drop it so that descriptors flow again. */
+    private void drainData() {
+        byte[] junk = new byte[4096];
+        try {
+            int n = acceptFd.read(junk, 0, junk.length);
+            LOG.log(Level.WARNING, "dropped {0} bytes of data found on the connld pipe of {1}", n, name);
+        } catch (StreamsException e) {
+            LOG.log(Level.DEBUG, "draining {0}: {1}", name, e.getMessage());
+        }
+    }
+
+    // ---- serving ----------------------------------------------------------------
+
+    /** Handles one connection; the server closes the connection when this returns. */
+    @FunctionalInterface
+    public interface Handler {
+        void handle(Connection connection) throws Exception;
+    }
+
+    /**
+     * Runs the accept loop on this thread until {@link #close()}, handing each
+     * connection to {@code handler} on a pool of {@link ConnldOptions#threads()}
+     * threads. A slow client holds only its own thread. The loop survives
+     * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
+     * vanish.
+     */
+    public void serve(Handler handler) throws StreamsException {
+        int threads = options.threads();
+        Semaphore slots = new Semaphore(threads);
+        AtomicInteger seq = new AtomicInteger();
+        ExecutorService pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(), r -> {
+                Thread t = new Thread(r, "streams4j-conn-" + seq.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+        ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+        long backoffMs = 0;
+        try {
+            while (!closed.get()) {
+                try {
+                    slots.acquire();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                Connection c;
+                try {
+                    c = accept();
+                    backoffMs = 0;
+                } catch (StreamClosedException e) {
+                    slots.release();
+                    return;
+                } catch (StreamsException e) {
+                    slots.release();
+                    if (closed.get()) {
+                        return;
+                    }
+                    if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
+                        if (backoffMs == 0) {
+                            LOG.log(Level.WARNING, "{0}: out of descriptors ({1}); backing off",
+                                name, e.errnoName());
+                        }
+                        backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
+                        sleep(backoffMs);
+                        continue;
+                    }
+                    throw e;
+                }
+                try {
+                    pool.execute(() -> {
+                        try (c) {
+                            handler.handle(c);
+                        } catch (StreamClosedException e) {
+                            LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                        } catch (Exception e) {
+                            LOG.log(Level.DEBUG, "handler for " + c + " failed", e);
+                        } finally {
+                            slots.release();
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    c.close();
+                    slots.release();
+                    throw e;
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Stops accepting, detaches (STREAMS), closes both ends and removes the
+     * attach point or socket if this server created it. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (attachedFd != null) {
+            int r = StreamsShim.s4j_fdetach(name);
+            if (r < 0 && r != -Errno.EINVAL) {
+                LOG.log(Level.WARNING, "fdetach {0}: {1}", name, Errno.name(-r));
+            }
+        }
+        if (createdPath) {
+            // Before closing, so that a new server never loses its path to our clean-up.
+            if (attachedFd != null || Shim.s4j_path_type(name) == Shim.FT_SOCKET) {
+                removeQuietly(name);
+            }
+        }
+        acceptFd.close();
+        if (attachedFd != null) {
+            attachedFd.close();
+        }
+        if (hook != null && Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down already
+            }
+        }
+        LOG.log(Level.DEBUG, "closed {0}", name);
+    }
+
+    @Override
+    public String toString() {
+        return "ConnldServer[" + name + ", " + Platform.backend() + (isOpen() ? "" : ", closed") + "]";
+    }
+}
