@@ -32,6 +32,7 @@ import org.streams4j.internal.StreamsShim;
  */
 public final class ConnldServer implements Closeable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+    private static final Duration POLL_SLICE = Duration.ofSeconds(1);
 
     private final Path path;
     private final String name;
@@ -251,13 +252,15 @@ public final class ConnldServer implements Closeable {
     private Optional<Connection> acceptWithin(Duration timeout) throws StreamsException {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
         while (true) {
-            Duration left = null;
+            // Waits in slices of at most a second: close() wakes a poller by
+            // itself, and the slice is a bound should a platform not do so.
+            Duration left = POLL_SLICE;
             if (timeout != null) {
                 long ns = deadline - System.nanoTime();
                 if (ns <= 0) {
                     return Optional.empty();
                 }
-                left = Duration.ofNanos(ns);
+                left = Duration.ofNanos(Math.min(ns, POLL_SLICE.toNanos()));
             }
             if (closed.get()) {
                 throw new StreamClosedException("accept", name);
