@@ -127,6 +127,12 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 	do {
 		n = recvmsg(fd, &msg, S4J_MSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
+	/*
+	 * ECONNRESET: the peer closed with data of ours unread.  What was
+	 * queued for us has been read by now; a STREAMS pipe reads end of file.
+	 */
+	if (n < 0 && errno == ECONNRESET)
+		return (0);
 	if (n < 0)
 		return (-errno);
 	err = 0;
@@ -152,7 +158,12 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 long
 s4j_recv(int fd, void *buf, long off, long len, int *passed)
 {
-	return (recv_with_fd(fd, (char *)buf + off, len, passed));
+	long n = recv_with_fd(fd, (char *)buf + off, len, passed);
+
+	/* A received file, FIFO or tty is no socket: read it as it is. */
+	if (n == -ENOTSOCK)
+		n = s4j_read(fd, buf, off, len);
+	return (n);
 }
 
 int
