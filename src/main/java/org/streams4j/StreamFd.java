@@ -177,7 +177,8 @@ public final class StreamFd implements Closeable {
             handle.acquire("read", target);
             long n;
             try {
-                n = Shim.s4j_recv(handle.fd, dst, dst.position(), len, passed);
+                // JNA passes a direct Buffer at its position already: no offset on top.
+                n = Shim.s4j_recv(handle.fd, dst, 0, len, passed);
             } finally {
                 handle.release();
             }
@@ -342,7 +343,8 @@ public final class StreamFd implements Closeable {
             handle.acquire("write", target);
             long n;
             try {
-                n = Shim.s4j_write(handle.fd, src, src.position(), len);
+                // JNA passes a direct Buffer at its position already: no offset on top.
+                n = Shim.s4j_write(handle.fd, src, 0, len);
             } finally {
                 handle.release();
             }
