@@ -1,0 +1,177 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.streams4j.TestSupport.ascii;
+import static org.streams4j.TestSupport.assertEndOfStream;
+import static org.streams4j.TestSupport.assertNothingQueued;
+import static org.streams4j.TestSupport.readString;
+
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.internal.Shim;
+
+/** I_SENDFD / I_RECVFD (SCM_RIGHTS on the portable backend) and how they share one queue with data. */
+class DescriptorPassingTest {
+    private static final String CONTENT = "streams4j: a descriptor crossed a pipe\nsecond line\n";
+
+    @TempDir
+    Path dir;
+    private Path file;
+
+    @BeforeEach
+    void writeFile() throws Exception {
+        file = dir.resolve("passed.txt");
+        Files.writeString(file, CONTENT, StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aFileDescriptorCrossesThePipe() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            p.first().sendFd(opened);
+            assertTrue(opened.isOpen(), "the sender keeps its own copy");
+            try (ReceivedFd got = p.second().receiveFd()) {
+                assertEquals(Platform.euid(), got.uid(), "sender's effective uid");
+                assertEquals(Platform.egid(), got.gid(), "sender's effective gid");
+                assertNotEquals(opened.fd(), got.fd().fd(), "a new descriptor number");
+                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+
+                // A FileChannel opens the same file afresh, from offset 0.
+                try (FileChannel ch = got.openFileChannel()) {
+                    ByteBuffer b = ByteBuffer.allocate(CONTENT.length() + 10);
+                    while (ch.read(b) > 0) {
+                        // until end of file
+                    }
+                    assertEquals(CONTENT, ascii(b.array(), 0, b.position()));
+                }
+                // The received descriptor itself reads the content.
+                InputStream in = got.inputStream();
+                assertEquals(CONTENT, new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+                // Same open file description as the sender's copy: the offset is shared.
+                assertEquals(-1, opened.read(new byte[8]));
+            }
+            assertNothingQueued(p.second());
+        }
+    }
+
+    @Test
+    void severalDescriptorsInARowBothDirections() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            for (int i = 0; i < 3; i++) {
+                p.first().sendFd(opened);
+                p.second().sendFd(opened);
+            }
+            for (int i = 0; i < 3; i++) {
+                try (ReceivedFd a = p.second().receiveFd(); ReceivedFd b = p.first().receiveFd()) {
+                    assertEquals(Shim.FT_REGULAR, a.fd().fileType());
+                    assertEquals(Shim.FT_REGULAR, b.fd().fileType());
+                }
+            }
+            assertNothingQueued(p.first());
+            assertNothingQueued(p.second());
+        }
+    }
+
+    @Test
+    void aPipeEndCanBePassedAndUsed() throws Exception {
+        try (StreamPipe carrier = StreamPipe.open(); StreamPipe passed = StreamPipe.open()) {
+            carrier.first().sendFd(passed.second());
+            passed.second().close(); // the receiver's copy keeps that end alive
+            try (ReceivedFd got = carrier.second().receiveFd()) {
+                passed.first().writeFully(ascii("through"));
+                assertEquals("through", readString(got.fd(), 7));
+                got.fd().writeFully(ascii("back"));
+                assertEquals("back", readString(passed.first(), 4));
+            }
+            assertEndOfStream(passed.first()); // the last copy of the other end is closed
+        }
+    }
+
+    @Test
+    void dataWhereADescriptorIsExpectedIsNotLost() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().writeFully(ascii("hello"));
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().receiveFd());
+            assertEquals("EBADMSG", e.errnoName());
+            assertEquals("receiveFd", e.operation());
+            assertTrue(e.getMessage().startsWith("receiveFd " + p.second().name() + ": EBADMSG"), e.getMessage());
+            // Asking again gives the same answer and still loses nothing.
+            StreamsException again = assertThrows(StreamsException.class, () -> p.second().receiveFd());
+            assertEquals("EBADMSG", again.errnoName());
+            assertEquals("hello", readString(p.second(), 5));
+            assertNothingQueued(p.second());
+        }
+    }
+
+    @Test
+    void aDescriptorWhereDataIsExpected() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            p.first().sendFd(opened);
+            p.first().writeFully(ascii("after"));
+            byte[] buf = new byte[100];
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().read(buf));
+            assertEquals("EBADMSG", e.errnoName());
+            assertEquals("read", e.operation());
+            assertTrue(e.getMessage().contains("read " + p.second().name() + ": EBADMSG"), e.getMessage());
+            // Still a descriptor next, whichever read path asks.
+            StreamsException direct = assertThrows(StreamsException.class,
+                () -> p.second().read(ByteBuffer.allocateDirect(10)));
+            assertEquals("EBADMSG", direct.errnoName());
+            try (ReceivedFd got = p.second().receiveFd()) {
+                assertEquals(Platform.euid(), got.uid());
+                assertEquals(Platform.egid(), got.gid());
+                assertEquals(CONTENT, new String(got.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+            }
+            assertEquals("after", readString(p.second(), 5));
+            assertNothingQueued(p.second());
+        }
+    }
+
+    @Test
+    void dataBeforeADescriptorComesAloneInOneRead() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            p.first().writeFully(ascii("abc"));
+            p.first().sendFd(opened);
+            byte[] buf = new byte[100];
+            int n = p.second().read(buf, 0, 100);
+            assertEquals("abc", ascii(buf, 0, n), "the read stops at the descriptor");
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().read(buf, 0, 100));
+            assertEquals("EBADMSG", e.errnoName());
+            try (ReceivedFd got = p.second().receiveFd()) {
+                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+            }
+            assertNothingQueued(p.second());
+        }
+    }
+
+    @Test
+    void receiveFdAfterThePeerClosedIsAHangUp() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().close();
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().receiveFd());
+            assertEquals("ENXIO", e.errnoName());
+            assertTrue(e.getMessage().startsWith("receiveFd " + p.second().name() + ": ENXIO"), e.getMessage());
+        }
+    }
+
+    @Test
+    void sendingAClosedDescriptorNamesIt() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ);
+            String name = opened.name();
+            opened.close();
+            StreamClosedException e = assertThrows(StreamClosedException.class, () -> p.first().sendFd(opened));
+            assertEquals("sendFd " + name + ": EBADF (closed)", e.getMessage());
+            assertNothingQueued(p.second());
+        }
+    }
+}

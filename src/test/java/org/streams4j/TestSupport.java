@@ -1,0 +1,132 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+
+/** Small helpers shared by the tests; nothing here stands in for the kernel. */
+final class TestSupport {
+    private TestSupport() {
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static String ascii(byte[] b, int off, int len) {
+        return new String(b, off, len, StandardCharsets.US_ASCII);
+    }
+
+    /** Reads exactly n bytes (several reads if the descriptor returns fewer); fails at end of stream. */
+    static byte[] readExactly(StreamFd fd, int n) throws StreamsException {
+        byte[] b = new byte[n];
+        int got = 0;
+        while (got < n) {
+            int r = fd.read(b, got, n - got);
+            if (r < 0) {
+                fail("end of stream after " + got + " of " + n + " bytes on " + fd.name());
+            }
+            got += r;
+        }
+        return b;
+    }
+
+    static String readString(StreamFd fd, int n) throws StreamsException {
+        byte[] b = readExactly(fd, n);
+        return ascii(b, 0, b.length);
+    }
+
+    /** Asserts that nothing is waiting to be read: no data and no descriptor. */
+    static void assertNothingQueued(StreamFd fd) throws StreamsException {
+        assertEquals(0, fd.available(), "bytes left on " + fd.name());
+        assertTrue(!fd.awaitReadable(Duration.ZERO), "something left to read on " + fd.name());
+    }
+
+    /**
+     * Asserts end of stream: readable within a generous bound (so that a descriptor
+     * that wrongly stayed open fails the test instead of hanging it), then read gives -1.
+     */
+    static void assertEndOfStream(StreamFd fd) throws StreamsException {
+        assertTrue(fd.awaitReadable(Duration.ofSeconds(10)), "no end of stream on " + fd.name());
+        assertEquals(-1, fd.read(new byte[8]), "end of stream on " + fd.name());
+    }
+
+    /** Where the kernel lists this process's open descriptors. */
+    static Path fdDir() {
+        Path proc = Path.of("/proc/self/fd");
+        return Files.isDirectory(proc) ? proc : Path.of("/dev/fd");
+    }
+
+    static long openDescriptorCount() throws IOException {
+        try (Stream<Path> s = Files.list(fdDir())) {
+            return s.count();
+        }
+    }
+
+    /**
+     * What descriptor n refers to (Linux: the /proc/self/fd symlink's target),
+     * or null when n is not open.
+     */
+    static String linuxFdTarget(int n) throws IOException {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(n))).toString();
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** Runs a task on its own daemon thread; {@link #get(Duration)} returns its result or rethrows. */
+    static final class Background<T> {
+        private final FutureTask<T> task;
+        private final Thread thread;
+
+        Background(String name, Callable<T> c) {
+            task = new FutureTask<>(c);
+            thread = new Thread(task, name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        T get(Duration timeout) throws Exception {
+            try {
+                return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof Exception ex) {
+                    throw ex;
+                }
+                if (c instanceof Error er) {
+                    throw er;
+                }
+                throw e;
+            } catch (TimeoutException e) {
+                throw new AssertionError(thread.getName() + " did not finish within " + timeout, e);
+            }
+        }
+
+        /** The exception the task ended with (fails if it returned normally). */
+        Throwable failure(Duration timeout) throws InterruptedException {
+            try {
+                T r = task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                throw new AssertionError(thread.getName() + " returned " + r + " instead of failing");
+            } catch (ExecutionException e) {
+                return e.getCause();
+            } catch (TimeoutException e) {
+                throw new AssertionError(thread.getName() + " did not finish within " + timeout, e);
+            }
+        }
+    }
+}
