@@ -9,6 +9,7 @@ public final class UnsupportedPlatformException extends StreamsException {
 
     public UnsupportedPlatformException(String operation, String target) {
         super(operation, target, Errno.EOPNOTSUPP, "not supported on this platform: "
-            + Platform.backend().description() + " has no STREAMS modules");
+            + "the " + Platform.backend().name().toLowerCase(java.util.Locale.ROOT)
+            + " backend has no STREAMS");
     }
 }
