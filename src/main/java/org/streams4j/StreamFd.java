@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.ReadOnlyBufferException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +19,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.StreamsShim;
 
@@ -52,8 +57,6 @@ public final class StreamFd implements Closeable {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Reader state, guarded by readLock: a data byte that receiveFd met first. */
     private int pushback = -1;
-    /** Scratch for the descriptor that came with data; guarded by readLock. */
-    private final int[] passed = new int[1];
 
     private StreamFd(int fd) {
         this.handle = new Handle(fd);
@@ -131,14 +134,21 @@ public final class StreamFd implements Closeable {
                 return 1;
             }
             checkNoPendingFd();
+            // Into this thread's native scratch, then one copy of what came.
+            Scratch s = Scratch.get(Math.min(len, Scratch.MAX_CACHED));
             handle.acquire("read", target);
             long n;
             try {
-                n = Shim.s4j_recv(handle.fd, b, off, len, passed);
+                n = Shim.s4j_recv(handle.fd, s.address, Scratch.BYTES,
+                    Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
             } finally {
                 handle.release();
             }
-            return readResult(n);
+            int r = readResult(n, s.passed());
+            if (r > 0) {
+                s.buf.get(Scratch.BYTES, b, off, r);
+            }
+            return r;
         } finally {
             readLock.unlock();
         }
@@ -174,15 +184,19 @@ public final class StreamFd implements Closeable {
                 return 1;
             }
             checkNoPendingFd();
+            if (dst.isReadOnly()) {
+                throw new ReadOnlyBufferException();
+            }
+            Scratch s = Scratch.get(0);
             handle.acquire("read", target);
             long n;
             try {
-                // JNA passes a direct Buffer at its position already: no offset on top.
-                n = Shim.s4j_recv(handle.fd, dst, 0, len, passed);
+                n = Shim.s4j_recv(handle.fd, address(dst), dst.position(), len,
+                    s.address + Scratch.PASSED);
             } finally {
                 handle.release();
             }
-            int r = readResult(n);
+            int r = readResult(n, s.passed());
             if (r > 0) {
                 dst.position(dst.position() + r);
             }
@@ -199,15 +213,14 @@ public final class StreamFd implements Closeable {
     }
 
     /** Turns the shim's result into bytes read or -1; keeps a descriptor that came with the data. */
-    private int readResult(long n) throws StreamsException {
+    private int readResult(long n, int passed) throws StreamsException {
         if (n < 0) {
             throw failure("read", (int) -n);
         }
-        if (passed[0] >= 0) {
+        if (passed >= 0) {
             // The descriptor travelled with the last byte read (portable backend):
             // that byte is the carrier, not data. Keep the descriptor for receiveFd.
-            handle.setPending(passed[0]);
-            passed[0] = NO_FD;
+            handle.setPending(passed);
             n--;
             if (n == 0) {
                 throw new StreamsException("read", target, Errno.EBADMSG);
@@ -295,12 +308,33 @@ public final class StreamFd implements Closeable {
     }
 
     private int writeOnce(byte[] b, int off, int len) throws StreamsException {
-        handle.acquire("write", target);
+        // One copy into native memory: this thread's scratch, or for a large
+        // write a block of its own, so that one call is still one write(2).
+        Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
         try {
-            n = Shim.s4j_write(handle.fd, b, off, len);
+            long address;
+            long at;
+            if (big == null) {
+                Scratch s = Scratch.get(len);
+                s.buf.put(Scratch.BYTES, b, off, len);
+                address = s.address;
+                at = Scratch.BYTES;
+            } else {
+                big.write(0, b, off, len);
+                address = Pointer.nativeValue(big);
+                at = 0;
+            }
+            handle.acquire("write", target);
+            try {
+                n = Shim.s4j_write(handle.fd, address, at, len);
+            } finally {
+                handle.release();
+            }
         } finally {
-            handle.release();
+            if (big != null) {
+                big.close();
+            }
         }
         if (n < 0) {
             throw failure("write", (int) -n);
@@ -343,8 +377,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("write", target);
             long n;
             try {
-                // JNA passes a direct Buffer at its position already: no offset on top.
-                n = Shim.s4j_write(handle.fd, src, 0, len);
+                n = Shim.s4j_write(handle.fd, address(src), src.position(), len);
             } finally {
                 handle.release();
             }
@@ -398,38 +431,37 @@ public final class StreamFd implements Closeable {
         readLock.lock();
         try {
             int pending = handle.pendingFd.getAndSet(NO_FD);
+            Scratch s = Scratch.get(0);
             if (pending != NO_FD) {
-                int[] cred = new int[4];
                 handle.acquire("receiveFd", target);
                 int r;
                 try {
-                    r = Shim.s4j_peer_cred(handle.fd, cred);
+                    r = Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED);
                 } finally {
                     handle.release();
                 }
                 StreamFd got = adopt(pending);
-                return new ReceivedFd(got, r == 0 ? cred[Shim.CRED_UID] : -1,
-                    r == 0 ? cred[Shim.CRED_GID] : -1);
+                return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
+                    r == 0 ? s.cred(Shim.CRED_GID) : -1);
             }
             if (pushback >= 0) {
                 throw new StreamsException("receiveFd", target, Errno.EBADMSG);
             }
-            int[] cred = new int[4];
-            int[] data = new int[1];
             handle.acquire("receiveFd", target);
             int r;
             try {
-                r = Shim.s4j_recvfd(handle.fd, cred, data);
+                r = Shim.s4j_recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA);
             } finally {
                 handle.release();
             }
             if (r < 0) {
-                if (data[0] >= 0) {
-                    pushback = data[0];
+                int data = s.buf.getInt(Scratch.DATA);
+                if (data >= 0) {
+                    pushback = data;
                 }
                 throw failure("receiveFd", -r);
             }
-            return new ReceivedFd(adopt(r), cred[Shim.CRED_UID], cred[Shim.CRED_GID]);
+            return new ReceivedFd(adopt(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
         } finally {
             readLock.unlock();
         }
@@ -437,10 +469,10 @@ public final class StreamFd implements Closeable {
 
     /** The credentials of the process at the other end (getpeerucred, SO_PEERCRED, getpeereid). */
     public PeerCredentials peerCredentials() throws StreamsException {
-        int[] cred = new int[4];
-        call("peerCredentials", () -> Shim.s4j_peer_cred(handle.fd, cred));
-        return new PeerCredentials(cred[Shim.CRED_UID], cred[Shim.CRED_GID],
-            cred[Shim.CRED_PID], cred[Shim.CRED_ZONE]);
+        Scratch s = Scratch.get(0);
+        call("peerCredentials", () -> Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED));
+        return new PeerCredentials(s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID),
+            s.cred(Shim.CRED_PID), s.cred(Shim.CRED_ZONE));
     }
 
     // ---- STREAMS modules ----------------------------------------------------
@@ -756,6 +788,60 @@ public final class StreamFd implements Closeable {
                 LOG.log(System.Logger.Level.WARNING,
                     "streams4j: fd {0} was not closed by its owner; closed by the cleaner", fd);
             }
+        }
+    }
+
+    /** The native address of a direct buffer's first byte (its position is added by the caller). */
+    private static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+    }
+
+    /**
+     * This thread's native memory for the shim's out-parameters and for byte[]
+     * data. With it every hot call has primitive arguments only: a byte[] or
+     * int[] argument would make JNA malloc and copy the whole array in and out
+     * on every call. One thread uses it for one call at a time.
+     */
+    private static final class Scratch {
+        /** int: a descriptor that came with the data (s4j_recv), else -1. */
+        static final int PASSED = 0;
+        /** int: the data byte s4j_recvfd met instead of a descriptor, else -1. */
+        static final int DATA = 4;
+        /** int[4]: credentials (Shim.CRED_*). */
+        static final int CRED = 8;
+        /** Where byte[] data starts. */
+        static final int BYTES = 64;
+        /** The most byte[] data kept per thread; a longer read is a short read, a longer write has its own block. */
+        static final int MAX_CACHED = 256 * 1024;
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+        ByteBuffer buf;
+        long address;
+
+        private Scratch() {
+            allocate(256);
+        }
+
+        private void allocate(int size) {
+            buf = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+            address = address(buf);
+        }
+
+        /** This thread's scratch, with room for {@code bytes} (at most MAX_CACHED) of data. */
+        static Scratch get(int bytes) {
+            Scratch s = LOCAL.get();
+            if (s.buf.capacity() < BYTES + bytes) {
+                s.allocate(Integer.highestOneBit(BYTES + bytes - 1) << 1);
+            }
+            return s;
+        }
+
+        int passed() {
+            return buf.getInt(PASSED);
+        }
+
+        int cred(int i) {
+            return buf.getInt(CRED + 4 * i);
         }
     }
 

@@ -99,4 +99,21 @@ public final class Shim {
     public static native long s4j_recv(int fd, Buffer buf, long off, long len, int[] passed);
 
     public static native int s4j_peer_cred(int fd, int[] cred);
+
+    // Hot paths with primitive arguments only: a native address as a long
+    // (the ABI is LP64 already: C long is Java long). JNA passes these with no
+    // conversion; an array argument costs a malloc and a copy of the whole
+    // array in and out on every call, and JNA offsets a Buffer argument by
+    // its position() (so the Buffer overloads above want off = 0).
+
+    public static native long s4j_write(int fd, long buf, long off, long len);
+
+    /** {@code passed}: address of an int. */
+    public static native long s4j_recv(int fd, long buf, long off, long len, long passed);
+
+    /** {@code cred}: address of int[4]; {@code data}: address of an int. */
+    public static native int s4j_recvfd(int fd, long cred, long data);
+
+    /** {@code cred}: address of int[4]. */
+    public static native int s4j_peer_cred(int fd, long cred);
 }
