@@ -1,0 +1,564 @@
+package org.streams4j.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.streams4j.Backend;
+import org.streams4j.Platform;
+
+/**
+ * Runs every column of every metric in one process, one after the other,
+ * prints the table and writes results.json. Started by {@code scripts/bench}:
+ * <pre>
+ *   BenchMain [--quick] [--c PATH_TO_s4jbench] [--out results.json] [--only m1,m2]
+ * </pre>
+ * Metrics: pingpong, throughput, connect, fdpass, scale. Columns: streams4j
+ * (JMH, {@link S4jBench}), c ({@code s4jbench}), and on the portable backend
+ * jdk and junixsocket ({@link ChannelBench}; no jdk descriptor passing, no
+ * scale for either).
+ */
+public final class BenchMain {
+    static final String S4J = "streams4j";
+    static final String C = "c";
+    static final String JDK = ChannelBench.JDK;
+    static final String JUNIX = ChannelBench.JUNIXSOCKET;
+    static final List<String> COLUMNS = List.of(S4J, C, JDK, JUNIX);
+    static final List<String> ALL = List.of("pingpong", "throughput", "connect", "fdpass", "scale");
+    static final int SCALE_CONNECTIONS = 1000;
+
+    /**
+     * How long each measurement runs. Every column is measured once per round,
+     * rounds interleave the columns (in a rotating order) and a column's value
+     * is the median over rounds: drift on a shared machine hits all columns
+     * alike. One round of a JMH column is one fork; the C column runs the same
+     * warm-up and measurement time.
+     */
+    record Settings(String label, int rounds, int warmups, int warmupMs, int iterations, int iterationMs,
+                    long bytes, int byteWarmups, int byteIterations, int scaleRounds, int sweeps) {
+    }
+
+    static final Settings FULL = new Settings("full", 5, 2, 800, 3, 800, 1L << 30, 3, 5, 3, 5);
+    static final Settings QUICK = new Settings("quick", 3, 2, 400, 3, 400, 256L << 20, 6, 5, 2, 3);
+
+    /** One row of the table. */
+    static final class Metric {
+        final String name;
+        final String unit;
+        final boolean lowerIsBetter;
+        final Double target;
+        /** Per column, the median over rounds. */
+        final Map<String, Double> values = new LinkedHashMap<>();
+        /** Per column, each round's value. */
+        final Map<String, List<Double>> rounds = new LinkedHashMap<>();
+
+        Metric(String name, String unit, boolean lowerIsBetter, Double target) {
+            this.name = name;
+            this.unit = unit;
+            this.lowerIsBetter = lowerIsBetter;
+            this.target = target;
+        }
+
+        /** streams4j's cost relative to C: time per operation, so above 1 is slower than C. */
+        Double ratio() {
+            Double s = values.get(S4J);
+            Double c = values.get(C);
+            if (s == null || c == null || s == 0 || c == 0) {
+                return null;
+            }
+            return lowerIsBetter ? s / c : c / s;
+        }
+    }
+
+    /** One column's measurement in one round: metric name to value. */
+    @FunctionalInterface
+    interface Measure {
+        Map<String, Double> run(String column) throws Exception;
+    }
+
+    private final Settings settings;
+    private final Path cBinary;
+    private final Path jmhLogs;
+    private final boolean portable;
+    private final Set<String> columns = new LinkedHashSet<>();
+    private final List<Metric> metrics = new ArrayList<>();
+    private final Map<String, String> notes = new LinkedHashMap<>();
+    private int jmhRuns;
+    private double loadAtStart;
+    private double loadAtEnd;
+
+    private BenchMain(Settings settings, Path cBinary, Path jmhLogs) {
+        this.settings = settings;
+        this.cBinary = cBinary;
+        this.jmhLogs = jmhLogs;
+        this.portable = Platform.backend() == Backend.PORTABLE;
+        columns.add(S4J);
+        columns.add(C);
+        if (portable) {
+            columns.add(JDK);
+            if (junixsocketWorks()) {
+                columns.add(JUNIX);
+            } else {
+                notes.put(JUNIX, "junixsocket has no native library for this platform");
+            }
+        }
+    }
+
+    private static boolean junixsocketWorks() {
+        try {
+            return org.newsclub.net.unix.AFUNIXSocket.isSupported();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings settings = FULL;
+        Path cBinary = Path.of("target/bench/s4jbench");
+        Path out = Path.of("target/bench/results.json");
+        List<String> only = ALL;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> settings = QUICK;
+                case "--c" -> cBinary = Path.of(args[++i]);
+                case "--out" -> out = Path.of(args[++i]);
+                case "--only" -> only = Arrays.asList(args[++i].split(","));
+                default -> {
+                    System.err.println("usage: BenchMain [--quick] [--c s4jbench] [--out results.json]"
+                        + " [--only " + String.join(",", ALL) + "]");
+                    System.exit(2);
+                }
+            }
+        }
+        for (String m : only) {
+            if (!ALL.contains(m)) {
+                System.err.println("no metric " + m + "; there are " + ALL);
+                System.exit(2);
+            }
+        }
+        Path logs = out.toAbsolutePath().getParent().resolve("jmh");
+        Bench.deleteTree(logs);     // JMH's own output of this run only
+        Files.createDirectories(logs);
+        BenchMain b = new BenchMain(settings, cBinary, logs);
+        long t0 = System.nanoTime();
+        b.say("streams4j benchmarks, " + settings.label() + " run: " + Platform.describe()
+            + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, JDK "
+            + System.getProperty("java.vm.version") + "; columns " + b.columns);
+        b.loadAtStart = load();
+        b.say(String.format(Locale.ROOT, "load average %.2f: other work on this machine skews every column", b.loadAtStart));
+        for (String m : only) {
+            switch (m) {
+                case "pingpong" -> b.pingpong();
+                case "throughput" -> b.throughput();
+                case "connect" -> b.connect();
+                case "fdpass" -> b.fdpass();
+                case "scale" -> b.scale();
+                default -> throw new IllegalStateException(m);
+            }
+        }
+        b.loadAtEnd = load();
+        b.say(String.format(Locale.ROOT, "done in %.0f s; load average %.2f", (System.nanoTime() - t0) / 1e9,
+            b.loadAtEnd));
+        System.out.println();
+        System.out.print(b.table());
+        Files.writeString(out, b.json());
+        System.out.println("\nwrote " + out);
+    }
+
+    /** The one-minute load average (Linux, illumos, macOS), or -1. */
+    private static double load() {
+        return java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    private void say(String s) {
+        System.out.println("[bench] " + s);
+        System.out.flush();
+    }
+
+    private Metric metric(String name, String unit, boolean lowerIsBetter, Double target) {
+        Metric m = new Metric(name, unit, lowerIsBetter, target);
+        metrics.add(m);
+        return m;
+    }
+
+    // ---- the metrics ------------------------------------------------------------
+
+    /** Runs {@code m} for each column in each round and files the medians under {@code rows}. */
+    private void rounds(List<String> cols, Measure m, Metric... rows) throws Exception {
+        rounds(settings.rounds(), cols, m, rows);
+    }
+
+    private void rounds(int count, List<String> cols, Measure m, Metric... rows) throws Exception {
+        for (int r = 0; r < count; r++) {
+            for (int i = 0; i < cols.size(); i++) {
+                String col = cols.get((i + r) % cols.size());
+                say(rows[0].name + " " + col + ", round " + (r + 1) + "/" + count);
+                Map<String, Double> got = m.run(col);
+                for (Metric row : rows) {
+                    row.rounds.computeIfAbsent(col, k -> new ArrayList<>()).add(got.get(row.name));
+                }
+            }
+        }
+        for (Metric row : rows) {
+            for (String col : cols) {
+                row.values.put(col, median(row.rounds.get(col).stream().mapToDouble(Double::doubleValue).toArray()));
+            }
+        }
+    }
+
+    private int warmupMs() {
+        return settings.warmups() * settings.warmupMs();
+    }
+
+    private int measureMs() {
+        return settings.iterations() * settings.iterationMs();
+    }
+
+    private void pingpong() throws Exception {
+        Metric median = metric("pingpong_64B", "us", true, 1.3);
+        Metric p99 = metric("pingpong_64B_p99", "us", true, null);
+        rounds(present(S4J, C, JDK, JUNIX), col -> {
+            if (col.equals(C)) {
+                Map<String, Double> c = runC("pingpong", Integer.toString(warmupMs()), Integer.toString(measureMs()));
+                return Map.of(median.name, c.get("median_us"), p99.name, c.get("p99_us"));
+            }
+            RunResult r = jmh(col, "pingpong", Mode.SampleTime, TimeUnit.MICROSECONDS, Map.of());
+            return Map.of(median.name, r.getPrimaryResult().getStatistics().getPercentile(50),
+                p99.name, r.getPrimaryResult().getStatistics().getPercentile(99));
+        }, median, p99);
+        notes.put("pingpong", "median and p99 of all round trips of a round (JMH SampleTime; C times each one),"
+            + " median over rounds");
+    }
+
+    private void throughput() throws Exception {
+        long bytes = settings.bytes();
+        String size = bytes >= 1L << 30 ? (bytes >> 30) + " GiB" : (bytes >> 20) + " MiB";
+        Metric m = metric("throughput", "MiB/s", false, 1.1);
+        notes.put("throughput", size + " one way in 64 KiB writes per operation (then a one-byte"
+            + " acknowledgement), median of " + settings.byteIterations() + " operations per round");
+        rounds(present(S4J, C, JDK, JUNIX), col -> {
+            if (col.equals(C)) {
+                Map<String, Double> c = runC("throughput", Long.toString(bytes),
+                    Integer.toString(settings.byteWarmups()), Integer.toString(settings.byteIterations()));
+                return Map.of(m.name, c.get("median_mibs"));
+            }
+            RunResult r = jmh(col, "throughput", Mode.SingleShotTime, TimeUnit.SECONDS,
+                Map.of("bytes", Long.toString(bytes)));
+            return Map.of(m.name, bytes / 1048576.0 / r.getPrimaryResult().getStatistics().getPercentile(50));
+        }, m);
+    }
+
+    private void connect() throws Exception {
+        Metric m = metric("connection_rate", "conn/s", false, 1.5);
+        rounds(present(S4J, C, JDK, JUNIX), col -> {
+            if (col.equals(C)) {
+                Path dir = Bench.tempDir();
+                try {
+                    Map<String, Double> c = runC("connect", dir.resolve("c").toString(),
+                        Integer.toString(settings.warmups()), Integer.toString(settings.iterations()),
+                        Integer.toString(settings.iterationMs()));
+                    return Map.of(m.name, c.get("median_per_s"));
+                } finally {
+                    Bench.deleteTree(dir);
+                }
+            }
+            RunResult r = jmh(col, "connect", Mode.Throughput, TimeUnit.SECONDS, Map.of());
+            return Map.of(m.name, r.getPrimaryResult().getStatistics().getPercentile(50));
+        }, m);
+    }
+
+    private void fdpass() throws Exception {
+        Metric m = metric("descriptor_passing", "passes/s", false, 1.5);
+        notes.put("descriptor_passing", "batches of " + Bench.FD_BATCH + " passes of /dev/null, each"
+            + " batch acknowledged by the receiver, which closes every descriptor it gets; the JDK cannot"
+            + " pass descriptors");
+        rounds(present(S4J, C, JUNIX), col -> {
+            if (col.equals(C)) {
+                Map<String, Double> c = runC("fdpass", Integer.toString(settings.warmups()),
+                    Integer.toString(settings.iterations()), Integer.toString(settings.iterationMs()));
+                return Map.of(m.name, c.get("median_per_s"));
+            }
+            RunResult r = jmh(col, "fdpass", Mode.Throughput, TimeUnit.SECONDS, Map.of());
+            return Map.of(m.name, r.getPrimaryResult().getStatistics().getPercentile(50));
+        }, m);
+    }
+
+    private void scale() throws Exception {
+        int n = SCALE_CONNECTIONS;
+        Metric rss = metric("scale_1000_rss", "MiB", true, null);
+        Metric threads = metric("scale_1000_threads", "threads", true, null);
+        Metric sweep = metric("scale_1000_sweep", "ms", true, null);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String cp = System.getProperty("java.class.path");
+        String sweeps = Integer.toString(settings.sweeps());
+        Map<String, List<String>> servers = Map.of(
+            S4J, List.of(java, "-cp", cp, Scale.class.getName(), "server"),
+            C, List.of(cBinary.toString(), "scale-server"));
+        Map<String, List<String>> clients = Map.of(
+            S4J, List.of(java, "-cp", cp, Scale.class.getName(), "client"),
+            C, List.of(cBinary.toString(), "scale-client"));
+        rounds(settings.scaleRounds(), List.of(S4J, C), col -> {
+            Path dir = Bench.tempDir();
+            try {
+                String path = dir.resolve("s").toString();
+                double[] r = scaleRun(with(servers.get(col), path, Integer.toString(n)),
+                    with(clients.get(col), path, Integer.toString(n), sweeps), n);
+                return Map.of(rss.name, r[0], threads.name, r[1], sweep.name, r[2]);
+            } finally {
+                Bench.deleteTree(dir);
+            }
+        }, rss, threads, sweep);
+        notes.put("scale", "server RSS and thread count (ps) after the sweeps, one thread per connection"
+            + " in both (ConnldServer.serve; pthreads); sweep = one 64-byte round trip on each of " + n
+            + " connections, client in the same language, median of " + sweeps + " sweeps");
+    }
+
+    private static List<String> with(List<String> cmd, String... more) {
+        List<String> l = new ArrayList<>(cmd);
+        l.addAll(Arrays.asList(more));
+        return l;
+    }
+
+    /** {rss MiB, threads, median sweep ms} of one server/client pair. */
+    private double[] scaleRun(List<String> serverCmd, List<String> clientCmd, int n) throws Exception {
+        Process server = new ProcessBuilder(serverCmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process client = null;
+        try {
+            BufferedReader sout = reader(server);
+            expect(sout, "listening", server);
+            client = new ProcessBuilder(clientCmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            BufferedReader cout = reader(client);
+            expect(cout, "connected " + n, client);
+            expect(sout, "accepted " + n, server);
+            Thread.sleep(500);      // idle
+            OutputStream go = client.getOutputStream();
+            go.write("go\n".getBytes(StandardCharsets.US_ASCII));
+            go.flush();
+            List<Double> sweeps = new ArrayList<>();
+            for (int i = 0; i < settings.sweeps(); i++) {
+                String line = cout.readLine();
+                if (line == null || !line.startsWith("sweep_ms ")) {
+                    throw new IllegalStateException("scale client said: " + line);
+                }
+                sweeps.add(Double.parseDouble(line.substring(9)));
+            }
+            double[] usage = processUsage(server.pid());
+            go.close();
+            if (!client.waitFor(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("the scale client did not exit");
+            }
+            double[] s = sweeps.stream().mapToDouble(Double::doubleValue).toArray();
+            say(String.format(Locale.ROOT, "  rss %.1f MiB, %d threads, sweeps %s ms", usage[0],
+                (int) usage[1], sweeps));
+            return new double[] {usage[0], usage[1], median(s)};
+        } finally {
+            if (client != null) {
+                client.destroy();
+            }
+            server.getOutputStream().close();
+            if (!server.waitFor(30, TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        }
+    }
+
+    private static BufferedReader reader(Process p) {
+        return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.US_ASCII));
+    }
+
+    private static void expect(BufferedReader r, String want, Process p) throws IOException {
+        String line = r.readLine();
+        if (!want.equals(line)) {
+            throw new IllegalStateException(p.info().command().orElse("?") + " said " + line
+                + ", not " + want);
+        }
+    }
+
+    /** {RSS in MiB, threads} from ps(1): the same numbers on Linux and illumos. */
+    private static double[] processUsage(long pid) throws Exception {
+        Process ps = new ProcessBuilder("ps", "-o", "rss=", "-o", "nlwp=", "-p", Long.toString(pid))
+            .redirectErrorStream(true).start();
+        String out = new String(ps.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        ps.waitFor(10, TimeUnit.SECONDS);
+        String[] f = out.split("\\s+");
+        if (f.length != 2) {
+            throw new IllegalStateException("ps said: " + out);
+        }
+        return new double[] {Long.parseLong(f[0]) / 1024.0, Long.parseLong(f[1])};
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int n = s.length;
+        return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    }
+
+    // ---- running the columns -------------------------------------------------------
+
+    /** Those of {@code cols} that this run has. */
+    private List<String> present(String... cols) {
+        List<String> l = new ArrayList<>();
+        for (String c : cols) {
+            if (columns.contains(c)) {
+                l.add(c);
+            }
+        }
+        return l;
+    }
+
+    private RunResult jmh(String column, String method, Mode mode, TimeUnit unit, Map<String, String> params)
+        throws RunnerException {
+        boolean single = mode == Mode.SingleShotTime;
+        String cls = column.equals(S4J) ? S4jBench.class.getName() : ChannelBench.class.getName();
+        ChainedOptionsBuilder o = new OptionsBuilder()
+            .include("^" + Pattern.quote(cls + "." + method) + "$")
+            .mode(mode)
+            .timeUnit(unit)
+            .forks(1)
+            .warmupIterations(single ? settings.byteWarmups() : settings.warmups())
+            .measurementIterations(single ? settings.byteIterations() : settings.iterations())
+            .shouldFailOnError(true)
+            .output(jmhLogs.resolve(method + "-" + column + "-" + (++jmhRuns) + ".txt").toString());
+        if (!single) {
+            o.warmupTime(TimeValue.milliseconds(settings.warmupMs()))
+                .measurementTime(TimeValue.milliseconds(settings.iterationMs()));
+        }
+        if (!column.equals(S4J)) {
+            o.param("impl", column);
+        }
+        params.forEach(o::param);
+        Collection<RunResult> results = new Runner(o.build()).run();
+        if (results.size() != 1) {
+            throw new IllegalStateException(method + " " + column + ": " + results.size() + " results");
+        }
+        return results.iterator().next();
+    }
+
+    /** Runs s4jbench and parses its one line: NAME key=value ... */
+    private Map<String, Double> runC(String... args) throws Exception {
+        List<String> cmd = with(List.of(cBinary.toString()), args);
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", cmd) + " failed: " + out);
+        }
+        Map<String, Double> m = new HashMap<>();
+        for (String f : out.split("\\s+")) {
+            int eq = f.indexOf('=');
+            if (eq > 0) {
+                m.put(f.substring(0, eq), Double.parseDouble(f.substring(eq + 1)));
+            }
+        }
+        return m;
+    }
+
+    // ---- reporting --------------------------------------------------------------------
+
+    private static String fmt(Double v) {
+        if (v == null) {
+            return "-";
+        }
+        double a = Math.abs(v);
+        return String.format(Locale.ROOT, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", v);
+    }
+
+    String table() {
+        StringBuilder sb = new StringBuilder();
+        List<String> cols = new ArrayList<>(columns);
+        String head = String.format(Locale.ROOT, "%-20s %-9s", "metric", "unit");
+        for (String c : cols) {
+            head += String.format(Locale.ROOT, " %12s", c.equals(C) ? "C" : c.equals(JDK) ? "JDK" : c);
+        }
+        head += String.format(Locale.ROOT, " %8s %7s", "s4j/C", "target");
+        sb.append(head).append('\n').append("-".repeat(head.length())).append('\n');
+        for (Metric m : metrics) {
+            sb.append(String.format(Locale.ROOT, "%-20s %-9s", m.name, m.unit));
+            for (String c : cols) {
+                sb.append(String.format(Locale.ROOT, " %12s", fmt(m.values.get(c))));
+            }
+            Double r = m.ratio();
+            sb.append(String.format(Locale.ROOT, " %8s %7s", r == null ? "-" : String.format(Locale.ROOT, "%.2f", r),
+                m.target == null ? "" : "<= " + m.target));
+            sb.append('\n');
+        }
+        sb.append("\ns4j/C: streams4j's cost relative to C per operation (time ratio; for rates C/streams4j);"
+            + " lower is better, 1.00 = as fast as C.\n");
+        notes.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
+        return sb.toString();
+    }
+
+    String json() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("{\n  \"backend\": \"").append(Platform.backend().name().toLowerCase(Locale.ROOT)).append("\",\n");
+        sb.append("  \"run\": \"").append(settings.label()).append("\",\n");
+        sb.append("  \"rounds\": ").append(settings.rounds()).append(",\n");
+        sb.append("  \"platform\": \"").append(esc(Platform.describe())).append("\",\n");
+        sb.append("  \"cpus\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n");
+        sb.append("  \"jdk\": \"").append(esc(System.getProperty("java.vm.version"))).append("\",\n");
+        sb.append("  \"load_average\": [").append(num(loadAtStart)).append(", ").append(num(loadAtEnd)).append("],\n");
+        sb.append("  \"notes\": {");
+        List<String> ns = new ArrayList<>();
+        notes.forEach((k, v) -> ns.add("\"" + esc(k) + "\": \"" + esc(v) + "\""));
+        sb.append(String.join(", ", ns)).append("},\n");
+        sb.append("  \"metrics\": [\n");
+        List<String> rows = new ArrayList<>();
+        for (Metric m : metrics) {
+            StringBuilder r = new StringBuilder();
+            r.append("    {\"name\": \"").append(m.name).append("\", \"unit\": \"").append(esc(m.unit))
+                .append("\", \"lower_is_better\": ").append(m.lowerIsBetter);
+            for (String c : COLUMNS) {
+                Double v = m.values.get(c);
+                if (v != null) {
+                    r.append(", \"").append(c).append("\": ").append(num(v));
+                }
+            }
+            Double ratio = m.ratio();
+            if (ratio != null) {
+                r.append(", \"ratio_streams4j_c\": ").append(num(ratio));
+            }
+            if (m.target != null) {
+                r.append(", \"target_ratio\": ").append(num(m.target));
+            }
+            List<String> rs = new ArrayList<>();
+            m.rounds.forEach((c, l) -> rs.add("\"" + c + "\": ["
+                + String.join(", ", l.stream().map(BenchMain::num).toList()) + "]"));
+            r.append(", \"rounds\": {").append(String.join(", ", rs)).append('}');
+            rows.add(r.append('}').toString());
+        }
+        sb.append(String.join(",\n", rows)).append("\n  ]\n}\n");
+        return sb.toString();
+    }
+
+    private static String num(double v) {
+        return new BigDecimal(v).round(new MathContext(6)).stripTrailingZeros().toPlainString();
+    }
+
+    private static String esc(String s) {
+        return s.replace("\\", "\\\\").replace("\"", "\\\"");
+    }
+}

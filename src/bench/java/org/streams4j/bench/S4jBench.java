@@ -1,0 +1,236 @@
+package org.streams4j.bench;
+
+import static org.streams4j.bench.Bench.CHUNK;
+import static org.streams4j.bench.Bench.FD_BATCH;
+import static org.streams4j.bench.Bench.MSG;
+import static org.streams4j.bench.Bench.readFully;
+import static org.streams4j.bench.Bench.writeFully;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.streams4j.ConnldClient;
+import org.streams4j.ConnldServer;
+import org.streams4j.Connection;
+import org.streams4j.Errno;
+import org.streams4j.ReceivedFd;
+import org.streams4j.StreamClosedException;
+import org.streams4j.StreamFd;
+import org.streams4j.StreamPipe;
+import org.streams4j.StreamsException;
+import org.streams4j.bench.Bench.Background;
+
+/**
+ * The streams4j column, through the public API only: {@link StreamPipe} and
+ * {@link StreamFd} with direct buffers, {@link ConnldServer} and
+ * {@link ConnldClient}. BenchMain sets modes, iterations and forks.
+ */
+public class S4jBench {
+
+    /** Echoes 64-byte messages back until end of stream. */
+    static void echo(StreamFd fd) throws StreamsException {
+        ByteBuffer b = ByteBuffer.allocateDirect(MSG);
+        while (readFully(fd, b.clear())) {
+            writeFully(fd, b.flip());
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class PingPong {
+        StreamPipe pipe;
+        StreamFd fd;
+        final ByteBuffer buf = Bench.message();
+        Background echo;
+
+        @Setup(Level.Trial)
+        public void setup() throws StreamsException {
+            pipe = StreamPipe.open();
+            fd = pipe.first();
+            StreamFd other = pipe.second();
+            echo = Background.start("echo", () -> echo(other));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            fd.close();         // the echo thread reads end of stream
+            echo.join();
+            pipe.close();
+        }
+    }
+
+    /** One 64-byte round trip. */
+    @Benchmark
+    public void pingpong(PingPong s) throws StreamsException {
+        writeFully(s.fd, s.buf.clear());
+        if (!readFully(s.fd, s.buf.clear())) {
+            throw new IllegalStateException("the echo thread is gone");
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class OneWay {
+        /** Bytes per operation; BenchMain sets it. */
+        @Param("1073741824")
+        public long bytes;
+        StreamPipe pipe;
+        StreamFd fd;
+        final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
+        final ByteBuffer ack = ByteBuffer.allocateDirect(1);
+        Background sink;
+
+        @Setup(Level.Trial)
+        public void setup() throws StreamsException {
+            pipe = StreamPipe.open();
+            fd = pipe.first();
+            StreamFd other = pipe.second();
+            long total = bytes;
+            sink = Background.start("sink", () -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
+                ByteBuffer k = ByteBuffer.allocateDirect(1).put((byte) 'k');
+                while (true) {
+                    for (long left = total; left > 0; ) {
+                        b.clear().limit((int) Math.min(CHUNK, left));
+                        int n = other.read(b);
+                        if (n < 0) {
+                            return;
+                        }
+                        left -= n;
+                    }
+                    writeFully(other, k.clear());
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            fd.close();
+            sink.join();
+            pipe.close();
+        }
+    }
+
+    /** {@code bytes} one way in 64 KiB writes, then the reader's one-byte acknowledgement. */
+    @Benchmark
+    public void throughput(OneWay s) throws StreamsException {
+        for (long left = s.bytes; left > 0; ) {
+            ByteBuffer c = s.chunk.clear().limit((int) Math.min(CHUNK, left));
+            left -= c.remaining();
+            writeFully(s.fd, c);
+        }
+        if (!readFully(s.fd, s.ack.clear())) {
+            throw new IllegalStateException("the sink is gone");
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class Server {
+        Path dir;
+        Path path;
+        ConnldServer server;
+        final ByteBuffer buf = Bench.message();
+        Background acceptor;
+
+        @Setup(Level.Trial)
+        public void setup() throws Exception {
+            dir = Bench.tempDir();
+            path = dir.resolve("s");
+            server = ConnldServer.bind(path);
+            acceptor = Background.start("accept", () -> {
+                ByteBuffer b = ByteBuffer.allocateDirect(MSG);
+                while (true) {
+                    Connection c;
+                    try {
+                        c = server.accept();
+                    } catch (StreamClosedException e) {
+                        return;
+                    }
+                    try (c) {
+                        if (readFully(c.fd(), b.clear())) {
+                            writeFully(c.fd(), b.flip());
+                        }
+                    }
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            server.close();
+            acceptor.join();
+            Bench.deleteTree(dir);
+        }
+    }
+
+    /** Connect, one 64-byte round trip, close. */
+    @Benchmark
+    public void connect(Server s) throws StreamsException {
+        try (Connection c = ConnldClient.connect(s.path)) {
+            writeFully(c.fd(), s.buf.clear());
+            if (!readFully(c.fd(), s.buf.clear())) {
+                throw new IllegalStateException("the server closed early");
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class FdPass {
+        StreamPipe pipe;
+        StreamFd fd;
+        StreamFd passed;
+        final ByteBuffer ack = ByteBuffer.allocateDirect(1);
+        Background receiver;
+
+        @Setup(Level.Trial)
+        public void setup() throws StreamsException {
+            pipe = StreamPipe.open();
+            fd = pipe.first();
+            passed = StreamFd.open(Path.of(Bench.NULL_DEVICE), StreamFd.Mode.READ);
+            StreamFd other = pipe.second();
+            receiver = Background.start("receiver", () -> {
+                ByteBuffer k = ByteBuffer.allocateDirect(1).put((byte) 'k');
+                while (true) {
+                    for (int i = 0; i < FD_BATCH; i++) {
+                        ReceivedFd r;
+                        try {
+                            r = other.receiveFd();
+                        } catch (StreamsException e) {
+                            if (e.errno() == Errno.ENXIO) {
+                                return;     // hang-up: the sender closed
+                            }
+                            throw e;
+                        }
+                        r.close();
+                    }
+                    writeFully(other, k.clear());
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            fd.close();
+            receiver.join();
+            pipe.close();
+            passed.close();
+        }
+    }
+
+    /** Passes per second: batches of FD_BATCH, each acknowledged by the receiver. */
+    @Benchmark
+    @OperationsPerInvocation(FD_BATCH)
+    public void fdpass(FdPass s) throws StreamsException {
+        for (int i = 0; i < FD_BATCH; i++) {
+            s.fd.sendFd(s.passed);
+        }
+        if (!readFully(s.fd, s.ack.clear())) {
+            throw new IllegalStateException("the receiver is gone");
+        }
+    }
+}
