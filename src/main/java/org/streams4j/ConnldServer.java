@@ -41,17 +41,20 @@ public final class ConnldServer implements Closeable {
     /** STREAMS: the attached end with connld on it; null on the portable backend. */
     private final StreamFd attachedFd;
     private final boolean createdPath;
+    /** Portable: the (device, inode) of the socket this server bound, so that close() removes only that one. */
+    private final Object socketKey;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread hook;
 
     private ConnldServer(Path path, ConnldOptions options, StreamFd acceptFd, StreamFd attachedFd,
-                         boolean createdPath) {
+                         boolean createdPath, Object socketKey) {
         this.path = path;
         this.name = path.toString();
         this.options = options;
         this.acceptFd = acceptFd;
         this.attachedFd = attachedFd;
         this.createdPath = createdPath;
+        this.socketKey = socketKey;
         if (options.shutdownHook()) {
             hook = new Thread(this::close, "streams4j-shutdown " + name);
             Runtime.getRuntime().addShutdownHook(hook);
@@ -127,7 +130,7 @@ public final class ConnldServer implements Closeable {
                 throw new StreamsException("fattach", p, -r);
             }
             setNonBlocking(receive);
-            return new ConnldServer(path, options, receive, attach, created);
+            return new ConnldServer(path, options, receive, attach, created, null);
         } catch (StreamsException | RuntimeException e) {
             if (pipe != null) {
                 pipe.close();
@@ -191,6 +194,7 @@ public final class ConnldServer implements Closeable {
             throw new StreamsException("bind", p, -fd);
         }
         StreamFd listen = StreamFd.adopt(fd);
+        Object key = fileKey(p);
         try {
             // The mode is set before listen(2): nobody can connect before it holds.
             int r = Shim.s4j_path_type(p) == Shim.FT_SOCKET ? Shim.s4j_chmod(p, options.mode()) : -Errno.ELOOP;
@@ -202,7 +206,7 @@ public final class ConnldServer implements Closeable {
                 throw new StreamsException("listen", p, -r);
             }
             setNonBlocking(listen);
-            return new ConnldServer(path, options, listen, null, true);
+            return new ConnldServer(path, options, listen, null, true, key);
         } catch (StreamsException | RuntimeException e) {
             listen.close();
             removeQuietly(p);
@@ -214,6 +218,16 @@ public final class ConnldServer implements Closeable {
         int r = fd.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
         if (r < 0) {
             throw new StreamsException("fcntl", fd.name(), -r);
+        }
+    }
+
+    /** The file's identity (device and inode), not following a link; null when it cannot be had. */
+    private static Object fileKey(String p) {
+        try {
+            return java.nio.file.Files.readAttributes(Path.of(p), java.nio.file.attribute.BasicFileAttributes.class,
+                java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -456,7 +470,11 @@ public final class ConnldServer implements Closeable {
         }
         if (createdPath) {
             // Before closing, so that a new server never loses its path to our clean-up.
-            if (attachedFd != null || Shim.s4j_path_type(name) == Shim.FT_SOCKET) {
+            // Portable: only the socket this server bound; one that replaced it is someone else's.
+            if (attachedFd != null) {
+                removeQuietly(name);
+            } else if (socketKey != null ? socketKey.equals(fileKey(name))
+                : Shim.s4j_path_type(name) == Shim.FT_SOCKET) {
                 removeQuietly(name);
             }
         }
