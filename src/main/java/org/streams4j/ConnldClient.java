@@ -50,7 +50,7 @@ public final class ConnldClient {
             if (Platform.backend() == Backend.STREAMS) {
                 int r = StreamsShim.s4j_isastream(fd);
                 if (r != 1) {
-                    throw new StreamsException("connect", p, "no server attached at " + p);
+                    throw notAttached(p, Errno.ENOSTR);
                 }
             }
             PeerCredentials peer = null;
@@ -79,8 +79,11 @@ public final class ConnldClient {
             return fd;
         }
         int type = Shim.s4j_path_type(p);
+        if (type == Shim.FT_SYMLINK) {
+            type = followedType(p);     // connect(2) follows a link, as open(2) does on STREAMS
+        }
         if (type >= 0 && type != Shim.FT_SOCKET) {
-            throw new StreamsException("connect", p, "no server attached at " + p);
+            throw notAttached(p, Errno.ENOTSOCK);
         }
         int fd = PortableShim.s4j_unix_connect(p);
         if (fd == -Errno.ECONNREFUSED) {
@@ -90,6 +93,29 @@ public final class ConnldClient {
             throw new StreamsException("connect", p, -fd);
         }
         return fd;
+    }
+
+    /**
+     * What a symbolic link leads to: FT_SOCKET for a socket or any other
+     * special file (connect decides), FT_REGULAR or FT_DIRECTORY for what is
+     * never a server, -1 when the link leads nowhere (connect reports why).
+     */
+    private static int followedType(String p) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = java.nio.file.Files.readAttributes(
+                Path.of(p), java.nio.file.attribute.BasicFileAttributes.class);
+            return a.isRegularFile() ? Shim.FT_REGULAR : a.isDirectory() ? Shim.FT_DIRECTORY : Shim.FT_SOCKET;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Something that is not a server is at the path (a plain file, a directory):
+     * ENOSTR on STREAMS (isastream is false), ENOTSOCK on the portable backend.
+     */
+    private static StreamsException notAttached(String p, int errno) {
+        return new StreamsException("connect", p, errno, "no server attached at " + p);
     }
 
     /**
