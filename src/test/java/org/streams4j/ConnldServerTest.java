@@ -1,0 +1,407 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.streams4j.testsupport.ConnldEchoServerMain.readLine;
+import static org.streams4j.testsupport.ConnldEchoServerMain.serveInBackground;
+import static org.streams4j.testsupport.ConnldEchoServerMain.writeLine;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.streams4j.testsupport.ConnldEchoServerMain;
+import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+
+/**
+ * ConnldServer and ConnldClient on real paths: what the path holds (nothing,
+ * a plain file, a symbolic link, a live server), the mode of the attach point
+ * or socket, time-outs, and close(). Runs on both backends.
+ */
+@SuppressWarnings("try") // a serving server is a resource its try block need not name
+class ConnldServerTest {
+    private static final Duration GUARD = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+
+    // ---- what is at the path ---------------------------------------------------------
+
+    @Test
+    void clientToAPlainFileIsRefusedAndTheFileIsUntouched() throws Exception {
+        Path file = dir.resolve("plain");
+        byte[] content = "precious data\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(file, content);
+        // An mtime far in the past: any write would move it, whatever the file system's granularity.
+        FileTime mtime = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+        Files.setLastModifiedTime(file, mtime);
+
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(file));
+        assertTrue(e.getMessage().contains("no server attached at " + file), e.getMessage());
+        // STREAMS: the open succeeded on the plain file and isastream said no; portable: not a socket.
+        assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
+        assertOneLineNaming(e, "connect", file);
+        StreamsException e2 = assertThrows(StreamsException.class,
+            () -> ConnldClient.connect(file, Duration.ofSeconds(5)));
+        assertTrue(e2.getMessage().contains("no server attached at " + file), e2.getMessage());
+
+        assertArrayEquals(content, Files.readAllBytes(file));
+        assertEquals(mtime, Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void clientToAMissingPathFailsWithENOENT() throws Exception {
+        Path missing = dir.resolve("missing");
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(missing));
+        assertEquals("ENOENT", e.errnoName(), e.getMessage());
+        assertOneLineNaming(e, "connect", missing);
+        // With a time-out it is still ENOENT, not a time-out after waiting.
+        StreamsException e2 = assertThrows(StreamsException.class,
+            () -> ConnldClient.connect(missing, Duration.ofSeconds(30)));
+        assertEquals("ENOENT", e2.errnoName(), e2.getMessage());
+        assertFalse(Files.exists(missing, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void aSymbolicLinkAtThePathIsRefusedAndItsTargetIsUntouched() throws Exception {
+        Path target = dir.resolve("target");
+        byte[] content = "the link's target\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(target, content);
+        Set<PosixFilePermission> targetMode = Files.getPosixFilePermissions(target);
+        Path link = Files.createSymbolicLink(dir.resolve("link"), target);
+
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(link));
+        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+        assertOneLineNaming(e, "bind", link);
+
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals(target, Files.readSymbolicLink(link));
+        assertTrue(Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS), "target is no longer a plain file");
+        assertArrayEquals(content, Files.readAllBytes(target));
+        assertEquals(targetMode, Files.getPosixFilePermissions(target));
+    }
+
+    @Test
+    void aDanglingSymbolicLinkIsRefusedAndNothingAppearsAtItsTarget() throws Exception {
+        Path target = dir.resolve("nowhere");
+        Path link = Files.createSymbolicLink(dir.resolve("dangling"), target);
+
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(link));
+        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+
+        assertTrue(Files.isSymbolicLink(link));
+        assertFalse(Files.exists(target, LinkOption.NOFOLLOW_LINKS), "bind created something at the link's target");
+    }
+
+    @Test
+    void aClientFollowsASymbolicLinkToALiveServer() throws Exception {
+        // Only the server refuses links; a client opens a path as any program would.
+        Path p = dir.resolve("real");
+        Path link = Files.createSymbolicLink(dir.resolve("alias"), p);
+        Path toFile = Files.createSymbolicLink(dir.resolve("alias-to-file"),
+            Files.write(dir.resolve("file"), new byte[] {'x'}));
+        Path toNothing = Files.createSymbolicLink(dir.resolve("alias-to-nothing"), dir.resolve("nothing"));
+        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
+            assertEquals("via link", echoOnce(link, "via link"));
+            StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(toFile));
+            assertTrue(e.getMessage().contains("no server attached at " + toFile), e.getMessage());
+            StreamsException e2 = assertThrows(StreamsException.class, () -> ConnldClient.connect(toNothing));
+            assertEquals("ENOENT", e2.errnoName(), e2.getMessage());
+        }
+        assertArrayEquals(new byte[] {'x'}, Files.readAllBytes(dir.resolve("file")));
+    }
+
+    @Test
+    void aSecondServerOnALivePathFailsAndTheFirstKeepsServing() throws Exception {
+        Path p = dir.resolve("live");
+        try (Serving first = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
+            assertEquals("before", echoOnce(p, "before"));
+
+            StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
+            assertTrue(e.getMessage().contains("is served by another process"), e.getMessage());
+            assertEquals("EBUSY", e.errnoName());
+            assertOneLineNaming(e, "bind", p);
+
+            assertTrue(first.server().isOpen());
+            assertEquals("after", echoOnce(p, "after"));
+        }
+    }
+
+    @Test
+    void aPlainFileAtThePathIsNeverReplaced() throws Exception {
+        Path p = dir.resolve("existing");
+        byte[] content = "keep me\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(p, content);
+        if (Platform.backend() == Backend.PORTABLE) {
+            // A socket cannot be bound over a file: refused, never unlinked.
+            StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
+            assertEquals("EEXIST", e.errnoName(), e.getMessage());
+            assertOneLineNaming(e, "bind", p);
+        } else {
+            // fattach mounts over the file; detaching shows it again.
+            try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
+                assertEquals("through", echoOnce(p, "through"));
+            }
+        }
+        assertTrue(Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS));
+        assertArrayEquals(content, Files.readAllBytes(p));
+    }
+
+    // ---- mode ------------------------------------------------------------------------
+
+    @Test
+    void theDefaultModeIs0600() throws Exception {
+        Path p = dir.resolve("default-mode");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            assertEquals(0600, s.options().mode());
+            assertEquals(permissions(0600), Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+        }
+    }
+
+    @ParameterizedTest(name = "mode {0}")
+    @ValueSource(strings = {"600", "660", "666", "640", "700"})
+    void theRequestedModeIsExactlyThePathsMode(String octal) throws Exception {
+        int mode = Integer.parseInt(octal, 8);
+        // 0660 and 0666 have bits a usual umask (022) takes away: they must be there all the same.
+        Path p = dir.resolve("mode-" + Integer.toOctalString(mode));
+        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().mode(mode).build())) {
+            assertEquals(permissions(mode), Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS),
+                "mode of " + p + ", asked for " + Integer.toOctalString(mode));
+            assertTrue(s.isOpen());
+        }
+    }
+
+    // ---- close -----------------------------------------------------------------------
+
+    @Test
+    void closeIsIdempotentAndRemovesThePathTheServerCreated() throws Exception {
+        Path p = dir.resolve("closing");
+        ConnldServer s = ConnldServer.bind(p);
+        assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(s.isOpen());
+        s.close();
+        assertFalse(s.isOpen());
+        assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS), p + " left behind by close()");
+        s.close();
+        s.close();
+        assertFalse(s.isOpen());
+        assertThrows(StreamClosedException.class, s::accept);
+        assertThrows(StreamClosedException.class, () -> s.accept(Duration.ofMillis(10)));
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(p));
+        assertEquals("ENOENT", e.errnoName(), e.getMessage());
+        // The path is free again.
+        try (ConnldServer again = ConnldServer.bind(p)) {
+            assertTrue(again.isOpen());
+        }
+    }
+
+    @Test
+    void closeWakesAThreadBlockedInAccept() throws Exception {
+        Path p = dir.resolve("blocked-accept");
+        ConnldServer s = ConnldServer.bind(p);
+        CompletableFuture<Connection> accepted = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                accepted.complete(s.accept());
+            } catch (Throwable e) {
+                accepted.completeExceptionally(e);
+            }
+        }, "accepting");
+        t.setDaemon(true);
+        t.start();
+        awaitInNativePoll(t);
+
+        s.close();
+        Throwable e = failureOf(accepted);
+        assertInstanceOf(StreamClosedException.class, e);
+        assertTrue(e.getMessage().startsWith("accept " + p + ": "), e.getMessage());
+        t.join(GUARD.toMillis());
+        assertFalse(t.isAlive());
+    }
+
+    @Test
+    void closeMakesServeReturn() throws Exception {
+        Path p = dir.resolve("serving");
+        ConnldServer s = ConnldServer.bind(p);
+        Serving serving = serveInBackground(s, ConnldEchoServerMain::echo);
+        assertEquals("served", echoOnce(p, "served"));
+        awaitInNativePoll(serving.thread());
+        serving.close();        // fails unless serve returns normally within the guard
+        assertFalse(serving.thread().isAlive());
+        assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void closingAServerWhosePathWasTakenOverLeavesTheNewServerAlone() throws Exception {
+        // Portable only: an attached STREAMS path cannot be unlinked from under its server.
+        Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
+        Path p = dir.resolve("taken-over");
+        ConnldServer old = ConnldServer.bind(p);
+        Files.delete(p);        // e.g. a clean-up script
+        try (Serving fresh = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
+            old.close();
+            assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS), "the old server's close() removed the new socket");
+            assertEquals("still here", echoOnce(p, "still here"));
+        }
+        assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    // ---- time-outs -------------------------------------------------------------------
+
+    @Test
+    void acceptWithATimeoutReturnsEmptyWhenNobodyConnects() throws Exception {
+        Path p = dir.resolve("lonely");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            Duration timeout = Duration.ofMillis(300);
+            long t0 = System.nanoTime();
+            Optional<Connection> c = s.accept(timeout);
+            long waited = System.nanoTime() - t0;
+            assertTrue(c.isEmpty(), "accepted " + c);
+            assertTrue(waited >= timeout.toNanos(), "returned after " + waited / 1_000_000 + " ms, before the time-out");
+            assertTrue(s.isOpen());
+            assertTrue(s.accept(Duration.ZERO).isEmpty());
+        }
+    }
+
+    @Test
+    void acceptWithATimeoutReturnsAClientThatConnects() throws Exception {
+        Path p = dir.resolve("met");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            CompletableFuture<Connection> client = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ConnldClient.connect(p);
+                } catch (StreamsException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            Optional<Connection> got = s.accept(GUARD);
+            assertTrue(got.isPresent(), "nobody accepted within " + GUARD);
+            try (Connection server = got.get(); Connection c = client.get(GUARD.toMillis(), TimeUnit.MILLISECONDS)) {
+                assertEquals(Platform.euid(), server.peer().uid());
+                writeLine(c, "hi");
+                assertEquals("hi", readLine(server));
+            }
+        }
+    }
+
+    @Test
+    void connectWithATimeoutGivesUpOnAServerThatNeverAccepts() throws Exception {
+        Path p = dir.resolve("deaf");
+        // Backlog 0: an AF_UNIX listener takes one connection that nobody accepts, the next connect
+        // blocks. On STREAMS the first open already blocks until the server takes it.
+        List<Connection> queued = new ArrayList<>();
+        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().backlog(0).build())) {
+            Duration timeout = Duration.ofMillis(300);
+            StreamsException timedOut = null;
+            for (int i = 0; i < 16 && timedOut == null; i++) {
+                long t0 = System.nanoTime();
+                try {
+                    queued.add(ConnldClient.connect(p, timeout));
+                } catch (StreamsException e) {
+                    long waited = System.nanoTime() - t0;
+                    assertEquals("ETIMEDOUT", e.errnoName(), e.getMessage());
+                    assertTrue(waited >= timeout.toNanos(), "gave up after " + waited / 1_000_000 + " ms");
+                    timedOut = e;
+                }
+            }
+            assertNotNull(timedOut, "16 connects to a server that never accepts all succeeded");
+            assertOneLineNaming(timedOut, "connect", p);
+            assertTrue(timedOut.getMessage().contains("300ms"), timedOut.getMessage());
+            assertTrue(s.isOpen());
+        } finally {
+            queued.forEach(Connection::close);
+        }
+    }
+
+    @Test
+    void connectWithATimeoutToALiveServerSucceeds() throws Exception {
+        Path p = dir.resolve("prompt");
+        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo);
+             Connection c = ConnldClient.connect(p, GUARD)) {
+            writeLine(c, "quick");
+            assertEquals("quick", readLine(c));
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------
+
+    static String echoOnce(Path p, String token) throws Exception {
+        try (Connection c = ConnldClient.connect(p, GUARD)) {
+            writeLine(c, token);
+            return readLine(c);
+        }
+    }
+
+    /** The error is one line naming the operation, the path and (when it has one) the errno. */
+    static void assertOneLineNaming(StreamsException e, String op, Path p) {
+        String m = e.getMessage();
+        assertFalse(m.contains("\n"), "more than one line: " + m);
+        assertTrue(m.startsWith(op + " " + p + ": "), "does not start with \"" + op + " " + p + ": \": " + m);
+        if (e.errno() != 0) {
+            assertTrue(m.contains(e.errnoName()), "does not name " + e.errnoName() + ": " + m);
+        }
+    }
+
+    static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] bits = {
+            PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
+            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+            PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ,
+        };
+        for (int i = 0; i < bits.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                s.add(bits[i]);
+            }
+        }
+        return s;
+    }
+
+    /** Waits (bounded) until t is inside the native poll of an accept loop. */
+    static void awaitInNativePoll(Thread t) throws InterruptedException {
+        long deadline = System.nanoTime() + GUARD.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (StackTraceElement f : t.getStackTrace()) {
+                if (f.getMethodName().equals("s4j_poll")) {
+                    return;
+                }
+            }
+            Thread.sleep(5);
+        }
+        fail(t.getName() + " never blocked in poll; state " + t.getState());
+    }
+
+    static Throwable failureOf(CompletableFuture<?> f) throws Exception {
+        try {
+            Object r = f.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);
+            throw new AssertionError("returned " + r + " instead of failing");
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("still blocked after " + GUARD, e);
+        }
+    }
+}
