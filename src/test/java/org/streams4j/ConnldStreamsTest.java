@@ -1,0 +1,298 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.streams4j.testsupport.ConnldEchoServerMain.readLine;
+import static org.streams4j.testsupport.ConnldEchoServerMain.serveInBackground;
+import static org.streams4j.testsupport.ConnldEchoServerMain.writeLine;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
+import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.ConnldClientMain;
+import org.streams4j.testsupport.ConnldEchoServerMain;
+import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+
+/**
+ * The connld tests that only a STREAMS kernel can answer (illumos reports
+ * itself as SunOS): pipe + connld + fattach, getpeerucred with pid and zone,
+ * ENXIO for a client whose server died, the attach point's mode as the door
+ * lock, and fattach over a plain file. Expectations are those of
+ * shared/docs/streams-semantics.md; the portable twins of these checks are in
+ * ConnldServerTest, ConnldConcurrentClientsTest and ConnldCrashTest.
+ */
+@SuppressWarnings("try") // a serving server is a resource its try block need not name
+@EnabledOnOs(OS.SOLARIS)
+class ConnldStreamsTest {
+    private static final Duration GUARD = Duration.ofSeconds(30);
+    /** Hang guard for a client noticing that its server died. */
+    private static final Duration NOTICE = Duration.ofSeconds(5);
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void streamsBackendIsLive() {
+        assertEquals(Backend.STREAMS, Platform.backend(), "illumos without the STREAMS backend: " + Platform.describe());
+        assertTrue(Platform.hasZones());
+    }
+
+    private static ConnldServer.Handler recordingEcho(Map<String, PeerCredentials> seen) {
+        return c -> {
+            String token = readLine(c);
+            if (token == null) {
+                return;
+            }
+            if (seen.putIfAbsent(token, c.peer()) != null) {
+                throw new AssertionError("token " + token + " arrived twice");
+            }
+            writeLine(c, token);
+            ConnldEchoServerMain.echo(c);
+        };
+    }
+
+    @Test
+    void concurrentClientsGetTheirOwnPipeAndAreKnownByUidPidAndZone() throws Exception {
+        int clients = 50;
+        Path p = dir.resolve("echo");
+        Map<String, PeerCredentials> seen = new ConcurrentHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try (Serving s = serveInBackground(ConnldServer.bind(p), recordingEcho(seen))) {
+            assertTrue(Streams.isAttached(p), p + " is not on namefs while served");
+            List<String> tokens = new ArrayList<>();
+            List<Future<String>> replies = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                String token = "streams-" + i + "-" + UUID.randomUUID();
+                tokens.add(token);
+                replies.add(pool.submit(() -> {
+                    try (Connection c = ConnldClient.connect(p)) {
+                        assertTrue(c.fd().isStream(), "the client's end is not a stream");
+                        writeLine(c, token);
+                        return readLine(c);
+                    }
+                }));
+            }
+            for (int i = 0; i < clients; i++) {
+                assertEquals(tokens.get(i), replies.get(i).get(GUARD.toSeconds(), TimeUnit.SECONDS), "client " + i);
+            }
+            Set<Integer> zones = new HashSet<>();
+            for (String token : tokens) {
+                PeerCredentials peer = seen.get(token);
+                assertNotNull(peer, "server never saw " + token);
+                assertEquals(Platform.euid(), peer.uid(), peer.toString());
+                assertEquals(Platform.egid(), peer.gid(), peer.toString());
+                assertEquals(ProcessHandle.current().pid(), peer.pid().orElseThrow(), peer.toString());
+                assertTrue(peer.zone().isPresent(), "no zone for " + peer);
+                zones.add(peer.zone().getAsInt());
+            }
+            assertEquals(1, zones.size(), "one process, several zones: " + zones);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aClientInAnotherProcessIsKnownByItsPidAndZone() throws Exception {
+        Path p = dir.resolve("procs");
+        Map<String, PeerCredentials> seen = new ConcurrentHashMap<>();
+        try (Serving s = serveInBackground(ConnldServer.bind(p), recordingEcho(seen))) {
+            int myZone;
+            try (Connection c = ConnldClient.connect(p, GUARD)) {
+                writeLine(c, "me");
+                assertEquals("me", readLine(c));
+            }
+            myZone = seen.get("me").zone().orElseThrow();
+            String token = "process-" + UUID.randomUUID();
+            try (Child child = Child.start(ConnldClientMain.class, p.toString(), token)) {
+                assertEquals("ECHO " + token, child.awaitLine("ECHO ", GUARD));
+                assertEquals(0, child.awaitExit(GUARD), "output " + child.output());
+                PeerCredentials peer = seen.get(token);
+                assertNotNull(peer, "server never saw " + token);
+                assertEquals(child.pid(), peer.pid().orElseThrow(), peer.toString());
+                assertEquals(Platform.euid(), peer.uid(), peer.toString());
+                assertEquals(myZone, peer.zone().orElseThrow(), "a child process in another zone: " + peer);
+            }
+        }
+    }
+
+    @Test
+    void aClientWaitingInOpenGetsENXIOWhenTheServerDiesAndLaterOnesFindThePlainFile() throws Exception {
+        Path p = dir.resolve("dying");
+        try (Child server = Child.start(ConnldEchoServerMain.class, p.toString(), "noaccept")) {
+            server.awaitLine("READY ", GUARD);
+            assertTrue(Streams.isAttached(p));
+
+            CompletableFuture<Connection> waiting = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    waiting.complete(ConnldClient.connect(p));
+                } catch (Throwable e) {
+                    waiting.completeExceptionally(e);
+                }
+            }, "opening " + p);
+            t.setDaemon(true);
+            t.start();
+            // The open waits in connld for an I_RECVFD that never comes.
+            awaitInNative(t, "s4j_open");
+            Thread.sleep(500);
+            assertFalse(waiting.isDone(), "the open returned although nobody accepted: " + waiting);
+
+            long killedAt = System.nanoTime();
+            server.kill();      // its receiving end closes without fdetach
+            Throwable e;
+            try {
+                Connection c = waiting.get(NOTICE.toMillis(), TimeUnit.MILLISECONDS);
+                c.close();
+                throw new AssertionError("the open succeeded although the server died");
+            } catch (ExecutionException x) {
+                e = x.getCause();
+            } catch (TimeoutException x) {
+                throw new AssertionError("the waiting open did not fail within " + NOTICE + " of the SIGKILL");
+            }
+            System.out.printf("ConnldStreamsTest: the waiting open failed %.1f ms after the SIGKILL%n",
+                (System.nanoTime() - killedAt) / 1e6);
+            StreamsException se = assertInstanceOf(StreamsException.class, e);
+            assertEquals("ENXIO", se.errnoName(), se.getMessage());
+            assertTrue(se.getMessage().contains("the server at " + p + " is gone"), se.getMessage());
+
+            // The kernel detached the dead server's end: the path is the plain file again, and a
+            // client must not take it for a server.
+            assertFalse(Streams.isAttached(p));
+            StreamsException later = assertThrows(StreamsException.class, () -> ConnldClient.connect(p, GUARD));
+            assertTrue(later.getMessage().contains("no server attached at " + p), later.getMessage());
+            assertEquals("ENOSTR", later.errnoName());
+            assertTrue(Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS));
+            assertEquals(0L, Files.size(p), "a client wrote into the plain file");
+        }
+        // And a new server takes the path again.
+        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo);
+             Connection c = ConnldClient.connect(p, GUARD)) {
+            writeLine(c, "again");
+            assertEquals("again", readLine(c));
+        }
+    }
+
+    @Test
+    void theAttachPointIsCreatedWithTheRequestedModeWhichDecidesWhoMayConnect() throws Exception {
+        Path p = dir.resolve("group");
+        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().mode(0660).build())) {
+            assertTrue(Streams.isAttached(p));
+            assertEquals(PosixFilePermissions.fromString("rw-rw----"), Files.getPosixFilePermissions(p));
+        }
+        Path closed = dir.resolve("nobody");
+        try (Serving s = serveInBackground(ConnldServer.bind(closed, ConnldOptions.builder().mode(0).build()),
+            ConnldEchoServerMain::echo)) {
+            assertEquals(Set.<PosixFilePermission>of(), Files.getPosixFilePermissions(closed));
+            if (Platform.euid() != 0) {
+                // Root passes any mode; anybody else needs write permission to open the attach point.
+                StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(closed, GUARD));
+                assertEquals("EACCES", e.errnoName(), e.getMessage());
+                assertTrue(e.getMessage().startsWith("connect " + closed + ": EACCES"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void fattachOverAnExistingPlainFileLeavesItIntactAfterClose() throws Exception {
+        Path p = dir.resolve("existing");
+        byte[] content = "under the attachment\n".getBytes(StandardCharsets.UTF_8);
+        Files.write(p, content);
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-r--r--");
+        Files.setPosixFilePermissions(p, mode);
+        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo);
+             Connection c = ConnldClient.connect(p, GUARD)) {
+            assertTrue(Streams.isAttached(p));
+            // The attach point shows the mode the file had; the server's default mode is not imposed on it.
+            assertEquals(mode, Files.getPosixFilePermissions(p));
+            writeLine(c, "over the file");
+            assertEquals("over the file", readLine(c));
+        }
+        assertFalse(Streams.isAttached(p));
+        assertTrue(Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS), "close() removed a file it did not create");
+        assertArrayEquals(content, Files.readAllBytes(p));
+        assertEquals(mode, Files.getPosixFilePermissions(p));
+    }
+
+    @Test
+    void aZoneAllowListAdmitsTheClientsZoneAndRefusesOthers() throws Exception {
+        Path probe = dir.resolve("zone-probe");
+        int myZone;
+        try (Serving s = serveInBackground(ConnldServer.bind(probe), c -> {
+            writeLine(c, Integer.toString(c.peer().zone().orElse(-1)));
+        }); Connection c = ConnldClient.connect(probe, GUARD)) {
+            myZone = Integer.parseInt(readLine(c));
+        }
+        assertTrue(myZone >= 0, "no zone id");
+
+        Path in = dir.resolve("zone-in");
+        try (Serving s = serveInBackground(ConnldServer.bind(in,
+                ConnldOptions.builder().allowZones(Set.of(myZone)).build()), ConnldEchoServerMain::echo);
+             Connection c = ConnldClient.connect(in, GUARD)) {
+            writeLine(c, "same zone");
+            assertEquals("same zone", readLine(c));
+        }
+
+        Path out = dir.resolve("zone-out");
+        AtomicInteger handled = new AtomicInteger();
+        try (Serving s = serveInBackground(ConnldServer.bind(out,
+                ConnldOptions.builder().allowZones(Set.of(myZone + 12345)).build()), c -> handled.incrementAndGet());
+             Connection c = ConnldClient.connect(out, GUARD)) {
+            CompletableFuture<Integer> r = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return c.read(new byte[8], 0, 8);
+                } catch (StreamsException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            assertEquals(-1, r.get(GUARD.toMillis(), TimeUnit.MILLISECONDS), "a refused client read data");
+            assertEquals(0, handled.get());
+        }
+    }
+
+    static void awaitInNative(Thread t, String method) throws InterruptedException {
+        long deadline = System.nanoTime() + GUARD.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (StackTraceElement f : t.getStackTrace()) {
+                if (f.getMethodName().equals(method)) {
+                    return;
+                }
+            }
+            if (!t.isAlive()) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        fail(t.getName() + " never reached " + method + "; state " + t.getState());
+    }
+}
