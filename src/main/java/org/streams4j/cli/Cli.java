@@ -1,0 +1,286 @@
+package org.streams4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Stack;
+import java.util.logging.ConsoleHandler;
+import java.util.logging.Formatter;
+import java.util.logging.Level;
+import java.util.logging.LogManager;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.streams4j.Errno;
+import org.streams4j.PeerCredentials;
+import org.streams4j.Platform;
+import org.streams4j.StreamFd;
+import org.streams4j.StreamsException;
+import org.streams4j.internal.Shim;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.IParameterConsumer;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
+
+/** What the commands share: messages, argument converters, descriptors from the caller. */
+final class Cli {
+    static final String PROG = "streamsctl";
+
+    /** The library's loggers; kept here so that their level survives garbage collection. */
+    private static final Logger LIBRARY = Logger.getLogger("org.streams4j");
+    private static volatile boolean loggingConfigured;
+
+    private Cli() {
+    }
+
+    /** A failure with a message that is the whole story: one line, exit 1. */
+    static final class Failure extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Failure(String message) {
+            super(message);
+        }
+    }
+
+    /** {@code streamsctl: message} on stderr. */
+    static void error(String message) {
+        System.err.println(PROG + ": " + message);
+        System.err.flush();
+    }
+
+    /** A progress or log line on stderr, same form as errors. */
+    static void note(String message) {
+        error(message);
+    }
+
+    /**
+     * The library logs through System.Logger, i.e. java.util.logging: one line
+     * each, {@code streamsctl: ...}, INFO and up (everything with --debug).
+     */
+    static synchronized void configureLogging(boolean debug) {
+        if (!loggingConfigured) {
+            LogManager.getLogManager().reset();
+            ConsoleHandler h = new ConsoleHandler();
+            h.setLevel(Level.ALL);
+            h.setFormatter(new Formatter() {
+                @Override
+                public String format(LogRecord r) {
+                    String m = formatMessage(r);
+                    StringBuilder sb = new StringBuilder(PROG).append(": ");
+                    if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
+                        sb.append(r.getLevel() == Level.SEVERE ? "error: " : "warning: ");
+                    }
+                    sb.append(m.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "));
+                    if (r.getThrown() != null && StreamsCtl.debug) {
+                        java.io.StringWriter w = new java.io.StringWriter();
+                        r.getThrown().printStackTrace(new java.io.PrintWriter(w));
+                        sb.append(System.lineSeparator()).append(w.toString().stripTrailing());
+                    }
+                    return sb.append(System.lineSeparator()).toString();
+                }
+            });
+            Logger root = Logger.getLogger("");
+            root.addHandler(h);
+            root.setLevel(Level.WARNING);
+            loggingConfigured = true;
+        }
+        LIBRARY.setLevel(debug ? Level.ALL : Level.INFO);
+    }
+
+    /** Backend and OS, or why the native library would not load. */
+    static String platformLine() {
+        try {
+            return Platform.describe();
+        } catch (LinkageError e) {
+            return "unavailable: cannot load the streams4j native library (" + e.getMessage() + ")";
+        }
+    }
+
+    /** {@code uid=501 gid=20 pid=4711 zone=-}: every field, "-" for what the platform did not say. */
+    static String peer(PeerCredentials p) {
+        if (p == null) {
+            return "uid=- gid=- pid=- zone=-";
+        }
+        return "uid=" + p.uid() + " gid=" + p.gid()
+            + " pid=" + (p.pid().isPresent() ? Integer.toString(p.pid().getAsInt()) : "-")
+            + " zone=" + (p.zone().isPresent() ? Integer.toString(p.zone().getAsInt()) : "-");
+    }
+
+    /** Human name of a shim file type. */
+    static String fileType(int ft) {
+        switch (ft) {
+            case Shim.FT_REGULAR: return "regular file";
+            case Shim.FT_DIRECTORY: return "directory";
+            case Shim.FT_FIFO: return "FIFO";
+            case Shim.FT_SOCKET: return "socket";
+            case Shim.FT_CHAR: return "character device";
+            case Shim.FT_BLOCK: return "block device";
+            case Shim.FT_SYMLINK: return "symbolic link";
+            default: return "other";
+        }
+    }
+
+    /**
+     * Takes a descriptor this process inherited ({@code list --fd 0 < /dev/x}),
+     * after making sure it is open: {@code list fd 9: EBADF (not an open descriptor)}.
+     */
+    static StreamFd inherited(String op, int fd) throws StreamsException {
+        if (fd < 0) {
+            throw new Failure(op + " fd " + fd + ": not a descriptor number");
+        }
+        int t = Shim.s4j_file_type(fd);
+        if (t < 0) {
+            throw new StreamsException(op, StreamsException.fd(fd), -t);
+        }
+        return StreamFd.adopt(fd);
+    }
+
+    /**
+     * Gives up an inherited descriptor: closed, except 0, 1 and 2, which the
+     * JVM keeps using for System.in/out/err until it exits.
+     */
+    static void release(StreamFd fd, int number) {
+        if (number > 2) {
+            fd.close();
+        }
+    }
+
+    // ---- converters -------------------------------------------------------------
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(ms|s|m|h)?");
+
+    /** 500ms, 2s, 1.5s, 1m, 1h; a bare number is seconds. */
+    static Duration parseDuration(String s) {
+        Matcher m = DURATION.matcher(s.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new TypeConversionException("'" + s + "' is not a duration (e.g. 500ms, 2s, 1m)");
+        }
+        double v = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        double ms = switch (unit) {
+            case "ms" -> v;
+            case "s" -> v * 1000;
+            case "m" -> v * 60_000;
+            default -> v * 3_600_000;
+        };
+        if (ms > Integer.MAX_VALUE) {
+            throw new TypeConversionException("'" + s + "' is too long a duration");
+        }
+        return Duration.ofMillis(Math.round(ms));
+    }
+
+    static final class DurationConverter implements ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return parseDuration(value);
+        }
+    }
+
+    /** Octal permission bits: 0600, 660, 0o644; at most 07777. */
+    static final class ModeConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String s = value.trim();
+            if (s.startsWith("0o") || s.startsWith("0O")) {
+                s = s.substring(2);
+            }
+            if (s.isEmpty() || !s.matches("[0-7]+")) {
+                throw new TypeConversionException("'" + value
+                    + "' is not an octal mode (digits 0-7, e.g. 0600)");
+            }
+            long v = s.length() > 8 ? Long.MAX_VALUE : Long.parseLong(s, 8);
+            if (v > 07777) {
+                throw new TypeConversionException("'" + value + "' is out of range (0 to 7777)");
+            }
+            return (int) v;
+        }
+    }
+
+    /** A user id, or a user name from /etc/passwd. */
+    static final class UidConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            return id(value, Path.of("/etc/passwd"), "user");
+        }
+    }
+
+    /** A group id, or a group name from /etc/group. */
+    static final class GidConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            return id(value, Path.of("/etc/group"), "group");
+        }
+    }
+
+    /** A zone id; "global" is zone 0. */
+    static final class ZoneConverter implements ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            String s = value.trim();
+            if ("global".equals(s)) {
+                return 0;
+            }
+            if (!s.matches("\\d{1,9}")) {
+                throw new TypeConversionException("'" + value + "' is not a zone id (a number, or global)");
+            }
+            return Integer.parseInt(s);
+        }
+    }
+
+    private static int id(String value, Path db, String what) {
+        String s = value.trim();
+        if (s.matches("\\d{1,10}")) {
+            long v = Long.parseLong(s);
+            if (v > Integer.MAX_VALUE) {
+                throw new TypeConversionException("'" + value + "' is out of range for a " + what + " id");
+            }
+            return (int) v;
+        }
+        if (s.isEmpty()) {
+            throw new TypeConversionException("empty " + what + " in the list");
+        }
+        try {
+            for (String line : Files.readAllLines(db)) {
+                String[] f = line.split(":", -1);
+                if (f.length > 2 && f[0].equals(s) && f[2].matches("\\d+")) {
+                    return Integer.parseInt(f[2]);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through: unknown name
+        }
+        throw new TypeConversionException("unknown " + what + " '" + value + "' (give a number, or a name in " + db + ")");
+    }
+
+    /** For {@code --exec CMD [ARG...]}: takes every argument that follows. */
+    static final class RestOfLine implements IParameterConsumer {
+        @Override
+        public void consumeParameters(Stack<String> args, ArgSpec argSpec, CommandSpec spec) {
+            if (!args.isEmpty() && "--".equals(args.peek())) {
+                args.pop();
+            }
+            if (args.isEmpty()) {
+                throw new ParameterException(spec.commandLine(),
+                    "--exec needs a command: --exec CMD [ARG...] (and it must come last)");
+            }
+            List<String> list = new ArrayList<>();
+            while (!args.isEmpty()) {
+                list.add(args.pop());
+            }
+            argSpec.setValue(list);
+        }
+    }
+
+    /** Whether an errno is one of those that mean "the other end went away". */
+    static boolean hangUp(StreamsException e) {
+        int n = e.errno();
+        return n == Errno.EPIPE || n == Errno.ECONNRESET || n == Errno.ENXIO || n == Errno.ENOTCONN;
+    }
+}

@@ -1,0 +1,150 @@
+package org.streams4j.cli;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.streams4j.Backend;
+import org.streams4j.Errno;
+import org.streams4j.Platform;
+import org.streams4j.StreamFd;
+import org.streams4j.Streams;
+import org.streams4j.StreamsException;
+import org.streams4j.internal.Shim;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code streamsctl info PATH | --fd N}: what is there, as STREAMS sees it. */
+@Command(name = "info",
+    header = "Show what PATH or fd N is: stream or not, server attached, modules, backend.",
+    sortOptions = false,
+    description = {
+        "Show what PATH or descriptor N is: its file type, whether it is a stream, whether a",
+        "server is attached, the module stack (STREAMS only) and the backend.",
+        "A path with a server attached is not opened: opening it would connect to the server.",
+        "On the portable backend a socket is probed by connecting to it: a live server sees",
+        "(and logs) a connection that closes at once.",
+    },
+    footer = {
+        "",
+        "Examples:",
+        "  streamsctl info /tmp/echo",
+        "  streamsctl info --fd 0 < /dev/tty",
+    })
+final class InfoCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", arity = "0..1", paramLabel = "PATH", description = "A path.")
+    Path path;
+
+    @Option(names = "--fd", paramLabel = "N",
+        description = "A descriptor this command inherited, e.g. --fd 0 < /dev/x.")
+    Integer fd;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((path == null) == (fd == null)) {
+            throw new ParameterException(spec.commandLine(), "give either PATH or --fd N");
+        }
+        Map<String, String> rows = new LinkedHashMap<>();
+        if (fd != null) {
+            describeFd(rows, fd);
+        } else {
+            describePath(rows, path);
+        }
+        rows.put("backend", Platform.describe());
+        StringBuilder sb = new StringBuilder();
+        rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+        System.out.print(sb);
+        System.out.flush();
+        return 0;
+    }
+
+    private static void describePath(Map<String, String> rows, Path path) throws StreamsException {
+        String p = path.toString();
+        int type = Shim.s4j_path_type(p);
+        if (type < 0) {
+            throw new StreamsException("info", p, -type);
+        }
+        rows.put("path", p);
+        rows.put("file type", Cli.fileType(type));
+        boolean attached = Streams.isAttached(path);
+        if (Platform.backend() == Backend.STREAMS) {
+            if (attached) {
+                rows.put("stream", "yes (attached with fattach)");
+                rows.put("server", "attached");
+                rows.put("modules", "not looked at: opening an attached path connects to its server");
+                return;
+            }
+            rows.put("server", "none attached");
+            if (type == Shim.FT_CHAR || type == Shim.FT_FIFO) {
+                int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_NONBLOCK, 0);
+                if (fd < 0) {
+                    rows.put("stream", "unknown: " + new StreamsException("open", p, -fd).getMessage());
+                    return;
+                }
+                try (StreamFd s = StreamFd.adopt(fd)) {
+                    streamRows(rows, s);
+                }
+            } else {
+                rows.put("stream", "no");
+            }
+            return;
+        }
+        rows.put("stream", "no (the portable backend has no STREAMS)");
+        if (type == Shim.FT_SOCKET) {
+            rows.put("server", attached ? "attached (a server accepts connections on this socket)"
+                : "none (nobody accepts on this socket: a dead server's)");
+        } else {
+            rows.put("server", "none attached");
+        }
+        rows.put("modules", "not supported on this platform");
+    }
+
+    private static void describeFd(Map<String, String> rows, int n) throws StreamsException {
+        StreamFd fd = Cli.inherited("info", n);
+        try {
+            int type = fd.fileType();
+            rows.put("fd", Integer.toString(n));
+            rows.put("file type", Cli.fileType(type));
+            if (type == Shim.FT_SOCKET || Platform.backend() == Backend.STREAMS) {
+                try {
+                    rows.put("peer", Cli.peer(fd.peerCredentials()));
+                } catch (StreamsException e) {
+                    // not connected, or not a pipe: no peer to show
+                }
+            }
+            if (Platform.backend() == Backend.STREAMS) {
+                streamRows(rows, fd);
+            } else {
+                rows.put("stream", "no (the portable backend has no STREAMS)");
+                rows.put("modules", "not supported on this platform");
+            }
+        } finally {
+            Cli.release(fd, n);
+        }
+    }
+
+    private static void streamRows(Map<String, String> rows, StreamFd s) throws StreamsException {
+        if (!s.isStream()) {
+            rows.put("stream", "no");
+            return;
+        }
+        rows.put("stream", "yes");
+        try {
+            List<String> mods = s.list();
+            rows.put("modules", mods.isEmpty() ? "(none)" : String.join(" ", mods) + "  (topmost first, driver last)");
+        } catch (StreamsException e) {
+            if (e.errno() != Errno.EINVAL) {
+                throw e;
+            }
+            rows.put("modules", "(none)");
+        }
+    }
+}
