@@ -6,7 +6,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.ReadOnlyBufferException;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
@@ -23,6 +22,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import org.streams4j.internal.Shim;
+import org.streams4j.internal.Shim.Scratch;
 import org.streams4j.internal.StreamsShim;
 
 /**
@@ -52,7 +52,6 @@ public final class StreamFd implements Closeable {
 
     private final Handle handle;
     private final Cleaner.Cleanable cleanable;
-    private final String target;
     private final ReentrantLock readLock = new ReentrantLock();
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Reader state, guarded by readLock: a data byte that receiveFd met first. */
@@ -60,7 +59,6 @@ public final class StreamFd implements Closeable {
 
     private StreamFd(int fd) {
         this.handle = new Handle(fd);
-        this.target = StreamsException.fd(fd);
         this.cleanable = CLEANER.register(this, handle);
     }
 
@@ -99,7 +97,12 @@ public final class StreamFd implements Closeable {
 
     /** {@code fd N}, the name used in messages. */
     public String name() {
-        return target;
+        return target();
+    }
+
+    /** {@code fd N}, made when a message needs it rather than for every descriptor. */
+    private String target() {
+        return StreamsException.fd(handle.fd);
     }
 
     public boolean isOpen() {
@@ -136,7 +139,7 @@ public final class StreamFd implements Closeable {
             checkNoPendingFd();
             // Into this thread's native scratch, then one copy of what came.
             Scratch s = Scratch.get(Math.min(len, Scratch.MAX_CACHED));
-            handle.acquire("read", target);
+            handle.acquire("read");
             long n;
             try {
                 n = Shim.s4j_recv(handle.fd, s.address, Scratch.BYTES,
@@ -188,7 +191,7 @@ public final class StreamFd implements Closeable {
                 throw new ReadOnlyBufferException();
             }
             Scratch s = Scratch.get(0);
-            handle.acquire("read", target);
+            handle.acquire("read");
             long n;
             try {
                 n = Shim.s4j_recv(handle.fd, address(dst), dst.position(), len,
@@ -208,7 +211,7 @@ public final class StreamFd implements Closeable {
 
     private void checkNoPendingFd() throws StreamsException {
         if (handle.pendingFd.get() != NO_FD) {
-            throw new StreamsException("read", target, Errno.EBADMSG);
+            throw new StreamsException("read", target(), Errno.EBADMSG);
         }
     }
 
@@ -223,12 +226,12 @@ public final class StreamFd implements Closeable {
             handle.setPending(passed);
             n--;
             if (n == 0) {
-                throw new StreamsException("read", target, Errno.EBADMSG);
+                throw new StreamsException("read", target(), Errno.EBADMSG);
             }
         }
         if (n == 0) {
             if (handle.isClosed()) {
-                throw new StreamClosedException("read", target);
+                throw new StreamClosedException("read", target());
             }
             return -1;
         }
@@ -260,7 +263,7 @@ public final class StreamFd implements Closeable {
         while (true) {
             int ms = deadline < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE,
                 Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
-            handle.acquire("poll", target);
+            handle.acquire("poll");
             int r;
             try {
                 r = Shim.s4j_poll(handle.fd, events, ms);
@@ -268,7 +271,7 @@ public final class StreamFd implements Closeable {
                 handle.release();
             }
             if (handle.isClosed()) {
-                throw new StreamClosedException("poll", target);
+                throw new StreamClosedException("poll", target());
             }
             if (r == -Errno.EINTR) {
                 continue;
@@ -325,7 +328,7 @@ public final class StreamFd implements Closeable {
                 address = Pointer.nativeValue(big);
                 at = 0;
             }
-            handle.acquire("write", target);
+            handle.acquire("write");
             try {
                 n = Shim.s4j_write(handle.fd, address, at, len);
             } finally {
@@ -374,7 +377,7 @@ public final class StreamFd implements Closeable {
         }
         writeLock.lock();
         try {
-            handle.acquire("write", target);
+            handle.acquire("write");
             long n;
             try {
                 n = Shim.s4j_write(handle.fd, address(src), src.position(), len);
@@ -398,11 +401,11 @@ public final class StreamFd implements Closeable {
      * the portable backend). This end keeps its own copy of {@code fd} open.
      */
     public void sendFd(StreamFd fd) throws StreamsException {
-        fd.handle.acquire("sendFd", fd.target);
+        fd.handle.acquire("sendFd");
         try {
             writeLock.lock();
             try {
-                handle.acquire("sendFd", target);
+                handle.acquire("sendFd");
                 int r;
                 try {
                     r = Shim.s4j_sendfd(handle.fd, fd.handle.fd);
@@ -433,7 +436,7 @@ public final class StreamFd implements Closeable {
             int pending = handle.pendingFd.getAndSet(NO_FD);
             Scratch s = Scratch.get(0);
             if (pending != NO_FD) {
-                handle.acquire("receiveFd", target);
+                handle.acquire("receiveFd");
                 int r;
                 try {
                     r = Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED);
@@ -445,9 +448,9 @@ public final class StreamFd implements Closeable {
                     r == 0 ? s.cred(Shim.CRED_GID) : -1);
             }
             if (pushback >= 0) {
-                throw new StreamsException("receiveFd", target, Errno.EBADMSG);
+                throw new StreamsException("receiveFd", target(), Errno.EBADMSG);
             }
-            handle.acquire("receiveFd", target);
+            handle.acquire("receiveFd");
             int r;
             try {
                 r = Shim.s4j_recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA);
@@ -503,7 +506,7 @@ public final class StreamFd implements Closeable {
     public String look() throws StreamsException {
         requireModules("look");
         byte[] name = new byte[Shim.MODNAME_SIZE];
-        handle.acquire("look", target);
+        handle.acquire("look");
         int r;
         try {
             r = StreamsShim.s4j_look(handle.fd, name, name.length);
@@ -544,16 +547,16 @@ public final class StreamFd implements Closeable {
 
     private void requireModules(String op) throws StreamsException {
         if (!Platform.supportsModules()) {
-            handle.acquire(op, target);
+            handle.acquire(op);
             handle.release();
-            throw new UnsupportedPlatformException(op, target);
+            throw new UnsupportedPlatformException(op, target());
         }
     }
 
     private void checkModuleName(String op, String module) throws StreamsException {
         if (module == null || module.isEmpty() || module.length() > Shim.MODNAME_SIZE - 1
             || module.indexOf('\0') >= 0 || !StandardCharsets.US_ASCII.newEncoder().canEncode(module)) {
-            throw new StreamsException(op, target, Errno.EINVAL,
+            throw new StreamsException(op, target(), Errno.EINVAL,
                 "module name must be 1 to 8 ASCII characters: \"" + module + "\"");
         }
     }
@@ -671,7 +674,7 @@ public final class StreamFd implements Closeable {
      * Returns the call's raw result (-errno on failure).
      */
     int withFd(String op, java.util.function.IntUnaryOperator c) throws StreamsException {
-        handle.acquire(op, target);
+        handle.acquire(op);
         try {
             return c.applyAsInt(handle.fd);
         } finally {
@@ -685,7 +688,7 @@ public final class StreamFd implements Closeable {
     }
 
     private int call(String op, NativeCall c) throws StreamsException {
-        handle.acquire(op, target);
+        handle.acquire(op);
         int r;
         try {
             r = c.run();
@@ -700,9 +703,9 @@ public final class StreamFd implements Closeable {
 
     private StreamsException failure(String op, int errno) {
         if (handle.isClosed()) {
-            return new StreamClosedException(op, target);
+            return new StreamClosedException(op, target());
         }
-        return new StreamsException(op, target, errno);
+        return new StreamsException(op, target(), errno);
     }
 
     /**
@@ -724,11 +727,11 @@ public final class StreamFd implements Closeable {
             return (state.get() & CLOSED) != 0;
         }
 
-        void acquire(String op, String target) throws StreamClosedException {
+        void acquire(String op) throws StreamClosedException {
             while (true) {
                 int s = state.get();
                 if ((s & CLOSED) != 0) {
-                    throw new StreamClosedException(op, target);
+                    throw new StreamClosedException(op, StreamsException.fd(fd));
                 }
                 if (state.compareAndSet(s, s + 1)) {
                     return;
@@ -794,55 +797,6 @@ public final class StreamFd implements Closeable {
     /** The native address of a direct buffer's first byte (its position is added by the caller). */
     private static long address(ByteBuffer direct) {
         return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
-    }
-
-    /**
-     * This thread's native memory for the shim's out-parameters and for byte[]
-     * data. With it every hot call has primitive arguments only: a byte[] or
-     * int[] argument would make JNA malloc and copy the whole array in and out
-     * on every call. One thread uses it for one call at a time.
-     */
-    private static final class Scratch {
-        /** int: a descriptor that came with the data (s4j_recv), else -1. */
-        static final int PASSED = 0;
-        /** int: the data byte s4j_recvfd met instead of a descriptor, else -1. */
-        static final int DATA = 4;
-        /** int[4]: credentials (Shim.CRED_*). */
-        static final int CRED = 8;
-        /** Where byte[] data starts. */
-        static final int BYTES = 64;
-        /** The most byte[] data kept per thread; a longer read is a short read, a longer write has its own block. */
-        static final int MAX_CACHED = 256 * 1024;
-        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
-
-        ByteBuffer buf;
-        long address;
-
-        private Scratch() {
-            allocate(256);
-        }
-
-        private void allocate(int size) {
-            buf = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
-            address = address(buf);
-        }
-
-        /** This thread's scratch, with room for {@code bytes} (at most MAX_CACHED) of data. */
-        static Scratch get(int bytes) {
-            Scratch s = LOCAL.get();
-            if (s.buf.capacity() < BYTES + bytes) {
-                s.allocate(Integer.highestOneBit(BYTES + bytes - 1) << 1);
-            }
-            return s;
-        }
-
-        int passed() {
-            return buf.getInt(PASSED);
-        }
-
-        int cred(int i) {
-            return buf.getInt(CRED + 4 * i);
-        }
     }
 
     /** One end of a pipe whose other end is closed: reads give EOF, writes EPIPE. */

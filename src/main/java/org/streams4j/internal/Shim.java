@@ -1,7 +1,11 @@
 package org.streams4j.internal;
 
 import com.sun.jna.Native;
+import com.sun.jna.Pointer;
 import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.Charset;
 
 /**
  * JNA direct mapping of the calls every build of the shim carries
@@ -62,7 +66,11 @@ public final class Shim {
 
     public static native int s4j_getegid();
 
-    public static native int s4j_open(String path, int flags, int mode);
+    public static int s4j_open(String path, int flags, int mode) {
+        return s4j_open(Scratch.cString(path), flags, mode);
+    }
+
+    private static native int s4j_open(long path, int flags, int mode);
 
     public static native int s4j_close(int fd);
 
@@ -82,13 +90,31 @@ public final class Shim {
 
     public static native int s4j_file_type(int fd);
 
-    public static native int s4j_path_type(String path);
+    public static int s4j_path_type(String path) {
+        return s4j_path_type(Scratch.cString(path));
+    }
 
-    public static native int s4j_chmod(String path, int mode);
+    private static native int s4j_path_type(long path);
+
+    public static int s4j_chmod(String path, int mode) {
+        return s4j_chmod(Scratch.cString(path), mode);
+    }
+
+    private static native int s4j_chmod(long path, int mode);
 
     public static native int s4j_nread(int fd);
 
-    public static native int s4j_pipe(int[] fds);
+    public static int s4j_pipe(int[] fds) {
+        Scratch s = Scratch.get(0);
+        int r = s4j_pipe(s.address + Scratch.CRED);
+        if (r == 0) {
+            fds[0] = s.buf.getInt(Scratch.CRED);
+            fds[1] = s.buf.getInt(Scratch.CRED + 4);
+        }
+        return r;
+    }
+
+    private static native int s4j_pipe(long fds);
 
     public static native int s4j_sendfd(int fd, int passfd);
 
@@ -98,13 +124,24 @@ public final class Shim {
 
     public static native long s4j_recv(int fd, Buffer buf, long off, long len, int[] passed);
 
-    public static native int s4j_peer_cred(int fd, int[] cred);
+    public static int s4j_peer_cred(int fd, int[] cred) {
+        Scratch s = Scratch.get(0);
+        int r = s4j_peer_cred(fd, s.address + Scratch.CRED);
+        if (r == 0) {
+            for (int i = 0; i < 4; i++) {
+                cred[i] = s.cred(i);
+            }
+        }
+        return r;
+    }
 
     // Hot paths with primitive arguments only: a native address as a long
     // (the ABI is LP64 already: C long is Java long). JNA passes these with no
     // conversion; an array argument costs a malloc and a copy of the whole
-    // array in and out on every call, and JNA offsets a Buffer argument by
-    // its position() (so the Buffer overloads above want off = 0).
+    // array in and out on every call, a String about a microsecond of JNI
+    // up-calls (a charset looked up by name, two byte[]), and JNA offsets a
+    // Buffer argument by its position() (so the Buffer overloads above want
+    // off = 0). Paths above go through Scratch.cString for the same reason.
 
     public static native long s4j_write(int fd, long buf, long off, long len);
 
@@ -116,4 +153,67 @@ public final class Shim {
 
     /** {@code cred}: address of int[4]. */
     public static native int s4j_peer_cred(int fd, long cred);
+
+    /**
+     * This thread's native memory for out-parameters, C strings and byte[]
+     * data, so that hot calls pass addresses (primitives) only. A thread uses
+     * it for one call at a time; an address taken from it is good until the
+     * next {@link #get} on the same thread.
+     */
+    public static final class Scratch {
+        /** int: a descriptor that came with the data (s4j_recv), else -1. */
+        public static final int PASSED = 0;
+        /** int: the data byte s4j_recvfd met instead of a descriptor, else -1. */
+        public static final int DATA = 4;
+        /** int[4]: credentials (CRED_*). */
+        public static final int CRED = 8;
+        /** Where byte[] data and C strings start. */
+        public static final int BYTES = 64;
+        /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */
+        public static final int MAX_CACHED = 256 * 1024;
+        /** What JNA itself would encode a String argument with. */
+        private static final Charset ENCODING = Charset.forName(Native.getDefaultStringEncoding());
+        private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+
+        /** Native byte order, direct. */
+        public ByteBuffer buf;
+        public long address;
+
+        private Scratch() {
+            allocate(256);
+        }
+
+        private void allocate(int size) {
+            buf = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+            address = Pointer.nativeValue(Native.getDirectBufferPointer(buf));
+        }
+
+        /** This thread's scratch, with room for {@code bytes} (at most MAX_CACHED) at BYTES. */
+        public static Scratch get(int bytes) {
+            Scratch s = LOCAL.get();
+            if (s.buf.capacity() < BYTES + bytes) {
+                s.allocate(Integer.highestOneBit(BYTES + bytes - 1) << 1);
+            }
+            return s;
+        }
+
+        /** {@code s} NUL-terminated at BYTES of this thread's scratch (0 for null), as JNA would pass it. */
+        static long cString(String s) {
+            if (s == null) {
+                return 0;
+            }
+            byte[] b = s.getBytes(ENCODING);
+            Scratch t = get(b.length + 1);
+            t.buf.put(BYTES, b).put(BYTES + b.length, (byte) 0);
+            return t.address + BYTES;
+        }
+
+        public int passed() {
+            return buf.getInt(PASSED);
+        }
+
+        public int cred(int i) {
+            return buf.getInt(CRED + 4 * i);
+        }
+    }
 }
