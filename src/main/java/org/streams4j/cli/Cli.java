@@ -127,9 +127,14 @@ final class Cli {
         }
     }
 
+    /** Inherited descriptors taken by {@link #inherited}: held so that no Cleaner ever closes them. */
+    private static final List<StreamFd> INHERITED = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     /**
      * Takes a descriptor this process inherited ({@code list --fd 0 < /dev/x}),
      * after making sure it is open: {@code list fd 9: EBADF (not an open descriptor)}.
+     * It is never closed: the number may as well be one the JVM opened for
+     * itself (its jar, say), and the process exits soon anyway.
      */
     static StreamFd inherited(String op, int fd) throws StreamsException {
         if (fd < 0) {
@@ -139,17 +144,9 @@ final class Cli {
         if (t < 0) {
             throw new StreamsException(op, StreamsException.fd(fd), -t);
         }
-        return StreamFd.adopt(fd);
-    }
-
-    /**
-     * Gives up an inherited descriptor: closed, except 0, 1 and 2, which the
-     * JVM keeps using for System.in/out/err until it exits.
-     */
-    static void release(StreamFd fd, int number) {
-        if (number > 2) {
-            fd.close();
-        }
+        StreamFd s = StreamFd.adopt(fd);
+        INHERITED.add(s);
+        return s;
     }
 
     // ---- converters -------------------------------------------------------------

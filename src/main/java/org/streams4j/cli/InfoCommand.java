@@ -109,25 +109,21 @@ final class InfoCommand implements Callable<Integer> {
 
     private static void describeFd(Map<String, String> rows, int n) throws StreamsException {
         StreamFd fd = Cli.inherited("info", n);
-        try {
-            int type = fd.fileType();
-            rows.put("fd", Integer.toString(n));
-            rows.put("file type", Cli.fileType(type));
-            if (type == Shim.FT_SOCKET || Platform.backend() == Backend.STREAMS) {
-                try {
-                    rows.put("peer", Cli.peer(fd.peerCredentials()));
-                } catch (StreamsException e) {
-                    // not connected, or not a pipe: no peer to show
-                }
+        int type = fd.fileType();
+        rows.put("fd", Integer.toString(n));
+        rows.put("file type", Cli.fileType(type));
+        if (type == Shim.FT_SOCKET || Platform.backend() == Backend.STREAMS) {
+            try {
+                rows.put("peer", Cli.peer(fd.peerCredentials()));
+            } catch (StreamsException e) {
+                // not connected, or not a pipe: no peer to show
             }
-            if (Platform.backend() == Backend.STREAMS) {
-                streamRows(rows, fd);
-            } else {
-                rows.put("stream", "no (the portable backend has no STREAMS)");
-                rows.put("modules", "not supported on this platform");
-            }
-        } finally {
-            Cli.release(fd, n);
+        }
+        if (Platform.backend() == Backend.STREAMS) {
+            streamRows(rows, fd);
+        } else {
+            rows.put("stream", "no (the portable backend has no STREAMS)");
+            rows.put("modules", "not supported on this platform");
         }
     }
 

@@ -21,12 +21,7 @@ final class ListCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StreamFd fd = Cli.inherited("list", opts.fd);
-        List<String> mods;
-        try {
-            mods = fd.list();
-        } finally {
-            Cli.release(fd, opts.fd);
-        }
+        List<String> mods = fd.list();
         StringBuilder sb = new StringBuilder();
         for (String m : mods) {
             sb.append(m).append(System.lineSeparator());

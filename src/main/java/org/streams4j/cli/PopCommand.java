@@ -17,11 +17,7 @@ final class PopCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         StreamFd fd = Cli.inherited("pop", opts.fd);
-        try {
-            fd.pop();
-        } finally {
-            Cli.release(fd, opts.fd);
-        }
+        fd.pop();
         return 0;
     }
 }

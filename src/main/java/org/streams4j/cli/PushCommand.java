@@ -31,11 +31,7 @@ final class PushCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         ModuleOptions.checkModuleName(spec, module);
         StreamFd fd = Cli.inherited("push", opts.fd);
-        try {
-            fd.push(module);
-        } finally {
-            Cli.release(fd, opts.fd);
-        }
+        fd.push(module);
         return 0;
     }
 }
