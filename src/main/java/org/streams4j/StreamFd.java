@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import com.sun.jna.Memory;
-import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.Shim.Scratch;
@@ -194,7 +193,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("read");
             long n;
             try {
-                n = Shim.s4j_recv(handle.fd, address(dst), dst.position(), len,
+                n = Shim.s4j_recv(handle.fd, s.address(dst, 0), dst.position(), len,
                     s.address + Scratch.PASSED);
             } finally {
                 handle.release();
@@ -377,10 +376,11 @@ public final class StreamFd implements Closeable {
         }
         writeLock.lock();
         try {
+            Scratch s = Scratch.get(0);
             handle.acquire("write");
             long n;
             try {
-                n = Shim.s4j_write(handle.fd, address(src), src.position(), len);
+                n = Shim.s4j_write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
                 handle.release();
             }
@@ -792,11 +792,6 @@ public final class StreamFd implements Closeable {
                     "streams4j: fd {0} was not closed by its owner; closed by the cleaner", fd);
             }
         }
-    }
-
-    /** The native address of a direct buffer's first byte (its position is added by the caller). */
-    private static long address(ByteBuffer direct) {
-        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
     }
 
     /** One end of a pipe whose other end is closed: reads give EOF, writes EPIPE. */

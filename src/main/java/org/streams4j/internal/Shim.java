@@ -2,6 +2,7 @@ package org.streams4j.internal;
 
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import java.lang.ref.WeakReference;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -178,6 +179,11 @@ public final class Shim {
         /** Native byte order, direct. */
         public ByteBuffer buf;
         public long address;
+        /** The direct buffers this thread last read into (0) and wrote from (1), and their addresses. */
+        @SuppressWarnings("unchecked")
+        private final WeakReference<ByteBuffer>[] recent = new WeakReference[] {
+            new WeakReference<ByteBuffer>(null), new WeakReference<ByteBuffer>(null)};
+        private final long[] recentAddress = new long[2];
 
         private Scratch() {
             allocate(256);
@@ -206,6 +212,19 @@ public final class Shim {
             Scratch t = get(b.length + 1);
             t.buf.put(BYTES, b).put(BYTES + b.length, (byte) 0);
             return t.address + BYTES;
+        }
+
+        /**
+         * The address of a direct buffer's first byte (not counting its
+         * position). The last buffer of each {@code slot} is remembered
+         * (weakly): a buffer used again costs no JNI call.
+         */
+        public long address(ByteBuffer direct, int slot) {
+            if (recent[slot].get() != direct) {
+                recentAddress[slot] = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+                recent[slot] = new WeakReference<>(direct);
+            }
+            return recentAddress[slot];
         }
 
         public int passed() {
