@@ -33,6 +33,7 @@ import org.streams4j.internal.StreamsShim;
 public final class ConnldServer implements Closeable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
     private static final Duration POLL_SLICE = Duration.ofSeconds(1);
+    private static final int OWNER_WRITE = 0200;
 
     private final Path path;
     private final String name;
@@ -99,7 +100,10 @@ public final class ConnldServer implements Closeable {
             }
             Shim.s4j_close(fd);
             created = true;
-            int r = Shim.s4j_chmod(p, options.mode());   // exactly the mode, whatever the umask
+            // fattach(3C) wants the owner to have write permission on the path
+            // (namefs nm_mount: EACCES otherwise), so a mode without it is set on
+            // the attach point once attached. Exactly the mode, whatever the umask.
+            int r = Shim.s4j_chmod(p, options.mode() | OWNER_WRITE);
             if (r < 0) {
                 removeQuietly(p);
                 throw new StreamsException("chmod", p, -r);
@@ -128,6 +132,15 @@ public final class ConnldServer implements Closeable {
             }
             if (r < 0) {
                 throw new StreamsException("fattach", p, -r);
+            }
+            if (created && (options.mode() & OWNER_WRITE) == 0) {
+                // chmod of an attached path sets the mode of the namefs node
+                // (nm_setattr), which is what decides who may open it.
+                int c = Shim.s4j_chmod(p, options.mode());
+                if (c < 0) {
+                    StreamsShim.s4j_fdetach(p);
+                    throw new StreamsException("chmod", p, -c);
+                }
             }
             setNonBlocking(receive);
             return new ConnldServer(path, options, receive, attach, created, null);
