@@ -146,12 +146,18 @@ s4j_preclose(int fd, int marker)
 {
 	int err;
 
+#if !defined(__sun)
 	/* Wakes a reader blocked on a socket; ENOTSOCK for anything else. */
 	(void) shutdown(fd, SHUT_RDWR);
+#endif
 	/*
 	 * dup2 keeps the number taken while pointing it at the marker (a pipe
 	 * end whose peer is closed).  On illumos it also wakes any thread
-	 * blocked on fd (closeandsetf marks them stale: EBADF).
+	 * blocked on fd, whatever fd is: closeandsetf() marks the threads that
+	 * have fd active stale and sets them running, so read, write and ioctl
+	 * fail with EBADF, and pollcacheclean() wakes poll with POLLNVAL.
+	 * That is why illumos needs no shutdown() here (which lives in
+	 * libsocket there, a library the shim does not link).
 	 */
 	do {
 		err = dup2(marker, fd);

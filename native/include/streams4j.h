@@ -75,7 +75,8 @@ int s4j_open(const char *path, int flags, int mode);
 int s4j_close(int fd);
 /*
  * Makes fd refer to marker (dup2) after waking any thread blocked on fd
- * (shutdown for a socket).  The number stays taken until s4j_close.
+ * (shutdown for a socket; on illumos the dup2 itself wakes it).  The number
+ * stays taken until s4j_close.
  */
 int s4j_preclose(int fd, int marker);
 /* read/write at buf + off; EINTR retried; return bytes or -errno. */
@@ -119,7 +120,10 @@ int s4j_push(int fd, const char *module);
 int s4j_pop(int fd);
 int s4j_look(int fd, char *name, int len);
 int s4j_find(int fd, const char *module);
-/* With names == NULL, the number of modules plus the driver (I_LIST, 0). */
+/*
+ * With names == NULL, the number of modules plus the driver (I_LIST, 0); a
+ * pipe or FIFO has no driver, so a bare pipe end counts 0 and lists nothing.
+ */
 int s4j_list(int fd, char *names, int count);
 int s4j_fattach(int fd, const char *path);
 int s4j_fdetach(const char *path);
