@@ -529,7 +529,10 @@ public final class StreamFd implements Closeable {
         return call("find", () -> StreamsShim.s4j_find(handle.fd, module)) == 1;
     }
 
-    /** {@code I_LIST}: the modules on the stream, topmost first, and last the driver. */
+    /**
+     * {@code I_LIST}: the modules on the stream, topmost first, and last the
+     * driver. A pipe or FIFO has no driver: a bare pipe end lists nothing.
+     */
     public List<String> list() throws StreamsException {
         requireModules("list");
         int count = call("list", () -> StreamsShim.s4j_list(handle.fd, null, 0));

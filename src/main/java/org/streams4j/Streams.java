@@ -56,8 +56,8 @@ public final class Streams {
         if (Platform.supportsFattach()) {
             byte[] name = new byte[32];
             int r = StreamsShim.s4j_fstype(p, name, name.length);
-            if (r == -Errno.ENOENT) {
-                return false;
+            if (r == -Errno.ENOENT || r == -Errno.ENOTDIR) {
+                return false;   // as on the portable backend: nothing can be attached there
             }
             if (r < 0) {
                 throw new StreamsException("statvfs", p, -r);

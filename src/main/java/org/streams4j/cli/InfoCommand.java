@@ -76,6 +76,12 @@ final class InfoCommand implements Callable<Integer> {
         rows.put("file type", Cli.fileType(type));
         boolean attached = Streams.isAttached(path);
         if (Platform.backend() == Backend.STREAMS) {
+            if (attached && type != Shim.FT_FIFO && type != Shim.FT_CHAR) {
+                // namefs also carries fattach-ed doors (S_IFDOOR): no stream, no connld server.
+                rows.put("stream", "no (attached with fattach, but not a stream: a door?)");
+                rows.put("server", "none (not a stream)");
+                return;
+            }
             if (attached) {
                 rows.put("stream", "yes (attached with fattach)");
                 rows.put("server", "attached");
@@ -135,7 +141,9 @@ final class InfoCommand implements Callable<Integer> {
         rows.put("stream", "yes");
         try {
             List<String> mods = s.list();
-            rows.put("modules", mods.isEmpty() ? "(none)" : String.join(" ", mods) + "  (topmost first, driver last)");
+            // A pipe or FIFO has no driver at the bottom of its stack.
+            String order = s.fileType() == Shim.FT_FIFO ? "  (topmost first)" : "  (topmost first, driver last)";
+            rows.put("modules", mods.isEmpty() ? "(none)" : String.join(" ", mods) + order);
         } catch (StreamsException e) {
             if (e.errno() != Errno.EINVAL) {
                 throw e;

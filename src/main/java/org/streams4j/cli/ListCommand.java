@@ -11,7 +11,7 @@ import picocli.CommandLine.Mixin;
     header = "List the modules on the stream on fd N (I_LIST). STREAMS only.",
     description = {
         "List the modules on the stream open on descriptor N (I_LIST), one per line,",
-        "topmost first; the last line is the driver. STREAMS only.",
+        "topmost first; the last line is the driver (a pipe has none). STREAMS only.",
     },
     footer = {"", "Example:", "  streamsctl list --fd 0 < /dev/term/a"})
 final class ListCommand implements Callable<Integer> {
