@@ -187,8 +187,9 @@ class ConnldStreamsTest {
             assertTrue(se.getMessage().contains("the server at " + p + " is gone"), se.getMessage());
 
             // The kernel detached the dead server's end: the path is the plain file again, and a
-            // client must not take it for a server.
-            assertFalse(Streams.isAttached(p));
+            // client must not take it for a server. fifo_close() wakes the waiting open before it
+            // calls nm_unmountall(), so the detach may land a moment after the ENXIO.
+            awaitDetached(p);
             StreamsException later = assertThrows(StreamsException.class, () -> ConnldClient.connect(p, GUARD));
             assertTrue(later.getMessage().contains("no server attached at " + p), later.getMessage());
             assertEquals("ENOSTR", later.errnoName());
@@ -277,6 +278,17 @@ class ConnldStreamsTest {
             });
             assertEquals(-1, r.get(GUARD.toMillis(), TimeUnit.MILLISECONDS), "a refused client read data");
             assertEquals(0, handled.get());
+        }
+    }
+
+    /** Waits up to {@link #NOTICE} for the kernel to detach whatever is attached at {@code p}. */
+    static void awaitDetached(Path p) throws Exception {
+        long deadline = System.nanoTime() + NOTICE.toNanos();
+        while (Streams.isAttached(p)) {
+            if (System.nanoTime() > deadline) {
+                fail(p + " is still attached " + NOTICE + " after its server died");
+            }
+            Thread.sleep(10);
         }
     }
 

@@ -42,8 +42,9 @@ class StreamsBackendTest {
             assertNull(end.look());
             assertFalse(end.find("connld"));
             // I_LIST with a null argument counts the modules plus one for the driver, but
-            // a pipe end has no driver below it: the names stop where the stream meets
-            // the other end's stream head. A bare pipe end lists nothing.
+            // not on a pipe (strioctl: sd_pushcnt alone for VFIFO), which has no driver:
+            // the names stop where the stream meets the other end's stream head. A bare
+            // pipe end counts 0 and lists nothing.
             assertEquals(List.of(), end.list());
 
             end.push("connld");
