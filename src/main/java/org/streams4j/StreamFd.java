@@ -42,6 +42,7 @@ public final class StreamFd implements Closeable {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LOG = System.getLogger("org.streams4j");
     private static final int NO_FD = -1;
+    private static final Duration SEND_ROOM_WAIT = Duration.ofMillis(100);
 
     static {
         // Created up front, not on the first concurrent close, which may come
@@ -399,21 +400,39 @@ public final class StreamFd implements Closeable {
     /**
      * Passes a descriptor to the other end ({@code I_SENDFD}, or SCM_RIGHTS on
      * the portable backend). This end keeps its own copy of {@code fd} open.
+     * Like a write, it waits while the receiver's queue is full (I_SENDFD
+     * itself answers EAGAIN there).
      */
     public void sendFd(StreamFd fd) throws StreamsException {
         fd.handle.acquire("sendFd");
         try {
             writeLock.lock();
             try {
-                handle.acquire("sendFd");
-                int r;
-                try {
-                    r = Shim.s4j_sendfd(handle.fd, fd.handle.fd);
-                } finally {
-                    handle.release();
-                }
-                if (r < 0) {
-                    throw failure("sendFd", -r);
+                long pauseMs = 0;
+                while (true) {
+                    handle.acquire("sendFd");
+                    int r;
+                    try {
+                        r = Shim.s4j_sendfd(handle.fd, fd.handle.fd);
+                    } finally {
+                        handle.release();
+                    }
+                    if (r != -Errno.EAGAIN) {
+                        if (r < 0) {
+                            throw failure("sendFd", -r);
+                        }
+                        break;
+                    }
+                    // I_SENDFD never blocks: EAGAIN while the receiver's queue is
+                    // full. Wait for room as a write would, then send again.
+                    if (Thread.currentThread().isInterrupted()) {
+                        throw new StreamsException("sendFd", name(), Errno.EINTR,
+                            "interrupted while the receiver's queue was full");
+                    }
+                    if ((poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
+                        pauseMs = Math.min(50, Math.max(1, pauseMs * 2));
+                        sleepQuietly(pauseMs);   // writable yet EAGAIN: no spinning
+                    }
                 }
             } finally {
                 writeLock.unlock();
@@ -670,6 +689,14 @@ public final class StreamFd implements Closeable {
     }
 
     // ---- plumbing ---------------------------------------------------------------
+
+    private static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 
     /**
      * Runs a native call on the descriptor number while holding a use count,

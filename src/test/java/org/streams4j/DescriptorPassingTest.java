@@ -174,4 +174,45 @@ class DescriptorPassingTest {
             assertNothingQueued(p.second());
         }
     }
+
+    /**
+     * I_SENDFD answers EAGAIN while the receiver's queue is full; sendFd waits
+     * for room like a write. Forced here with a non-blocking sender whose
+     * queue is filled with data: the send completes once the reader drains it.
+     */
+    @Test
+    void sendFdWaitsWhileTheReceiversQueueIsFull() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            StreamFd sender = p.first();
+            assertEquals(0, sender.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1)));
+            byte[] chunk = new byte[4096];
+            long queued = 0;
+            while (true) {
+                try {
+                    queued += sender.write(chunk, 0, chunk.length);
+                } catch (StreamsException e) {
+                    assertEquals("EAGAIN", e.errnoName());
+                    break;
+                }
+            }
+            java.util.concurrent.CompletableFuture<Void> send = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    sender.sendFd(opened);
+                } catch (StreamsException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            Thread.sleep(200);
+            assertTrue(!send.isDone(), "sendFd waits while the queue is full");
+            byte[] sink = new byte[65536];
+            long drained = 0;
+            while (drained < queued) {
+                drained += p.second().read(sink, 0, (int) Math.min(sink.length, queued - drained));
+            }
+            send.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            try (ReceivedFd got = p.second().receiveFd()) {
+                assertEquals(CONTENT, new String(got.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
+            }
+        }
+    }
 }
