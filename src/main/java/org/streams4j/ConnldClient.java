@@ -69,6 +69,12 @@ public final class ConnldClient {
     /** The raw connect: returns a descriptor or throws. */
     static int open(String p) throws StreamsException {
         if (Platform.backend() == Backend.STREAMS) {
+            // A named FIFO passes isastream once opened; it is a server only
+            // when a stream is attached over it (namefs). Never open one that
+            // is not: a writer's data would go to whoever reads the FIFO.
+            if (Shim.s4j_path_type(p) == Shim.FT_FIFO && !Streams.isAttached(Path.of(p))) {
+                throw notAttached(p, Errno.ENOSTR);
+            }
             int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_WRITE, 0);
             if (fd == -Errno.ENXIO) {
                 throw new StreamsException("connect", p, Errno.ENXIO, "the server at " + p + " is gone");

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.streams4j.testsupport.ConnldEchoServerMain.readLine;
@@ -70,6 +71,20 @@ class ConnldServerTest {
         assertArrayEquals(content, Files.readAllBytes(file));
         assertEquals(mtime, Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS));
         assertTrue(Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS));
+    }
+
+    @Test
+    void clientToANamedFifoIsRefusedWithoutOpeningIt() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertEquals(0, mk.waitFor());
+        // A FIFO passes isastream once opened on illumos; it must be refused before
+        // any open (an open of a FIFO with no reader could also block).
+        StreamsException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+            () -> assertThrows(StreamsException.class, () -> ConnldClient.connect(fifo)));
+        assertTrue(e.getMessage().contains("no server attached at " + fifo), e.getMessage());
+        assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
+        assertOneLineNaming(e, "connect", fifo);
     }
 
     @Test
