@@ -268,11 +268,25 @@ static int
 xsendfd(int fd, int passfd)
 {
 #if defined(__sun)
+	struct pollfd p;
 	int r;
 
-	do {
-		r = ioctl(fd, I_SENDFD, passfd);
-	} while (r < 0 && errno == EINTR);
+	/*
+	 * I_SENDFD answers EAGAIN while the receiver's queue is full; wait for
+	 * room and send again, as StreamFd.sendFd does.
+	 */
+	for (int tries = 0; tries < 100000; tries++) {
+		do {
+			r = ioctl(fd, I_SENDFD, passfd);
+		} while (r < 0 && errno == EINTR);
+		if (r == 0 || errno != EAGAIN)
+			return (r);
+		p.fd = fd;
+		p.events = POLLOUT;
+		p.revents = 0;
+		if (poll(&p, 1, 100) > 0 && (p.revents & POLLOUT))
+			(void) usleep(1000);	/* writable yet EAGAIN: no spinning */
+	}
 	return (r);
 #else
 	struct msghdr msg;
