@@ -11,11 +11,20 @@ public final class PortableShim {
     private PortableShim() {
     }
 
-    public static native int s4j_unix_bind(String path);
+    /** Paths go through Shim.Scratch.cString: a JNA String argument costs about 1 us a call. */
+    public static int s4j_unix_bind(String path) {
+        return s4j_unix_bind(Shim.Scratch.cString(path));
+    }
+
+    private static native int s4j_unix_bind(long path);
 
     public static native int s4j_unix_listen(int fd, int backlog);
 
     public static native int s4j_unix_accept(int fd);
 
-    public static native int s4j_unix_connect(String path);
+    public static int s4j_unix_connect(String path) {
+        return s4j_unix_connect(Shim.Scratch.cString(path));
+    }
+
+    private static native int s4j_unix_connect(long path);
 }
