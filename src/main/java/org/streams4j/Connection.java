@@ -14,13 +14,16 @@ import java.nio.channels.ByteChannel;
  */
 public final class Connection implements Closeable {
     private final StreamFd fd;
-    private final PeerCredentials peer;
+    /** Known on the server; on the client read on first use (null: not yet, or unknown). */
+    private volatile PeerCredentials peer;
+    private volatile boolean peerAsked;
     private final InputStream in;
     private final OutputStream out;
 
     Connection(StreamFd fd, PeerCredentials peer) {
         this.fd = fd;
         this.peer = peer;
+        this.peerAsked = peer != null;
         this.in = fd.inputStream();
         this.out = fd.outputStream();
     }
@@ -31,6 +34,14 @@ public final class Connection implements Closeable {
      * server end, or null when it reports nothing.
      */
     public PeerCredentials peer() {
+        if (!peerAsked) {
+            try {
+                peer = fd.peerCredentials();
+            } catch (StreamsException e) {
+                peer = null;    // e.g. ENOTSUP on the client end of a connld pipe
+            }
+            peerAsked = true;
+        }
         return peer;
     }
 

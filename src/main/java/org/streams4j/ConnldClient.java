@@ -53,13 +53,7 @@ public final class ConnldClient {
                     throw notAttached(p, Errno.ENOSTR);
                 }
             }
-            PeerCredentials peer = null;
-            int[] cred = new int[4];
-            if (Shim.s4j_peer_cred(fd, cred) == 0) {
-                peer = new PeerCredentials(cred[Shim.CRED_UID], cred[Shim.CRED_GID],
-                    cred[Shim.CRED_PID], cred[Shim.CRED_ZONE]);
-            }
-            return new Connection(s, peer);
+            return new Connection(s, null);     // the server's credentials: read when asked
         } catch (StreamsException | RuntimeException e) {
             s.close();
             throw e;
@@ -84,21 +78,23 @@ public final class ConnldClient {
             }
             return fd;
         }
-        int type = Shim.s4j_path_type(p);
-        if (type == Shim.FT_SYMLINK) {
-            type = followedType(p);     // connect(2) follows a link, as open(2) does on STREAMS
-        }
-        if (type >= 0 && type != Shim.FT_SOCKET) {
-            throw notAttached(p, Errno.ENOTSOCK);
-        }
+        // connect(2) first: on the usual path that is all. Only a refusal asks
+        // what is at the path; connect never writes to a file that is not a socket.
         int fd = PortableShim.s4j_unix_connect(p);
-        if (fd == -Errno.ECONNREFUSED) {
+        if (fd >= 0) {
+            return fd;
+        }
+        if (fd == -Errno.ECONNREFUSED || fd == -Errno.ENOTSOCK) {
+            int type = Shim.s4j_path_type(p);
+            if (type == Shim.FT_SYMLINK) {
+                type = followedType(p);     // connect(2) follows a link, as open(2) does on STREAMS
+            }
+            if (type >= 0 && type != Shim.FT_SOCKET) {
+                throw notAttached(p, Errno.ENOTSOCK);
+            }
             throw new StreamsException("connect", p, Errno.ECONNREFUSED, "the server at " + p + " is gone");
         }
-        if (fd < 0) {
-            throw new StreamsException("connect", p, -fd);
-        }
-        return fd;
+        throw new StreamsException("connect", p, -fd);
     }
 
     /**

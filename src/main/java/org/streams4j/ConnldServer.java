@@ -292,19 +292,18 @@ public final class ConnldServer implements Closeable {
             if (closed.get()) {
                 throw new StreamClosedException("accept", name);
             }
-            int revents;
+            // Take a waiting client straight away (the end is non-blocking);
+            // poll only when there is none.
+            Connection ready = acceptOne();
+            if (ready != null) {
+                return Optional.of(ready);
+            }
             try {
-                revents = acceptFd.poll(Shim.POLLIN, left);
+                acceptFd.poll(Shim.POLLIN, left);
             } catch (StreamClosedException e) {
                 throw new StreamClosedException("accept", name);
             }
-            if (revents == 0) {
-                continue;       // timed out: the loop head says so
-            }
-            Connection c = acceptOne();
-            if (c != null) {
-                return Optional.of(c);
-            }
+            // Readable or timed out: the loop head tells which.
         }
     }
 
