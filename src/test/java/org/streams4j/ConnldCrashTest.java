@@ -87,7 +87,7 @@ class ConnldCrashTest {
                 noticed.add(f);
             }
             for (Thread t : readers) {
-                awaitInNative(t, "s4j_recv");
+                TestSupport.awaitInNative(t, "s4j_recv", GUARD);
             }
             long killedAt = System.nanoTime();
             server.process().destroyForcibly();     // SIGKILL
@@ -139,19 +139,4 @@ class ConnldCrashTest {
         }
     }
 
-    static void awaitInNative(Thread t, String method) throws InterruptedException {
-        long deadline = System.nanoTime() + GUARD.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getMethodName().equals(method)) {
-                    return;
-                }
-            }
-            if (!t.isAlive()) {
-                return;     // it finished already; its result tells what happened
-            }
-            Thread.sleep(5);
-        }
-        fail(t.getName() + " never reached " + method + "; state " + t.getState());
-    }
 }

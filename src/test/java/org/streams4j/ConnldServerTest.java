@@ -247,7 +247,7 @@ class ConnldServerTest {
         }, "accepting");
         t.setDaemon(true);
         t.start();
-        awaitInNativePoll(t);
+        TestSupport.awaitInNative(t, "s4j_poll", GUARD);
 
         s.close();
         Throwable e = failureOf(accepted);
@@ -263,7 +263,7 @@ class ConnldServerTest {
         ConnldServer s = ConnldServer.bind(p);
         Serving serving = serveInBackground(s, ConnldEchoServerMain::echo);
         assertEquals("served", echoOnce(p, "served"));
-        awaitInNativePoll(serving.thread());
+        TestSupport.awaitInNative(serving.thread(), "s4j_poll", GUARD);
         serving.close();        // fails unless serve returns normally within the guard
         assertFalse(serving.thread().isAlive());
         assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
@@ -394,21 +394,6 @@ class ConnldServerTest {
         }
         return s;
     }
-
-    /** Waits (bounded) until t is inside the native poll of an accept loop. */
-    static void awaitInNativePoll(Thread t) throws InterruptedException {
-        long deadline = System.nanoTime() + GUARD.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getMethodName().equals("s4j_poll")) {
-                    return;
-                }
-            }
-            Thread.sleep(5);
-        }
-        fail(t.getName() + " never blocked in poll; state " + t.getState());
-    }
-
     static Throwable failureOf(CompletableFuture<?> f) throws Exception {
         try {
             Object r = f.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);

@@ -164,7 +164,7 @@ class ConnldStreamsTest {
             t.setDaemon(true);
             t.start();
             // The open waits in connld for an I_RECVFD that never comes.
-            awaitInNative(t, "s4j_open");
+            TestSupport.awaitInNative(t, "s4j_open", GUARD);
             Thread.sleep(500);
             assertFalse(waiting.isDone(), "the open returned although nobody accepted: " + waiting);
 
@@ -292,19 +292,4 @@ class ConnldStreamsTest {
         }
     }
 
-    static void awaitInNative(Thread t, String method) throws InterruptedException {
-        long deadline = System.nanoTime() + GUARD.toNanos();
-        while (System.nanoTime() < deadline) {
-            for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getMethodName().equals(method)) {
-                    return;
-                }
-            }
-            if (!t.isAlive()) {
-                return;
-            }
-            Thread.sleep(5);
-        }
-        fail(t.getName() + " never reached " + method + "; state " + t.getState());
-    }
 }

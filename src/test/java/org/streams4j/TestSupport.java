@@ -129,4 +129,26 @@ final class TestSupport {
             }
         }
     }
+
+    /**
+     * Waits, at most {@code guard}, until thread t is inside the native call
+     * {@code method} (seen in its stack), so that a test acts on a thread that
+     * really blocks in the kernel. Returns early if t has finished: its own
+     * result then tells what happened.
+     */
+    static void awaitInNative(Thread t, String method, Duration guard) throws InterruptedException {
+        long deadline = System.nanoTime() + guard.toNanos();
+        while (System.nanoTime() < deadline) {
+            for (StackTraceElement f : t.getStackTrace()) {
+                if (f.getMethodName().equals(method)) {
+                    return;
+                }
+            }
+            if (!t.isAlive()) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        fail(t.getName() + " never reached " + method + "; state " + t.getState());
+    }
 }
