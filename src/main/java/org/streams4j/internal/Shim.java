@@ -3,7 +3,6 @@ package org.streams4j.internal;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import java.lang.ref.WeakReference;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.Charset;
@@ -77,14 +76,6 @@ public final class Shim {
 
     public static native int s4j_preclose(int fd, int marker);
 
-    public static native long s4j_read(int fd, byte[] buf, long off, long len);
-
-    public static native long s4j_read(int fd, Buffer buf, long off, long len);
-
-    public static native long s4j_write(int fd, byte[] buf, long off, long len);
-
-    public static native long s4j_write(int fd, Buffer buf, long off, long len);
-
     public static native int s4j_poll(int fd, int events, int timeoutMs);
 
     public static native int s4j_set_nonblocking(int fd, int on);
@@ -119,30 +110,12 @@ public final class Shim {
 
     public static native int s4j_sendfd(int fd, int passfd);
 
-    public static native int s4j_recvfd(int fd, int[] cred, int[] data);
-
-    public static native long s4j_recv(int fd, byte[] buf, long off, long len, int[] passed);
-
-    public static native long s4j_recv(int fd, Buffer buf, long off, long len, int[] passed);
-
-    public static int s4j_peer_cred(int fd, int[] cred) {
-        Scratch s = Scratch.get(0);
-        int r = s4j_peer_cred(fd, s.address + Scratch.CRED);
-        if (r == 0) {
-            for (int i = 0; i < 4; i++) {
-                cred[i] = s.cred(i);
-            }
-        }
-        return r;
-    }
-
     // Hot paths with primitive arguments only: a native address as a long
     // (the ABI is LP64 already: C long is Java long). JNA passes these with no
     // conversion; an array argument costs a malloc and a copy of the whole
     // array in and out on every call, a String about a microsecond of JNI
-    // up-calls (a charset looked up by name, two byte[]), and JNA offsets a
-    // Buffer argument by its position() (so the Buffer overloads above want
-    // off = 0). Paths above go through Scratch.cString for the same reason.
+    // up-calls (a charset looked up by name, two byte[]). So there are no
+    // array or Buffer overloads; paths above go through Scratch.cString.
 
     public static native long s4j_write(int fd, long buf, long off, long len);
 
