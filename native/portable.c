@@ -305,8 +305,7 @@ s4j_unix_accept(int fd)
 		return (-errno);
 	/* accept(2) here may inherit O_NONBLOCK from the listener: clear it. */
 	if ((err = set_cloexec(c)) != 0 ||
-	    (fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK) < 0 &&
-	    (err = -errno) != 0)) {
+	    (err = s4j_set_nonblocking(c, 0)) != 0) {
 		(void) close(c);
 		return (err);
 	}
