@@ -189,19 +189,45 @@ s4j_write(int fd, const void *buf, long off, long len)
 	return (n < 0 ? -errno : (long)n);
 }
 
+static short
+s4j_to_poll(int ev)
+{
+	short r = 0;
+
+	if (ev & S4J_POLLIN)
+		r |= POLLIN;
+	if (ev & S4J_POLLOUT)
+		r |= POLLOUT;
+	return (r);
+}
+
+static short
+s4j_from_poll(short rev)
+{
+	short r = 0;
+
+	if (rev & POLLIN)
+		r |= S4J_POLLIN;
+	if (rev & POLLOUT)
+		r |= S4J_POLLOUT;
+	if (rev & POLLERR)
+		r |= S4J_POLLERR;
+	if (rev & POLLHUP)
+		r |= S4J_POLLHUP;
+	if (rev & POLLNVAL)
+		r |= S4J_POLLNVAL;
+	return (r);
+}
+
 int
 s4j_poll(int fd, int events, int timeout_ms)
 {
 	struct pollfd p;
-	int n, r;
+	int n;
 
 	p.fd = fd;
-	p.events = 0;
+	p.events = s4j_to_poll(events);
 	p.revents = 0;
-	if (events & S4J_POLLIN)
-		p.events |= POLLIN;
-	if (events & S4J_POLLOUT)
-		p.events |= POLLOUT;
 	/*
 	 * EINTR is returned, not retried: the caller knows its deadline and
 	 * polls again with what is left of it.
@@ -211,18 +237,28 @@ s4j_poll(int fd, int events, int timeout_ms)
 		return (-errno);
 	if (n == 0)
 		return (0);
-	r = 0;
-	if (p.revents & POLLIN)
-		r |= S4J_POLLIN;
-	if (p.revents & POLLOUT)
-		r |= S4J_POLLOUT;
-	if (p.revents & POLLERR)
-		r |= S4J_POLLERR;
-	if (p.revents & POLLHUP)
-		r |= S4J_POLLHUP;
-	if (p.revents & POLLNVAL)
-		r |= S4J_POLLNVAL;
-	return (r);
+	return (s4j_from_poll(p.revents));
+}
+
+int
+s4j_poll_many(void *fds, int n, int timeout_ms)
+{
+	struct pollfd *p = fds;
+	int i, r, err;
+
+	if (n < 0 || (n > 0 && p == NULL))
+		return (-EINVAL);
+	for (i = 0; i < n; i++) {
+		p[i].events = s4j_to_poll(p[i].events);
+		p[i].revents = 0;
+	}
+	r = poll(p, (nfds_t)n, timeout_ms);
+	err = errno;
+	for (i = 0; i < n; i++) {
+		p[i].events = s4j_from_poll(p[i].events);
+		p[i].revents = s4j_from_poll(p[i].revents);
+	}
+	return (r < 0 ? -err : r);
 }
 
 int

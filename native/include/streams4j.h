@@ -84,6 +84,16 @@ long s4j_read(int fd, void *buf, long off, long len);
 long s4j_write(int fd, const void *buf, long off, long len);
 /* poll one descriptor; timeout_ms < 0 waits forever; 0 on time-out. */
 int s4j_poll(int fd, int events, int timeout_ms);
+/*
+ * poll(2) n descriptors at once.  fds points at n struct pollfd (POSIX:
+ * int fd, short events, short revents; the same layout on every platform
+ * the shim builds for) whose events are S4J_POLL* bits; they are turned into
+ * the platform's bits for the call and back, and revents comes back in
+ * S4J_POLL* bits.  Negative fds are skipped, as poll(2) does.  Returns the
+ * number of entries with revents, 0 on time-out, or -errno (EINTR is
+ * returned, not retried).
+ */
+int s4j_poll_many(void *fds, int n, int timeout_ms);
 int s4j_set_nonblocking(int fd, int on);
 /* Returns S4J_FT_*, or -errno (-EBADF for a descriptor that is not open). */
 int s4j_file_type(int fd);

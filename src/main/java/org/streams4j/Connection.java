@@ -17,15 +17,12 @@ public final class Connection implements Closeable {
     /** Known on the server; on the client read on first use (null: not yet, or unknown). */
     private volatile PeerCredentials peer;
     private volatile boolean peerAsked;
-    private final InputStream in;
-    private final OutputStream out;
+    private volatile Object attachment;
 
     Connection(StreamFd fd, PeerCredentials peer) {
         this.fd = fd;
         this.peer = peer;
         this.peerAsked = peer != null;
-        this.in = fd.inputStream();
-        this.out = fd.outputStream();
     }
 
     /**
@@ -52,12 +49,24 @@ public final class Connection implements Closeable {
 
     /** Reads the connection; closing the stream closes the connection. */
     public InputStream inputStream() {
-        return in;
+        return fd.inputStream();
     }
 
     /** Writes the connection; closing the stream closes the connection. */
     public OutputStream outputStream() {
-        return out;
+        return fd.outputStream();
+    }
+
+    /** What the application keeps with this connection (e.g. the state of an event handler); null at first. */
+    public Object attachment() {
+        return attachment;
+    }
+
+    /** Replaces the attachment; returns the previous one. */
+    public Object attach(Object value) {
+        Object old = attachment;
+        attachment = value;
+        return old;
     }
 
     public ByteChannel channel() {

@@ -8,7 +8,8 @@ import java.util.Set;
  * How a {@link ConnldServer} binds and whom it serves. Immutable; built with
  * {@link #builder()}. Defaults: mode 0600, stale attachments replaced, every
  * uid, gid and zone allowed, 64 handler threads, no shutdown hook, a one
- * second probe of a busy path.
+ * second probe of a busy path; for {@link ConnldServer#serveEvents}, one event
+ * loop per processor (at most 4) and at most 4096 connections at once.
  */
 public final class ConnldOptions {
     private final int mode;
@@ -20,6 +21,8 @@ public final class ConnldOptions {
     private final boolean shutdownHook;
     private final Duration probeTimeout;
     private final int backlog;
+    private final int loops;
+    private final int maxConnections;
 
     private ConnldOptions(Builder b) {
         this.mode = b.mode;
@@ -31,6 +34,8 @@ public final class ConnldOptions {
         this.shutdownHook = b.shutdownHook;
         this.probeTimeout = b.probeTimeout;
         this.backlog = b.backlog;
+        this.loops = b.loops;
+        this.maxConnections = b.maxConnections;
     }
 
     public static ConnldOptions defaults() {
@@ -85,6 +90,19 @@ public final class ConnldOptions {
         return backlog;
     }
 
+    /** Event-loop threads of {@link ConnldServer#serveEvents}. */
+    public int loops() {
+        return loops;
+    }
+
+    /**
+     * Connections {@link ConnldServer#serveEvents} holds at once; beyond it the
+     * server stops accepting until one closes (clients wait in the backlog).
+     */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
     /** Whether a client with these credentials may connect. */
     public boolean allows(PeerCredentials p) {
         if (!allowedUids.isEmpty() && !allowedUids.contains(p.uid())) {
@@ -107,6 +125,8 @@ public final class ConnldOptions {
         private boolean shutdownHook;
         private Duration probeTimeout = Duration.ofSeconds(1);
         private int backlog = 128;
+        private int loops = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+        private int maxConnections = 4096;
 
         private Builder() {
         }
@@ -159,6 +179,22 @@ public final class ConnldOptions {
 
         public Builder backlog(int backlog) {
             this.backlog = backlog;
+            return this;
+        }
+
+        public Builder loops(int loops) {
+            if (loops < 1) {
+                throw new IllegalArgumentException("loops must be at least 1: " + loops);
+            }
+            this.loops = loops;
+            return this;
+        }
+
+        public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
+            }
+            this.maxConnections = max;
             return this;
         }
 

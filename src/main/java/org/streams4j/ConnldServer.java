@@ -402,58 +402,151 @@ public final class ConnldServer implements Closeable {
                 return t;
             });
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
-        long backoffMs = 0;
         try {
-            while (!closed.get()) {
-                try {
-                    slots.acquire();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                Connection c;
-                try {
-                    c = accept();
-                    backoffMs = 0;
+            acceptLoop(slots, c -> pool.execute(() -> {
+                try (c) {
+                    handler.handle(c);
                 } catch (StreamClosedException e) {
+                    LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                } catch (Exception e) {
+                    LOG.log(Level.DEBUG, "handler for " + c + " failed", e);
+                } finally {
                     slots.release();
-                    return;
-                } catch (StreamsException e) {
-                    slots.release();
-                    if (closed.get()) {
-                        return;
-                    }
-                    if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
-                        if (backoffMs == 0) {
-                            LOG.log(Level.WARNING, "{0}: out of descriptors ({1}); backing off",
-                                name, e.errnoName());
-                        }
-                        backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
-                        sleep(backoffMs);
-                        continue;
-                    }
-                    throw e;
                 }
-                try {
-                    pool.execute(() -> {
-                        try (c) {
-                            handler.handle(c);
-                        } catch (StreamClosedException e) {
-                            LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                        } catch (Exception e) {
-                            LOG.log(Level.DEBUG, "handler for " + c + " failed", e);
-                        } finally {
-                            slots.release();
-                        }
-                    });
-                } catch (RuntimeException e) {
-                    c.close();
-                    slots.release();
-                    throw e;
-                }
-            }
+            }));
         } finally {
             pool.shutdown();
+        }
+    }
+
+    /**
+     * What {@link #serveEvents} calls, on the event-loop thread that holds the
+     * connection. A loop serves many connections, so a handler must not block
+     * for long: it reads what is there, answers, and returns.
+     */
+    public interface EventHandler {
+        /** A new connection (its {@link Connection#peer()} is known); may write a greeting or attach state. */
+        default void opened(Connection connection) throws Exception {
+        }
+
+        /**
+         * The connection is readable: data, a passed descriptor, or end of
+         * stream (a read returns -1). One read will not block. Called again
+         * while anything is left to read.
+         *
+         * @return false to close the connection
+         */
+        boolean readable(Connection connection) throws Exception;
+
+        /** The connection has been closed: by the handler, the peer, or the server stopping. */
+        default void closed(Connection connection) {
+        }
+    }
+
+    /**
+     * Runs the accept loop on this thread until {@link #close()}, holding the
+     * connections on {@link ConnldOptions#loops()} event-loop threads, each
+     * waiting on all of its connections with one {@code poll(2)}: thousands of
+     * mostly idle clients cost a few threads, not one each. At most
+     * {@link ConnldOptions#maxConnections()} are held at once. When the server
+     * is closed the loops close every connection and this method returns. A
+     * handler that throws, or returns false, closes its connection only.
+     */
+    public void serveEvents(EventHandler handler) throws StreamsException {
+        int n = options.loops();
+        Semaphore slots = new Semaphore(options.maxConnections());
+        EventLoop[] loops = new EventLoop[n];
+        Thread[] threads = new Thread[n];
+        try {
+            for (int i = 0; i < n; i++) {
+                loops[i] = new EventLoop(name, handler, slots::release);
+                threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
+                threads[i].setDaemon(true);
+                threads[i].start();
+            }
+            acceptLoop(slots, c -> {
+                EventLoop least = loops[0];
+                for (EventLoop l : loops) {
+                    if (!l.hasEnded() && (least.hasEnded() || l.size() < least.size())) {
+                        least = l;
+                    }
+                }
+                least.submit(c);
+            });
+        } finally {
+            for (EventLoop l : loops) {
+                if (l != null) {
+                    l.stop();
+                }
+            }
+            for (Thread t : threads) {
+                if (t != null) {
+                    joinQuietly(t);
+                }
+            }
+        }
+    }
+
+    private static void joinQuietly(Thread t) {
+        boolean interrupted = false;
+        while (t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Accepts until {@link #close()}: takes a slot, accepts, hands the
+     * connection on (which must release the slot when the connection ends).
+     * Survives EMFILE/ENFILE (backs off, logs once per burst), EINTR and
+     * clients that vanish.
+     */
+    private void acceptLoop(Semaphore slots, java.util.function.Consumer<Connection> dispatch)
+        throws StreamsException {
+        long backoffMs = 0;
+        while (!closed.get()) {
+            try {
+                slots.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            Connection c;
+            try {
+                c = accept();
+                backoffMs = 0;
+            } catch (StreamClosedException e) {
+                slots.release();
+                return;
+            } catch (StreamsException e) {
+                slots.release();
+                if (closed.get()) {
+                    return;
+                }
+                if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
+                    if (backoffMs == 0) {
+                        LOG.log(Level.WARNING, "{0}: out of descriptors ({1}); backing off",
+                            name, e.errnoName());
+                    }
+                    backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
+                    sleep(backoffMs);
+                    continue;
+                }
+                throw e;
+            }
+            try {
+                dispatch.accept(c);
+            } catch (RuntimeException e) {
+                c.close();
+                slots.release();
+                throw e;
+            }
         }
     }
 

@@ -32,6 +32,7 @@ public final class Errno {
     public static final int ENXIO = value("ENXIO");
     public static final int EBADF = value("EBADF");
     public static final int EAGAIN = value("EAGAIN");
+    public static final int ENOMEM = value("ENOMEM");
     public static final int EACCES = value("EACCES");
     public static final int EBUSY = value("EBUSY");
     public static final int EEXIST = value("EEXIST");

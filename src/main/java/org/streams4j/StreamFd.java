@@ -690,6 +690,25 @@ public final class StreamFd implements Closeable {
 
     // ---- plumbing ---------------------------------------------------------------
 
+    /**
+     * Takes a use count that is held until {@link #unpin()}, for an event loop
+     * that polls the number: a close() meanwhile points the number at the dead
+     * marker (poll reports it) and the number is closed at unpin.
+     */
+    int pin() throws StreamClosedException {
+        handle.acquire("poll");
+        return handle.fd;
+    }
+
+    void unpin() {
+        handle.release();
+    }
+
+    /** Whether a read or receiveFd would be answered from what this object holds, without the kernel. */
+    boolean hasBuffered() {
+        return pushback >= 0 || handle.pendingFd.get() != NO_FD;
+    }
+
     private static void sleepQuietly(long ms) {
         try {
             Thread.sleep(ms);

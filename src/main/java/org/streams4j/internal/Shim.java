@@ -78,6 +78,12 @@ public final class Shim {
 
     public static native int s4j_poll(int fd, int events, int timeoutMs);
 
+    /** Size of one {@code struct pollfd} in the array of {@link #s4j_poll_many}: int fd, short events, short revents. */
+    public static final int POLLFD_SIZE = 8;
+
+    /** poll(2) {@code n} entries of a native struct pollfd array at {@code fds}, events in POLL* bits. */
+    public static native int s4j_poll_many(long fds, int n, int timeoutMs);
+
     public static native int s4j_set_nonblocking(int fd, int on);
 
     public static native int s4j_file_type(int fd);
