@@ -22,6 +22,7 @@
  *   s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench scale-server PATH N        (one thread per connection)
+ *   s4jbench scale-server PATH N LOOPS  (LOOPS threads, each polling its share)
  *   s4jbench scale-client PATH N SWEEPS
  * Results are printed as one line: NAME key=value ...
  *
@@ -847,6 +848,126 @@ scale_server(const char *path, int n)
 }
 
 /*
+ * One event loop of scale_loops: poll(2) over a wake-up pipe, on which the
+ * accepting thread writes the numbers of new connections, and the loop's own
+ * connections; a readable connection gets one read and its bytes written
+ * back, as ConnldServer.serveEvents runs an echo handler.
+ */
+struct loop {
+	int wake[2];
+	pthread_t thread;
+};
+
+static void *
+scale_loop(void *arg)
+{
+	struct loop *l = arg;
+	struct pollfd *p;
+	size_t cap = 64, count = 1;
+	char buf[MSG_SIZE];
+	int news[64];
+	ssize_t n;
+
+	if ((p = calloc(cap, sizeof (*p))) == NULL)
+		die("out of memory");
+	p[0].fd = l->wake[0];
+	p[0].events = POLLIN;
+	for (;;) {
+		if (poll(p, (nfds_t)count, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		for (size_t i = count - 1; i >= 1; i--) {
+			if (p[i].revents == 0)
+				continue;
+			n = xread(p[i].fd, buf, sizeof (buf));
+			if (n > 0 && write_full(p[i].fd, buf, (size_t)n))
+				continue;
+			(void) close(p[i].fd);
+			p[i] = p[--count];
+		}
+		if (p[0].revents != 0) {
+			do {
+				n = read(l->wake[0], news, sizeof (news));
+			} while (n < 0 && errno == EINTR);
+			if (n <= 0)
+				break;		/* the accepting thread is done */
+			for (ssize_t k = 0; k < n / (ssize_t)sizeof (int); k++) {
+				if (count == cap) {
+					cap *= 2;
+					if ((p = realloc(p, cap * sizeof (*p))) == NULL)
+						die("out of memory");
+				}
+				p[count].fd = news[k];
+				p[count].events = POLLIN;
+				p[count].revents = 0;
+				count++;
+			}
+		}
+	}
+	for (size_t i = 1; i < count; i++)
+		(void) close(p[i].fd);
+	free(p);
+	return (NULL);
+}
+
+/*
+ * The scale server with LOOPS event-loop threads (ConnldServer.serveEvents):
+ * the main thread accepts and hands each connection to the loop holding the
+ * fewest.  Same protocol as scale_server.
+ */
+static void
+scale_loops(const char *path, int n, int loops)
+{
+	struct server s;
+	struct loop *l;
+	int *held;
+	char line[64];
+	int c, k;
+
+	if (loops < 1)
+		die("LOOPS must be at least 1");
+	raise_nofile(n + 64 + 2 * loops);
+	if ((l = calloc((size_t)loops, sizeof (*l))) == NULL ||
+	    (held = calloc((size_t)loops, sizeof (int))) == NULL)
+		die("out of memory");
+	for (int i = 0; i < loops; i++) {
+		if (pipe(l[i].wake) != 0)
+			die("pipe: %s", strerror(errno));
+		if (pthread_create(&l[i].thread, NULL, scale_loop, &l[i]) != 0)
+			die("pthread_create: loop %d", i);
+	}
+	srv_open(&s, path, 128);
+	(void) printf("listening\n");
+	(void) fflush(stdout);
+	for (int i = 0; i < n; i++) {
+		if ((c = srv_accept(&s)) < 0)
+			die("accept: %s", strerror(errno));
+		k = 0;
+		for (int j = 1; j < loops; j++) {
+			if (held[j] < held[k])
+				k = j;
+		}
+		held[k]++;
+		if (xwrite(l[k].wake[1], &c, sizeof (c)) != (ssize_t)sizeof (c))
+			die("wake loop %d: %s", k, strerror(errno));
+	}
+	(void) printf("accepted %d\n", n);
+	(void) fflush(stdout);
+	while (fgets(line, sizeof (line), stdin) != NULL)
+		continue;
+	for (int i = 0; i < loops; i++) {
+		(void) close(l[i].wake[1]);
+		(void) pthread_join(l[i].thread, NULL);
+		(void) close(l[i].wake[0]);
+	}
+	srv_close(&s);
+	free(held);
+	free(l);
+}
+
+/*
  * Connects N times and keeps them all; prints "connected N", waits for a line
  * on standard input, then makes SWEEPS sweeps of one round trip on each
  * connection, printing "sweep_ms X" for each; closes them all when its
@@ -907,7 +1028,7 @@ usage(void)
 	    "       s4jbench throughput BYTES WARMUPS ITERATIONS\n"
 	    "       s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS\n"
-	    "       s4jbench scale-server PATH N\n"
+	    "       s4jbench scale-server PATH N [LOOPS]\n"
 	    "       s4jbench scale-client PATH N SWEEPS");
 }
 
@@ -928,6 +1049,8 @@ main(int argc, char **argv)
 		fdpass((int)num(argv[2]), (int)num(argv[3]), num(argv[4]));
 	else if (strcmp(argv[1], "scale-server") == 0 && argc == 4)
 		scale_server(argv[2], (int)num(argv[3]));
+	else if (strcmp(argv[1], "scale-server") == 0 && argc == 5)
+		scale_loops(argv[2], (int)num(argv[3]), (int)num(argv[4]));
 	else if (strcmp(argv[1], "scale-client") == 0 && argc == 5)
 		scale_client(argv[2], (int)num(argv[3]), (int)num(argv[4]));
 	else

@@ -29,6 +29,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.streams4j.Backend;
+import org.streams4j.ConnldOptions;
 import org.streams4j.Platform;
 
 /**
@@ -308,10 +309,24 @@ public final class BenchMain {
     }
 
     private void scale() throws Exception {
+        // The event-loop server first: it is what a server holding many idle
+        // clients should use. Then the thread-per-connection server, for comparison.
+        int loops = ConnldOptions.defaults().loops();
+        scale("", List.of(Integer.toString(loops)));
+        scale("_thread_per_conn", List.of());
         int n = SCALE_CONNECTIONS;
-        Metric rss = metric("scale_1000_rss", "MiB", true, null);
-        Metric threads = metric("scale_1000_threads", "threads", true, null);
-        Metric sweep = metric("scale_1000_sweep", "ms", true, null);
+        notes.put("scale", "server RSS and thread count (ps) after the sweeps; sweep = one 64-byte round trip"
+            + " on each of " + n + " connections, client in the same language, median of "
+            + settings.sweeps() + " sweeps. scale_1000_*: " + loops + " event loops, each one poll(2) over"
+            + " its connections (ConnldServer.serveEvents; C: the same with pthreads);"
+            + " scale_1000_*_thread_per_conn: one thread per connection (ConnldServer.serve; pthreads)");
+    }
+
+    private void scale(String suffix, List<String> serverArgs) throws Exception {
+        int n = SCALE_CONNECTIONS;
+        Metric rss = metric("scale_1000" + suffix + "_rss", "MiB", true, null);
+        Metric threads = metric("scale_1000" + suffix + "_threads", "threads", true, null);
+        Metric sweep = metric("scale_1000" + suffix + "_sweep", "ms", true, null);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
         String sweeps = Integer.toString(settings.sweeps());
@@ -325,16 +340,14 @@ public final class BenchMain {
             Path dir = Bench.tempDir();
             try {
                 String path = dir.resolve("s").toString();
-                double[] r = scaleRun(with(servers.get(col), path, Integer.toString(n)),
-                    with(clients.get(col), path, Integer.toString(n), sweeps), n);
+                List<String> server = with(servers.get(col), path, Integer.toString(n));
+                server.addAll(serverArgs);
+                double[] r = scaleRun(server, with(clients.get(col), path, Integer.toString(n), sweeps), n);
                 return Map.of(rss.name, r[0], threads.name, r[1], sweep.name, r[2]);
             } finally {
                 Bench.deleteTree(dir);
             }
         }, rss, threads, sweep);
-        notes.put("scale", "server RSS and thread count (ps) after the sweeps, one thread per connection"
-            + " in both (ConnldServer.serve; pthreads); sweep = one 64-byte round trip on each of " + n
-            + " connections, client in the same language, median of " + sweeps + " sweeps");
     }
 
     private static List<String> with(List<String> cmd, String... more) {
@@ -490,14 +503,16 @@ public final class BenchMain {
     String table() {
         StringBuilder sb = new StringBuilder();
         List<String> cols = new ArrayList<>(columns);
-        String head = String.format(Locale.ROOT, "%-20s %-9s", "metric", "unit");
+        int w = metrics.stream().mapToInt(m -> m.name.length()).max().orElse(0);
+        String nameFormat = "%-" + Math.max(20, w) + "s %-9s";
+        String head = String.format(Locale.ROOT, nameFormat, "metric", "unit");
         for (String c : cols) {
             head += String.format(Locale.ROOT, " %12s", c.equals(C) ? "C" : c.equals(JDK) ? "JDK" : c);
         }
         head += String.format(Locale.ROOT, " %8s %7s", "s4j/C", "target");
         sb.append(head).append('\n').append("-".repeat(head.length())).append('\n');
         for (Metric m : metrics) {
-            sb.append(String.format(Locale.ROOT, "%-20s %-9s", m.name, m.unit));
+            sb.append(String.format(Locale.ROOT, nameFormat, m.name, m.unit));
             for (String c : cols) {
                 sb.append(String.format(Locale.ROOT, " %12s", fmt(m.values.get(c))));
             }

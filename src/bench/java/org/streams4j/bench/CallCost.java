@@ -17,6 +17,9 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
+import org.streams4j.ConnldClient;
+import org.streams4j.ConnldServer;
+import org.streams4j.Connection;
 import org.streams4j.ReceivedFd;
 import org.streams4j.StreamFd;
 import org.streams4j.StreamPipe;
@@ -39,6 +42,11 @@ public class CallCost {
     byte[] array;
     ChannelBench.Pair jdk;
     StreamFd passed;
+    Path dir;
+    Path s4jPath;
+    ConnldServer s4jServer;
+    java.net.SocketAddress jdkAddress;
+    java.nio.channels.ServerSocketChannel jdkServer;
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
@@ -47,6 +55,12 @@ public class CallCost {
         array = new byte[size];
         jdk = new ChannelBench.Pair(ChannelBench.JDK);
         passed = StreamFd.open(Path.of(Bench.NULL_DEVICE), StreamFd.Mode.READ);
+        dir = Bench.tempDir();
+        s4jPath = dir.resolve("s4j");
+        s4jServer = ConnldServer.bind(s4jPath);
+        Path j = dir.resolve("jdk");
+        jdkServer = ChannelBench.listen(ChannelBench.JDK, j);
+        jdkAddress = ChannelBench.address(ChannelBench.JDK, j);
     }
 
     @TearDown(Level.Trial)
@@ -54,6 +68,9 @@ public class CallCost {
         pipe.close();
         jdk.close();
         passed.close();
+        s4jServer.close();
+        jdkServer.close();
+        Bench.deleteTree(dir);
     }
 
     @Benchmark
@@ -81,6 +98,29 @@ public class CallCost {
         pipe.first().sendFd(passed);
         try (ReceivedFd r = pipe.second().receiveFd()) {
             r.uid();
+        }
+    }
+
+    /** One connection's CPU: connect, accept, a round trip of {@code size} bytes, close both; no wake-ups. */
+    @Benchmark
+    public void s4jConnect() throws StreamsException {
+        try (Connection c = ConnldClient.connect(s4jPath);
+             Connection s = s4jServer.accept()) {
+            writeFully(c.fd(), direct.clear());
+            readFully(s.fd(), direct.clear());
+            writeFully(s.fd(), direct.flip());
+            readFully(c.fd(), direct.clear());
+        }
+    }
+
+    @Benchmark
+    public void jdkConnect() throws IOException {
+        try (java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(jdkAddress);
+             java.nio.channels.SocketChannel s = jdkServer.accept()) {
+            writeFully(c, direct.clear());
+            readFully(s, direct.clear());
+            writeFully(s, direct.flip());
+            readFully(c, direct.clear());
         }
     }
 }

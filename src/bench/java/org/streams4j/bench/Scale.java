@@ -21,11 +21,13 @@ import org.streams4j.StreamsException;
  * The streams4j side of the scale metric, run as two processes by BenchMain
  * with the protocol of {@code s4jbench scale-server} and {@code scale-client}:
  * <pre>
- *   Scale server PATH N          prints "listening", then "accepted N"; exits when stdin closes
+ *   Scale server PATH N [LOOPS]  prints "listening", then "accepted N"; exits when stdin closes
  *   Scale client PATH N SWEEPS   prints "connected N", waits for a line, prints "sweep_ms X" per
  *                                sweep, closes its connections when stdin closes
  * </pre>
- * The server is {@link ConnldServer#serve} with a thread per connection.
+ * The server is {@link ConnldServer#serve} with a thread per connection, or
+ * with LOOPS {@link ConnldServer#serveEvents} with that many event loops and an
+ * echo handler (one read, its bytes written back).
  */
 public final class Scale {
     private Scale() {
@@ -33,22 +35,48 @@ public final class Scale {
 
     public static void main(String[] args) throws Exception {
         if (args.length == 3 && args[0].equals("server")) {
-            server(Path.of(args[1]), Integer.parseInt(args[2]));
+            server(Path.of(args[1]), Integer.parseInt(args[2]), 0);
+        } else if (args.length == 4 && args[0].equals("server")) {
+            server(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else if (args.length == 4 && args[0].equals("client")) {
             client(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else {
-            System.err.println("usage: Scale server PATH N | Scale client PATH N SWEEPS");
+            System.err.println("usage: Scale server PATH N [LOOPS] | Scale client PATH N SWEEPS");
             System.exit(2);
         }
     }
 
-    private static void server(Path path, int n) throws Exception {
+    private static void server(Path path, int n, int loops) throws Exception {
         PrintStream out = System.out;
         CountDownLatch accepted = new CountDownLatch(n);
-        ConnldOptions options = ConnldOptions.builder().threads(n + 16).build();
+        ConnldOptions.Builder o = ConnldOptions.builder().threads(n + 16).maxConnections(n + 16);
+        if (loops > 0) {
+            o.loops(loops);
+        }
+        ConnldOptions options = o.build();
+        ThreadLocal<ByteBuffer> buffers = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(MSG));
         try (ConnldServer server = ConnldServer.bind(path, options)) {
             Thread loop = new Thread(() -> {
                 try {
+                    if (loops > 0) {
+                        server.serveEvents(new ConnldServer.EventHandler() {
+                            @Override
+                            public void opened(Connection c) {
+                                accepted.countDown();
+                            }
+
+                            @Override
+                            public boolean readable(Connection c) throws StreamsException {
+                                ByteBuffer b = buffers.get().clear();
+                                if (c.read(b) < 0) {
+                                    return false;
+                                }
+                                writeFully(c.fd(), b.flip());
+                                return true;
+                            }
+                        });
+                        return;
+                    }
                     server.serve(c -> {
                         accepted.countDown();
                         ByteBuffer b = ByteBuffer.allocateDirect(MSG);
