@@ -7,14 +7,15 @@
  *
  *  illumos, Solaris   pipe(2); I_SENDFD / I_RECVFD; a connld server is
  *                     pipe + I_PUSH "connld" + fattach, accepted with poll +
- *                     I_RECVFD + getpeerucred; a client is open + isastream
- *                     + getpeerucred.
+ *                     I_RECVFD + getpeerucred; a client is lstat (+ statvfs
+ *                     for a FIFO) + open + isastream.
  *  elsewhere          socketpair(AF_UNIX); sendmsg/recvmsg with SCM_RIGHTS
  *                     and one data byte, SO_PEERCRED for the sender's ids;
  *                     reads are recvmsg (the shim looks for a descriptor
  *                     travelling with the data); a server is a listening
- *                     socket, accepted with poll + accept + SO_PEERCRED; a
- *                     client is lstat + socket + connect + SO_PEERCRED.
+ *                     socket, accepted with poll + accept; a client is
+ *                     socket + connect.  (SO_PEERCRED only where streams4j
+ *                     asks for it: with descriptors passed.)
  *
  * Usage (scripts/bench runs it; every time in milliseconds):
  *   s4jbench pingpong WARMUP_MS MEASURE_MS
@@ -57,6 +58,7 @@
 #if defined(__sun)
 #include <stropts.h>
 #include <ucred.h>
+#include <sys/statvfs.h>
 #endif
 
 #define	MSG_SIZE	64
@@ -478,8 +480,14 @@ srv_accept(struct server *s)
 		(void) fcntl(c, F_SETFD, FD_CLOEXEC);
 		(void) fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
 #endif
-		/* The client's credentials, as Connection.peer() has them. */
+#if defined(__sun)
+		/* The client's credentials: ConnldServer reads them on accept. */
 		(void) peer_uid(c);
+#endif
+		/*
+		 * Elsewhere ConnldServer asks SO_PEERCRED only when an allow list
+		 * needs it or peer() is called; the benchmark calls neither.
+		 */
 		return (c);
 	}
 	return (-1);
@@ -503,6 +511,13 @@ cli_connect(const char *path)
 {
 	int fd;
 #if defined(__sun)
+	struct stat st;
+	struct statvfs sv;
+
+	/* ConnldClient never opens a named FIFO that has no stream attached. */
+	if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (statvfs(path, &sv) != 0 || strcmp(sv.f_basetype, "namefs") != 0))
+		die("no server attached at %s", path);
 	do {
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
 	} while (fd < 0 && errno == EINTR);
@@ -512,10 +527,8 @@ cli_connect(const char *path)
 		die("no server attached at %s", path);
 #else
 	struct sockaddr_un sa;
-	struct stat st;
 
-	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
-		die("no server attached at %s", path);
+	/* connect(2) first, as ConnldClient does; it looks at the path only on failure. */
 	(void) memset(&sa, 0, sizeof (sa));
 	sa.sun_family = AF_UNIX;
 	(void) strcpy(sa.sun_path, path);
@@ -531,7 +544,7 @@ cli_connect(const char *path)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof (sa)) != 0)
 		die("connect %s: %s", path, strerror(errno));
 #endif
-	(void) peer_uid(fd);
+	/* ConnldClient reads the server's credentials only when asked. */
 	return (fd);
 }
 

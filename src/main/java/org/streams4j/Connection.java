@@ -14,15 +14,18 @@ import java.nio.channels.ByteChannel;
  */
 public final class Connection implements Closeable {
     private final StreamFd fd;
-    /** Known on the server; on the client read on first use (null: not yet, or unknown). */
+    /** Read on first use unless known when accepted (null: not yet, or unknown on a client). */
     private volatile PeerCredentials peer;
     private volatile boolean peerAsked;
+    /** The server's end: peer() is never null there (unknown fields are -1). */
+    private final boolean serverSide;
     private volatile Object attachment;
 
-    Connection(StreamFd fd, PeerCredentials peer) {
+    Connection(StreamFd fd, PeerCredentials peer, boolean serverSide) {
         this.fd = fd;
         this.peer = peer;
         this.peerAsked = peer != null;
+        this.serverSide = serverSide;
     }
 
     /**
@@ -35,7 +38,8 @@ public final class Connection implements Closeable {
             try {
                 peer = fd.peerCredentials();
             } catch (StreamsException e) {
-                peer = null;    // e.g. ENOTSUP on the client end of a connld pipe
+                // e.g. ENOTSUP on the client end of a connld pipe
+                peer = serverSide ? new PeerCredentials(-1, -1, -1, -1) : null;
             }
             peerAsked = true;
         }

@@ -53,7 +53,7 @@ public final class ConnldClient {
                     throw notAttached(p, Errno.ENOSTR);
                 }
             }
-            return new Connection(s, null);     // the server's credentials: read when asked
+            return new Connection(s, null, false);     // the server's credentials: read when asked
         } catch (StreamsException | RuntimeException e) {
             s.close();
             throw e;

@@ -90,6 +90,11 @@ public final class ConnldOptions {
         return backlog;
     }
 
+    /** Whether any allow list is set, so that a client's credentials must be known when it is accepted. */
+    boolean restrictsPeers() {
+        return !allowedUids.isEmpty() || !allowedGids.isEmpty() || !allowedZones.isEmpty();
+    }
+
     /** Event-loop threads of {@link ConnldServer#serveEvents}. */
     public int loops() {
         return loops;

@@ -45,6 +45,10 @@ public final class ConnldServer implements Closeable {
     /** Portable: the (device, inode) of the socket this server bound, so that close() removes only that one. */
     private final Object socketKey;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** A hint for the accepting thread: the last accept found a client without waiting. */
+    private volatile boolean clientsWaiting = true;
+    /** Counts accept calls made while clientsWaiting is false (a hint too; races do no harm). */
+    private int acceptCalls;
     private final Thread hook;
 
     private ConnldServer(Path path, ConnldOptions options, StreamFd acceptFd, StreamFd attachedFd,
@@ -278,6 +282,9 @@ public final class ConnldServer implements Closeable {
 
     private Optional<Connection> acceptWithin(Duration timeout) throws StreamsException {
         long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        boolean polled = false;
+        boolean waited = false;
+        boolean tryFirst = clientsWaiting || (++acceptCalls & 7) == 0;
         while (true) {
             // Waits in slices of at most a second: close() wakes a poller by
             // itself, and the slice is a bound should a platform not do so.
@@ -285,25 +292,33 @@ public final class ConnldServer implements Closeable {
             if (timeout != null) {
                 long ns = deadline - System.nanoTime();
                 if (ns <= 0) {
-                    return Optional.empty();
+                    // Time is up; a client that is there already is still taken.
+                    return polled || !waited ? Optional.ofNullable(acceptOne()) : Optional.empty();
                 }
                 left = Duration.ofNanos(Math.min(ns, POLL_SLICE.toNanos()));
             }
             if (closed.get()) {
                 throw new StreamClosedException("accept", name);
             }
-            // Take a waiting client straight away (the end is non-blocking);
-            // poll only when there is none.
-            Connection ready = acceptOne();
-            if (ready != null) {
-                return Optional.of(ready);
+            // While clients queue up, take the next one straight away (the end
+            // is non-blocking); when the last try found none, poll first and
+            // spare the accept that would say EAGAIN, trying straight away
+            // again now and then to notice a queue.
+            if (polled || tryFirst) {
+                Connection ready = acceptOne();
+                if (ready != null) {
+                    clientsWaiting = !polled;
+                    return Optional.of(ready);
+                }
+                clientsWaiting = false;
             }
+            tryFirst = false;
+            waited = true;
             try {
-                acceptFd.poll(Shim.POLLIN, left);
+                polled = acceptFd.poll(Shim.POLLIN, left) != 0;
             } catch (StreamClosedException e) {
                 throw new StreamClosedException("accept", name);
             }
-            // Readable or timed out: the loop head tells which.
         }
     }
 
@@ -342,6 +357,11 @@ public final class ConnldServer implements Closeable {
             throw new StreamsException("accept", name, -fd);
         }
         StreamFd s = StreamFd.adopt(fd);
+        if (!options.restrictsPeers() && !LOG.isLoggable(Level.DEBUG)) {
+            // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
+            // only when the application calls peer().
+            return new Connection(s, null, true);
+        }
         peer = credentials(s, -1, -1);
         return admit(s, peer);
     }
@@ -353,7 +373,7 @@ public final class ConnldServer implements Closeable {
             return null;
         }
         LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
-        return new Connection(s, peer);
+        return new Connection(s, peer, true);
     }
 
     /** getpeerucred on the new pipe; the I_RECVFD ids when it says nothing. */

@@ -302,6 +302,32 @@ class ConnldServerTest {
     }
 
     @Test
+    void acceptWithAZeroTimeoutTakesClientsThatAreAlreadyWaiting() throws Exception {
+        Path p = dir.resolve("queued");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            assertTrue(s.accept(Duration.ZERO).isEmpty(), "nobody has connected yet");
+            List<Connection> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    clients.add(ConnldClient.connect(p));   // queued: the server is not accepting yet
+                }
+                for (int i = 0; i < 3; i++) {
+                    Optional<Connection> got = s.accept(Duration.ZERO);
+                    assertTrue(got.isPresent(), "queued client " + i + " not taken");
+                    try (Connection server = got.get()) {
+                        writeLine(clients.get(i), "client " + i);
+                        assertEquals("client " + i, readLine(server));
+                        assertEquals(Platform.euid(), server.peer().uid());
+                    }
+                }
+                assertTrue(s.accept(Duration.ZERO).isEmpty(), "all three were taken");
+            } finally {
+                clients.forEach(Connection::close);
+            }
+        }
+    }
+
+    @Test
     void acceptWithATimeoutReturnsAClientThatConnects() throws Exception {
         Path p = dir.resolve("met");
         try (ConnldServer s = ConnldServer.bind(p)) {
