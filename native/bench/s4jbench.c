@@ -13,7 +13,8 @@
  *                     and one data byte, SO_PEERCRED for the sender's ids;
  *                     reads are recvmsg (the shim looks for a descriptor
  *                     travelling with the data); a server is a listening
- *                     socket, accepted with poll + accept; a client is
+ *                     socket, accepted with accept (Linux; elsewhere poll
+ *                     + accept on a non-blocking socket); a client is
  *                     socket + connect.  (SO_PEERCRED only where streams4j
  *                     asks for it: with descriptors passed.)
  *
@@ -427,9 +428,14 @@ srv_open(struct server *s, const char *path, int backlog)
 		die("listen: %s", strerror(errno));
 	s->accept_fd = fd;
 #endif
-	/* As ConnldServer: the accepting end is non-blocking, waited on by poll. */
+#if !defined(__linux__)
+	/*
+	 * As ConnldServer: the accepting end is non-blocking, waited on by poll.
+	 * On Linux it sleeps in accept(2) itself (srv_accept).
+	 */
 	(void) fcntl(s->accept_fd, F_SETFL,
 	    fcntl(s->accept_fd, F_GETFL) | O_NONBLOCK);
+#endif
 }
 
 /* The next connection, or -1 once the server is closed. */
@@ -439,6 +445,14 @@ srv_accept(struct server *s)
 	struct pollfd p;
 	int c;
 
+#if defined(__linux__)
+	/* ConnldServer.accept() on Linux: a blocking accept(2), no poll. */
+	(void) p;
+	do {
+		c = accept4(s->accept_fd, NULL, NULL, SOCK_CLOEXEC);
+	} while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
+	return (c);
+#endif
 	for (int tries = 0; tries < 1000000; tries++) {
 		p.fd = s->accept_fd;
 		p.events = POLLIN;

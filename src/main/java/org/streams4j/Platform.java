@@ -29,6 +29,15 @@ public final class Platform {
         return BACKEND == Backend.STREAMS;
     }
 
+    /**
+     * Whether closing a listening socket wakes a thread blocked in accept(2):
+     * on Linux the shutdown(2) in close() does (accept returns EINVAL).
+     * Elsewhere a server waits in poll(2), which close() does wake.
+     */
+    static boolean closeWakesAccept() {
+        return BACKEND == Backend.PORTABLE && "Linux".equals(System.getProperty("os.name"));
+    }
+
     /** The effective uid of this process. */
     public static int euid() {
         return Shim.s4j_geteuid();

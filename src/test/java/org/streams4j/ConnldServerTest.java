@@ -44,6 +44,8 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldServerTest {
     private static final Duration GUARD = Duration.ofSeconds(10);
+    /** Where accept() sleeps: in accept(2) itself on Linux, in poll(2) elsewhere. */
+    private static final String ACCEPT_WAITS_IN = Platform.closeWakesAccept() ? "s4j_unix_accept" : "s4j_poll";
 
     @TempDir
     Path dir;
@@ -247,7 +249,7 @@ class ConnldServerTest {
         }, "accepting");
         t.setDaemon(true);
         t.start();
-        TestSupport.awaitInNative(t, "s4j_poll", GUARD);
+        TestSupport.awaitInNative(t, ACCEPT_WAITS_IN, GUARD);
 
         s.close();
         Throwable e = failureOf(accepted);
@@ -258,12 +260,41 @@ class ConnldServerTest {
     }
 
     @Test
+    void aTimedAcceptWhileAnotherThreadWaitsInAcceptKeepsItsTimeOut() throws Exception {
+        Path p = dir.resolve("two-acceptors");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            CompletableFuture<Connection> first = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    first.complete(s.accept());
+                } catch (Throwable e) {
+                    first.completeExceptionally(e);
+                }
+            }, "waiting");
+            t.setDaemon(true);
+            t.start();
+            TestSupport.awaitInNative(t, ACCEPT_WAITS_IN, GUARD);
+
+            long t0 = System.nanoTime();
+            assertTrue(s.accept(Duration.ofMillis(200)).isEmpty());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 190 && ms < GUARD.toMillis(), "a 200 ms accept returned after " + ms + " ms");
+
+            try (Connection c = ConnldClient.connect(p);
+                 Connection server = first.get(GUARD.toMillis(), TimeUnit.MILLISECONDS)) {
+                writeLine(c, "to the waiting one");
+                assertEquals("to the waiting one", readLine(server));
+            }
+        }
+    }
+
+    @Test
     void closeMakesServeReturn() throws Exception {
         Path p = dir.resolve("serving");
         ConnldServer s = ConnldServer.bind(p);
         Serving serving = serveInBackground(s, ConnldEchoServerMain::echo);
         assertEquals("served", echoOnce(p, "served"));
-        TestSupport.awaitInNative(serving.thread(), "s4j_poll", GUARD);
+        TestSupport.awaitInNative(serving.thread(), ACCEPT_WAITS_IN, GUARD);
         serving.close();        // fails unless serve returns normally within the guard
         assertFalse(serving.thread().isAlive());
         assertFalse(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
