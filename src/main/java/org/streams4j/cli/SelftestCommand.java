@@ -13,7 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -54,6 +56,7 @@ import picocli.CommandLine.Option;
     })
 final class SelftestCommand implements Callable<Integer> {
     private static final Duration IO_TIMEOUT = Duration.ofSeconds(5);
+    private static final int EVENT_CLIENTS = 200;
 
     @Option(names = "--clients", paramLabel = "N", defaultValue = "8",
         description = "Concurrent clients for the connld check (default: ${DEFAULT-VALUE}).")
@@ -117,6 +120,7 @@ final class SelftestCommand implements Callable<Integer> {
             row(runner, count, "descriptor passing with uid/gid", this::descriptorPassing);
             row(runner, count, "data and descriptors keep order", this::order);
             row(runner, count, "connld server, " + clients + " concurrent clients", this::concurrentClients);
+            row(runner, count, "event loops, " + EVENT_CLIENTS + " clients", this::eventLoops);
             row(runner, count, "peer credentials", this::peerCredentials);
             row(runner, count, "attach point permission bits", this::permissions);
             row(runner, count, "allow list refuses other uids", this::allowList);
@@ -297,6 +301,74 @@ final class SelftestCommand implements Callable<Integer> {
         expect(served.get() == clients, "server handled " + served.get() + " connections for " + clients + " clients");
         expect(most.get() == clients, "at most " + most.get() + " of " + clients + " connections were open at once");
         return clients + " private connections, " + most.get() + " open at once, each got its own echo";
+    }
+
+    /** serveEvents: EVENT_CLIENTS connections held at once by 2 loop threads, each polling its share. */
+    private String eventLoops() throws Exception {
+        Path path = dir.resolve("events");
+        Set<String> loopThreads = ConcurrentHashMap.newKeySet();
+        AtomicInteger held = new AtomicInteger();
+        ConnldOptions opts = ConnldOptions.builder().loops(2).build();
+        List<Connection> conns = new ArrayList<>();
+        try (ConnldServer server = ConnldServer.bind(path, opts)) {
+            Thread loop = new Thread(() -> {
+                try {
+                    server.serveEvents(new ConnldServer.EventHandler() {
+                        @Override
+                        public void opened(Connection c) {
+                            held.incrementAndGet();
+                        }
+
+                        @Override
+                        public boolean readable(Connection c) throws StreamsException {
+                            loopThreads.add(Thread.currentThread().getName());
+                            byte[] b = new byte[256];
+                            int n = c.read(b, 0, b.length);
+                            if (n < 0) {
+                                return false;
+                            }
+                            c.writeFully(b, 0, n);
+                            return true;
+                        }
+
+                        @Override
+                        public void closed(Connection c) {
+                            held.decrementAndGet();
+                        }
+                    });
+                } catch (StreamsException e) {
+                    if (server.isOpen()) {
+                        Cli.error("selftest: serveEvents " + server.path() + ": " + e.getMessage());
+                    }
+                }
+            }, "selftest-events");
+            loop.setDaemon(true);
+            loop.start();
+            try {
+                for (int i = 0; i < EVENT_CLIENTS; i++) {
+                    conns.add(ConnldClient.connect(path, IO_TIMEOUT));
+                }
+                for (int i = 0; i < EVENT_CLIENTS; i++) {
+                    conns.get(i).writeFully(String.format("client %04d", i).getBytes(StandardCharsets.US_ASCII));
+                }
+                for (int i = 0; i < EVENT_CLIENTS; i++) {
+                    byte[] want = String.format("client %04d", i).getBytes(StandardCharsets.US_ASCII);
+                    expect(Arrays.equals(want, readExactly(conns.get(i).fd(), want.length)),
+                        "client " + i + " got someone else's data");
+                }
+                expect(held.get() == EVENT_CLIENTS, "the server held " + held.get() + " connections, not "
+                    + EVENT_CLIENTS);
+            } finally {
+                for (Connection c : conns) {
+                    c.close();
+                }
+            }
+            closeNow(server);
+            loop.join(IO_TIMEOUT.toMillis());
+            expect(!loop.isAlive(), "serveEvents did not return after close");
+        }
+        expect(loopThreads.size() <= 2, "handlers ran on " + loopThreads.size() + " threads: " + loopThreads);
+        return EVENT_CLIENTS + " held at once and echoed by " + loopThreads.size() + " loop threads (poll)";
     }
 
     private String peerCredentials() throws Exception {
