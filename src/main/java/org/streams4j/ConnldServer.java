@@ -287,32 +287,66 @@ public final class ConnldServer implements Closeable {
     }
 
     private Optional<Connection> acceptWithin(Duration timeout) throws StreamsException {
-        if (blockingAccept) {
-            return acceptBlocking(timeout);
-        }
-        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
-        boolean polled = false;
-        boolean waited = false;
-        boolean tryFirst = clientsWaiting || (++acceptCalls & 7) == 0;
-        while (true) {
-            // Waits in slices of at most a second: close() wakes a poller by
-            // itself, and the slice is a bound should a platform not do so.
-            Duration left = POLL_SLICE;
-            if (timeout != null) {
-                long ns = deadline - System.nanoTime();
-                if (ns <= 0) {
-                    // Time is up; a client that is there already is still taken.
-                    return polled || !waited ? Optional.ofNullable(acceptOne()) : Optional.empty();
-                }
-                left = Duration.ofNanos(Math.min(ns, POLL_SLICE.toNanos()));
-            }
-            if (closed.get()) {
-                throw new StreamClosedException("accept", name);
-            }
+        if (!blockingAccept) {
             // While clients queue up, take the next one straight away (the end
             // is non-blocking); when the last try found none, poll first and
             // spare the accept that would say EAGAIN, trying straight away
             // again now and then to notice a queue.
+            return acceptPolling(timeout, clientsWaiting || (++acceptCalls & 7) == 0);
+        }
+        // Linux: the listening socket is blocking. accept() without a time-out
+        // sleeps in accept(2) itself (a wake-up straight into accept is cheaper
+        // than poll and then accept: about 15 % more connections per second);
+        // close() wakes it through shutdown(2). With a time-out, poll first,
+        // then accept. One thread accepts at a time, so that a client poll
+        // announced is still there for the accept that follows.
+        if (timeout == null) {
+            acceptLock.lock();
+            try {
+                while (true) {
+                    if (closed.get()) {
+                        throw new StreamClosedException("accept", name);
+                    }
+                    Connection c = acceptOne();
+                    if (c != null) {
+                        return Optional.of(c);
+                    }
+                }
+            } finally {
+                acceptLock.unlock();
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            if (!acceptLock.tryLock(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS)) {
+                return Optional.empty();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        }
+        try {
+            return acceptPolling(Duration.ofNanos(deadline - System.nanoTime()), false);
+        } finally {
+            acceptLock.unlock();
+        }
+    }
+
+    /**
+     * Polls the accepting end, and accepts once it is readable (or straight
+     * away first when {@code tryFirst}, which only a non-blocking end allows).
+     * Waits in slices of at most a second: close() wakes a poller by itself,
+     * and the slice is a bound should a platform not do so. When the time is
+     * up a client that is there already is still taken.
+     */
+    private Optional<Connection> acceptPolling(Duration timeout, boolean tryFirst) throws StreamsException {
+        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
+        boolean polled = false;
+        boolean waited = false;
+        while (true) {
+            if (closed.get()) {
+                throw new StreamClosedException("accept", name);
+            }
             if (polled || tryFirst) {
                 Connection ready = acceptOne();
                 if (ready != null) {
@@ -322,67 +356,20 @@ public final class ConnldServer implements Closeable {
                 clientsWaiting = false;
             }
             tryFirst = false;
+            Duration left = POLL_SLICE;
+            if (timeout != null) {
+                long ns = deadline - System.nanoTime();
+                if (ns <= 0 && waited) {
+                    return Optional.empty();
+                }
+                left = Duration.ofNanos(Math.max(0, Math.min(ns, POLL_SLICE.toNanos())));
+            }
             waited = true;
             try {
                 polled = acceptFd.poll(Shim.POLLIN, left) != 0;
             } catch (StreamClosedException e) {
                 throw new StreamClosedException("accept", name);
             }
-        }
-    }
-
-    /**
-     * Linux: the listening socket is blocking. accept() without a time-out
-     * sleeps in accept(2) itself (a wake-up straight into accept is cheaper
-     * than poll and then accept: about 15 % more connections per second);
-     * close() wakes it through shutdown(2). With a time-out, poll first,
-     * then accept. One thread accepts at a time, so that a client poll
-     * announced is still there for the accept that follows.
-     */
-    private Optional<Connection> acceptBlocking(Duration timeout) throws StreamsException {
-        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
-        if (timeout == null) {
-            acceptLock.lock();
-        } else {
-            try {
-                if (!acceptLock.tryLock(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS)) {
-                    return Optional.empty();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return Optional.empty();
-            }
-        }
-        try {
-            while (true) {
-                if (closed.get()) {
-                    throw new StreamClosedException("accept", name);
-                }
-                if (timeout != null) {
-                    long ns = deadline - System.nanoTime();
-                    int r;
-                    try {
-                        r = acceptFd.poll(Shim.POLLIN, Duration.ofNanos(Math.max(0, Math.min(ns, POLL_SLICE.toNanos()))));
-                    } catch (StreamClosedException e) {
-                        throw new StreamClosedException("accept", name);
-                    }
-                    if (r == 0) {
-                        if (deadline - System.nanoTime() <= 0) {
-                            return Optional.empty();
-                        }
-                        continue;
-                    }
-                }
-                Connection c = acceptOne();
-                if (c != null) {
-                    return Optional.of(c);
-                }
-                if (timeout != null && deadline - System.nanoTime() <= 0) {
-                    return Optional.empty();
-                }
-            }
-        } finally {
-            acceptLock.unlock();
         }
     }
 

@@ -7,8 +7,6 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import com.sun.jna.Native;
-import com.sun.jna.Pointer;
 import org.streams4j.internal.Shim;
 
 /**
@@ -25,6 +23,7 @@ final class EventLoop implements Runnable {
     private static final int ENTRY = Shim.POLLFD_SIZE;
     private static final int REVENTS = 6;
     private static final int READY = Shim.POLLIN | Shim.POLLHUP | Shim.POLLERR | Shim.POLLNVAL;
+    private static final byte[] WAKE = {1};
 
     private final String name;
     private final ConnldServer.EventHandler handler;
@@ -80,7 +79,7 @@ final class EventLoop implements Runnable {
     private void wakeup() {
         if (wakePending.compareAndSet(false, true)) {
             try {
-                wake.second().write(new byte[] {1}, 0, 1);
+                wake.second().write(WAKE, 0, 1);
             } catch (StreamsException e) {
                 // Only when the loop has ended and closed its pipe.
                 LOG.log(Level.DEBUG, "{0}: waking an ended loop: {1}", name, e.getMessage());
@@ -232,7 +231,7 @@ final class EventLoop implements Runnable {
             b.clear();
         }
         fds = b;
-        fdsAddress = Pointer.nativeValue(Native.getDirectBufferPointer(b));
+        fdsAddress = Shim.address(b);
     }
 
     private static void sleep(long ms) {

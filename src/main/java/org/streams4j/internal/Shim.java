@@ -78,6 +78,11 @@ public final class Shim {
 
     public static native int s4j_poll(int fd, int events, int timeoutMs);
 
+    /** The native address of a direct buffer's first byte (a JNI call: keep it, do not ask per operation). */
+    public static long address(ByteBuffer direct) {
+        return Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+    }
+
     /** Size of one {@code struct pollfd} in the array of {@link #s4j_poll_many}: int fd, short events, short revents. */
     public static final int POLLFD_SIZE = 8;
 
@@ -170,7 +175,7 @@ public final class Shim {
 
         private void allocate(int size) {
             buf = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
-            address = Pointer.nativeValue(Native.getDirectBufferPointer(buf));
+            address = Shim.address(buf);
         }
 
         /** This thread's scratch, with room for {@code bytes} (at most MAX_CACHED) at BYTES. */
@@ -200,7 +205,7 @@ public final class Shim {
          */
         public long address(ByteBuffer direct, int slot) {
             if (recent[slot].get() != direct) {
-                recentAddress[slot] = Pointer.nativeValue(Native.getDirectBufferPointer(direct));
+                recentAddress[slot] = Shim.address(direct);
                 recent[slot] = new WeakReference<>(direct);
             }
             return recentAddress[slot];
