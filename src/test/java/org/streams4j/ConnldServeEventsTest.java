@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.streams4j.TestSupport.ascii;
 import static org.streams4j.TestSupport.assertEndOfStream;
 import static org.streams4j.TestSupport.readString;
+import static org.streams4j.testsupport.ConnldEchoServerMain.serveEventsInBackground;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
@@ -23,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.TestSupport.Background;
+import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
 /**
  * {@link ConnldServer#serveEvents}: many connections on a few event-loop
@@ -68,26 +70,6 @@ class ConnldServeEventsTest {
         }
     }
 
-    /** A server serving events on a background thread; close() closes it and waits for serveEvents to return. */
-    static final class Running implements AutoCloseable {
-        final ConnldServer server;
-        final Background<Void> serving;
-
-        Running(ConnldServer server, ConnldServer.EventHandler h) {
-            this.server = server;
-            this.serving = new Background<>("serveEvents", () -> {
-                server.serveEvents(h);
-                return null;
-            });
-        }
-
-        @Override
-        public void close() throws Exception {
-            server.close();
-            serving.get(GUARD);
-        }
-    }
-
     private static int connectionsThisMachineAllows(int wanted) {
         long limit = ((com.sun.management.UnixOperatingSystemMXBean)
             ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
@@ -107,7 +89,7 @@ class ConnldServeEventsTest {
         Echo echo = new Echo();
         ConnldOptions o = ConnldOptions.builder().loops(2).build();
         long threadsBefore = threadsNamed("streams4j-");
-        try (Running r = new Running(ConnldServer.bind(p, o), echo)) {
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo)) {
             List<Connection> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < n; i++) {
@@ -170,7 +152,7 @@ class ConnldServeEventsTest {
                 return true;
             }
         };
-        try (Running r = new Running(ConnldServer.bind(p), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), h);
              Connection c = ConnldClient.connect(p)) {
             String hello = "hello uid " + euid() + "\n";
             assertEquals(hello, readString(c.fd(), hello.length()));
@@ -211,7 +193,7 @@ class ConnldServeEventsTest {
             }
         };
         ConnldOptions o = ConnldOptions.builder().loops(1).build();
-        try (Running r = new Running(ConnldServer.bind(p, o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), h);
              Connection quitter = ConnldClient.connect(p);
              Connection crasher = ConnldClient.connect(p);
              Connection bystander = ConnldClient.connect(p)) {
@@ -256,7 +238,7 @@ class ConnldServeEventsTest {
         };
         ConnldOptions o = ConnldOptions.builder().loops(1).build();
         // One whole cycle first: what the library creates once (its close marker) is not a leak.
-        try (Running r = new Running(ConnldServer.bind(dir.resolve("warm-up"), o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(dir.resolve("warm-up"), o), h);
              Connection c = ConnldClient.connect(dir.resolve("warm-up"))) {
             c.writeFully(ascii("w"));
             assertEquals("w", readString(c.fd(), 1));
@@ -264,7 +246,7 @@ class ConnldServeEventsTest {
         held.clear();
         closedCalls.set(0);
         long before = TestSupport.openDescriptorCount();
-        try (Running r = new Running(ConnldServer.bind(p, o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), h);
              Connection victim = ConnldClient.connect(p);
              Connection other = ConnldClient.connect(p)) {
             other.writeFully(ascii("x"));
@@ -293,7 +275,7 @@ class ConnldServeEventsTest {
         Path p = dir.resolve("shutdown");
         Echo echo = new Echo();
         List<Connection> clients = new ArrayList<>();
-        Running r = new Running(ConnldServer.bind(p), echo);
+        Serving r = serveEventsInBackground(ConnldServer.bind(p), echo);
         try {
             for (int i = 0; i < 20; i++) {
                 Connection c = ConnldClient.connect(p);
@@ -309,7 +291,7 @@ class ConnldServeEventsTest {
             assertFalse(Files.exists(p));
         } finally {
             clients.forEach(Connection::close);
-            r.server.close();
+            r.server().close();
         }
     }
 
@@ -318,7 +300,7 @@ class ConnldServeEventsTest {
         Path p = dir.resolve("two-at-once");
         Echo echo = new Echo();
         ConnldOptions o = ConnldOptions.builder().maxConnections(2).build();
-        try (Running r = new Running(ConnldServer.bind(p, o), echo);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo);
              Connection a = ConnldClient.connect(p);
              Connection b = ConnldClient.connect(p)) {
             for (Connection c : List.of(a, b)) {
@@ -365,7 +347,7 @@ class ConnldServeEventsTest {
             }
             return true;
         };
-        try (Running r = new Running(ConnldServer.bind(p), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), h);
              Connection c = ConnldClient.connect(p);
              StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
             c.writeFully(ascii("abc"));

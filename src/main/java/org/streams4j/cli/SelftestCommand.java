@@ -309,41 +309,32 @@ final class SelftestCommand implements Callable<Integer> {
         Set<String> loopThreads = ConcurrentHashMap.newKeySet();
         AtomicInteger held = new AtomicInteger();
         ConnldOptions opts = ConnldOptions.builder().loops(2).build();
+        ConnldServer.EventHandler echo = new ConnldServer.EventHandler() {
+            @Override
+            public void opened(Connection c) {
+                held.incrementAndGet();
+            }
+
+            @Override
+            public boolean readable(Connection c) throws StreamsException {
+                loopThreads.add(Thread.currentThread().getName());
+                byte[] b = new byte[256];
+                int n = c.read(b, 0, b.length);
+                if (n < 0) {
+                    return false;
+                }
+                c.writeFully(b, 0, n);
+                return true;
+            }
+
+            @Override
+            public void closed(Connection c) {
+                held.decrementAndGet();
+            }
+        };
         List<Connection> conns = new ArrayList<>();
         try (ConnldServer server = ConnldServer.bind(path, opts)) {
-            Thread loop = new Thread(() -> {
-                try {
-                    server.serveEvents(new ConnldServer.EventHandler() {
-                        @Override
-                        public void opened(Connection c) {
-                            held.incrementAndGet();
-                        }
-
-                        @Override
-                        public boolean readable(Connection c) throws StreamsException {
-                            loopThreads.add(Thread.currentThread().getName());
-                            byte[] b = new byte[256];
-                            int n = c.read(b, 0, b.length);
-                            if (n < 0) {
-                                return false;
-                            }
-                            c.writeFully(b, 0, n);
-                            return true;
-                        }
-
-                        @Override
-                        public void closed(Connection c) {
-                            held.decrementAndGet();
-                        }
-                    });
-                } catch (StreamsException e) {
-                    if (server.isOpen()) {
-                        Cli.error("selftest: serveEvents " + server.path() + ": " + e.getMessage());
-                    }
-                }
-            }, "selftest-events");
-            loop.setDaemon(true);
-            loop.start();
+            Thread loop = serveInBackground(server, "serveEvents", () -> server.serveEvents(echo));
             try {
                 for (int i = 0; i < EVENT_CLIENTS; i++) {
                     conns.add(ConnldClient.connect(path, IO_TIMEOUT));
@@ -653,15 +644,26 @@ final class SelftestCommand implements Callable<Integer> {
     }
 
     private static Thread serveInBackground(ConnldServer server, ConnldServer.Handler handler) {
+        return serveInBackground(server, "serve", () -> server.serve(handler));
+    }
+
+    /** How a server serves: serve or serveEvents with its handler. */
+    @FunctionalInterface
+    private interface ServeLoop {
+        void run() throws StreamsException;
+    }
+
+    /** Runs {@code loop} on a daemon thread; a failure while the server is open is reported. */
+    private static Thread serveInBackground(ConnldServer server, String what, ServeLoop loop) {
         Thread t = new Thread(() -> {
             try {
-                server.serve(handler);
+                loop.run();
             } catch (StreamsException e) {
                 if (server.isOpen()) {
-                    Cli.error("selftest: serve " + server.path() + ": " + e.getMessage());
+                    Cli.error("selftest: " + what + " " + server.path() + ": " + e.getMessage());
                 }
             }
-        }, "selftest-serve");
+        }, "selftest-" + what);
         t.setDaemon(true);
         t.start();
         return t;

@@ -114,7 +114,18 @@ public final class ConnldEchoServerMain {
      * {@link Serving#close()} closes the server and waits for serve to return.
      */
     public static Serving serveInBackground(ConnldServer server, ConnldServer.Handler handler) {
-        return new Serving(server, handler);
+        return new Serving(server, () -> server.serve(handler));
+    }
+
+    /** {@link ConnldServer#serveEvents} on its own thread. */
+    public static Serving serveEventsInBackground(ConnldServer server, ConnldServer.EventHandler handler) {
+        return new Serving(server, () -> server.serveEvents(handler));
+    }
+
+    /** How a server serves: serve or serveEvents with its handler. */
+    @FunctionalInterface
+    private interface ServeLoop {
+        void run() throws Exception;
     }
 
     /** A serve loop on its own thread. */
@@ -123,11 +134,11 @@ public final class ConnldEchoServerMain {
         private final Thread thread;
         private volatile Throwable failure;
 
-        private Serving(ConnldServer server, ConnldServer.Handler handler) {
+        private Serving(ConnldServer server, ServeLoop loop) {
             this.server = server;
             this.thread = new Thread(() -> {
                 try {
-                    server.serve(handler);
+                    loop.run();
                 } catch (Throwable t) {
                     failure = t;
                 }
