@@ -98,33 +98,55 @@ s4j_getegid(void)
 	return ((int)getegid());
 }
 
-int
-s4j_open(const char *path, int flags, int mode)
+static int
+open_flags(int flags, int *oflag)
 {
-	int oflag, fd;
-
 	switch (flags & (S4J_O_READ | S4J_O_WRITE)) {
 	case S4J_O_READ:
-		oflag = O_RDONLY;
+		*oflag = O_RDONLY;
 		break;
 	case S4J_O_WRITE:
-		oflag = O_WRONLY;
+		*oflag = O_WRONLY;
 		break;
 	case S4J_O_READ | S4J_O_WRITE:
-		oflag = O_RDWR;
+		*oflag = O_RDWR;
 		break;
 	default:
 		return (-EINVAL);
 	}
-	oflag |= O_CLOEXEC | O_NOCTTY;
+	*oflag |= O_CLOEXEC | O_NOCTTY;
 	if (flags & S4J_O_CREAT_EXCL)
-		oflag |= O_CREAT | O_EXCL;
+		*oflag |= O_CREAT | O_EXCL;
 	if (flags & S4J_O_NOFOLLOW)
-		oflag |= O_NOFOLLOW;
+		*oflag |= O_NOFOLLOW;
 	if (flags & S4J_O_NONBLOCK)
-		oflag |= O_NONBLOCK;
+		*oflag |= O_NONBLOCK;
+	if (flags & S4J_O_DIRECTORY)
+		*oflag |= O_DIRECTORY;
+	return (0);
+}
+
+static int
+at_dir(int dirfd)
+{
+	return (dirfd == S4J_AT_FDCWD ? AT_FDCWD : dirfd);
+}
+
+int
+s4j_open(const char *path, int flags, int mode)
+{
+	return (s4j_openat(S4J_AT_FDCWD, path, flags, mode));
+}
+
+int
+s4j_openat(int dirfd, const char *name, int flags, int mode)
+{
+	int oflag, fd, err;
+
+	if ((err = open_flags(flags, &oflag)) != 0)
+		return (err);
 	do {
-		fd = open(path, oflag, (mode_t)mode);
+		fd = openat(at_dir(dirfd), name, oflag, (mode_t)mode);
 	} while (fd < 0 && errno == EINTR);
 	return (fd < 0 ? -errno : fd);
 }
@@ -157,10 +179,20 @@ s4j_preclose(int fd, int marker)
 	 * have fd active stale and sets them running, so read, write and ioctl
 	 * fail with EBADF, and pollcacheclean() wakes poll with POLLNVAL.
 	 * That is why illumos needs no shutdown() here (which lives in
-	 * libsocket there, a library the shim does not link).
+	 * libsocket there, a library the shim does not link).  Plain dup2
+	 * clears FD_CLOEXEC, so a process spawned meanwhile would inherit the
+	 * number: F_DUP2FD_CLOEXEC (illumos fcntl, fio.c) or dup3 keep it.
 	 */
 	do {
-		err = dup2(marker, fd);
+#if defined(F_DUP2FD_CLOEXEC)
+		/* illumos, Solaris, FreeBSD: dup2 that keeps close-on-exec. */
+		err = fcntl(marker, F_DUP2FD_CLOEXEC, fd);
+#elif defined(__linux__)
+		err = dup3(marker, fd, O_CLOEXEC);
+#else
+		if ((err = dup2(marker, fd)) >= 0)
+			err = fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
 	} while (err < 0 && errno == EINTR);
 	return (err < 0 ? -errno : 0);
 }
@@ -312,6 +344,86 @@ s4j_path_type(const char *path)
 	if (lstat(path, &st) != 0)
 		return (-errno);
 	return (mode_type(st.st_mode));
+}
+
+static void
+fill_stat(const struct stat *sb, long *st)
+{
+	st[S4J_ST_DEV] = (long)sb->st_dev;
+	st[S4J_ST_INO] = (long)sb->st_ino;
+	st[S4J_ST_TYPE] = mode_type(sb->st_mode);
+	st[S4J_ST_PERM] = (long)(sb->st_mode & 07777);
+	st[S4J_ST_UID] = (long)sb->st_uid;
+	st[S4J_ST_GID] = (long)sb->st_gid;
+	st[S4J_ST_NLINK] = (long)sb->st_nlink;
+	st[S4J_ST_SIZE] = (long)sb->st_size;
+#if defined(__APPLE__)
+	st[S4J_ST_MTIME_NS] = (long)sb->st_mtimespec.tv_sec * 1000000000L +
+	    sb->st_mtimespec.tv_nsec;
+	st[S4J_ST_CTIME_NS] = (long)sb->st_ctimespec.tv_sec * 1000000000L +
+	    sb->st_ctimespec.tv_nsec;
+#else
+	st[S4J_ST_MTIME_NS] = (long)sb->st_mtim.tv_sec * 1000000000L +
+	    sb->st_mtim.tv_nsec;
+	st[S4J_ST_CTIME_NS] = (long)sb->st_ctim.tv_sec * 1000000000L +
+	    sb->st_ctim.tv_nsec;
+#endif
+}
+
+int
+s4j_fstat(int fd, long *st)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return (-errno);
+	fill_stat(&sb, st);
+	return (0);
+}
+
+int
+s4j_fstatat(int dirfd, const char *name, long *st)
+{
+	struct stat sb;
+
+	if (fstatat(at_dir(dirfd), name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+		return (-errno);
+	fill_stat(&sb, st);
+	return (0);
+}
+
+int
+s4j_fchmod(int fd, int mode)
+{
+	return (fchmod(fd, (mode_t)mode) != 0 ? -errno : 0);
+}
+
+int
+s4j_mkdirat(int dirfd, const char *name, int mode)
+{
+	return (mkdirat(at_dir(dirfd), name, (mode_t)mode) != 0 ? -errno : 0);
+}
+
+int
+s4j_fchmodat(int dirfd, const char *name, int mode)
+{
+	return (fchmodat(at_dir(dirfd), name, (mode_t)mode, 0) != 0 ?
+	    -errno : 0);
+}
+
+int
+s4j_linkat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname)
+{
+	return (linkat(at_dir(olddirfd), oldname, at_dir(newdirfd), newname,
+	    0) != 0 ? -errno : 0);
+}
+
+int
+s4j_unlinkat(int dirfd, const char *name, int rmdir)
+{
+	return (unlinkat(at_dir(dirfd), name, rmdir ? AT_REMOVEDIR : 0) != 0 ?
+	    -errno : 0);
 }
 
 int

@@ -36,6 +36,10 @@ extern "C" {
 #define	S4J_O_CREAT_EXCL	0x04	/* O_CREAT|O_EXCL */
 #define	S4J_O_NOFOLLOW		0x08
 #define	S4J_O_NONBLOCK		0x10
+#define	S4J_O_DIRECTORY		0x20	/* O_DIRECTORY: fail unless a directory */
+
+/* The dirfd meaning "the current directory" in the *at calls (AT_FDCWD). */
+#define	S4J_AT_FDCWD		(-100)
 
 /* s4j_poll events and revents. */
 #define	S4J_POLLIN		0x01
@@ -102,6 +106,37 @@ int s4j_path_type(const char *path);
 int s4j_chmod(const char *path, int mode);
 /* Bytes readable now (STREAMS: I_NREAD, first message; else FIONREAD). */
 int s4j_nread(int fd);
+
+/*
+ * File identity, for acting on what was checked rather than on a name.
+ * s4j_fstat and s4j_fstatat fill long[S4J_ST_COUNT] at st (indexes below);
+ * S4J_ST_TYPE is an S4J_FT_* value and S4J_ST_PERM the permission bits
+ * (07777).  s4j_fstatat never follows a final symbolic link.
+ */
+#define	S4J_ST_DEV		0
+#define	S4J_ST_INO		1
+#define	S4J_ST_TYPE		2
+#define	S4J_ST_PERM		3
+#define	S4J_ST_UID		4
+#define	S4J_ST_GID		5
+#define	S4J_ST_NLINK		6
+#define	S4J_ST_SIZE		7
+#define	S4J_ST_MTIME_NS		8	/* seconds * 1e9 + nanoseconds */
+#define	S4J_ST_CTIME_NS		9
+#define	S4J_ST_COUNT		10
+int s4j_fstat(int fd, long *st);
+int s4j_fstatat(int dirfd, const char *name, long *st);
+int s4j_fchmod(int fd, int mode);
+/* openat(2) with s4j_open's flags; dirfd may be S4J_AT_FDCWD. */
+int s4j_openat(int dirfd, const char *name, int flags, int mode);
+int s4j_mkdirat(int dirfd, const char *name, int mode);
+/* fchmodat(2) relative to dirfd (follows a final link: use on private dirs). */
+int s4j_fchmodat(int dirfd, const char *name, int mode);
+/* linkat(2) without following: fails with EEXIST when newname exists. */
+int s4j_linkat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname);
+/* unlinkat(2); rmdir != 0 removes a directory (AT_REMOVEDIR). */
+int s4j_unlinkat(int dirfd, const char *name, int rmdir);
 
 /* ---- pipes and descriptor passing (streams.c or portable.c) -------------- */
 /* Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere. */

@@ -21,6 +21,9 @@ public final class Shim {
     public static final int O_CREAT_EXCL = 0x04;
     public static final int O_NOFOLLOW = 0x08;
     public static final int O_NONBLOCK = 0x10;
+    public static final int O_DIRECTORY = 0x20;
+    /** The dirfd of the *at calls meaning the current directory. */
+    public static final int AT_FDCWD = -100;
 
     public static final int POLLIN = 0x01;
     public static final int POLLOUT = 0x02;
@@ -107,6 +110,46 @@ public final class Shim {
 
     public static native int s4j_nread(int fd);
 
+    // ---- file identity and directory-relative calls (see FileStat) ----
+
+    /** {@code st}: address of long[10] (Scratch.STAT). */
+    static native int s4j_fstat(int fd, long st);
+
+    static native int s4j_fstatat(int dirfd, long name, long st);
+
+    public static native int s4j_fchmod(int fd, int mode);
+
+    public static int s4j_openat(int dirfd, String name, int flags, int mode) {
+        return s4j_openat(dirfd, Scratch.cString(name), flags, mode);
+    }
+
+    private static native int s4j_openat(int dirfd, long name, int flags, int mode);
+
+    public static int s4j_mkdirat(int dirfd, String name, int mode) {
+        return s4j_mkdirat(dirfd, Scratch.cString(name), mode);
+    }
+
+    private static native int s4j_mkdirat(int dirfd, long name, int mode);
+
+    public static int s4j_fchmodat(int dirfd, String name, int mode) {
+        return s4j_fchmodat(dirfd, Scratch.cString(name), mode);
+    }
+
+    private static native int s4j_fchmodat(int dirfd, long name, int mode);
+
+    public static int s4j_linkat(int olddirfd, String oldname, int newdirfd, String newname) {
+        long[] a = Scratch.cStrings(oldname, newname);
+        return s4j_linkat(olddirfd, a[0], newdirfd, a[1]);
+    }
+
+    private static native int s4j_linkat(int olddirfd, long oldname, int newdirfd, long newname);
+
+    public static int s4j_unlinkat(int dirfd, String name, boolean rmdir) {
+        return s4j_unlinkat(dirfd, Scratch.cString(name), rmdir ? 1 : 0);
+    }
+
+    private static native int s4j_unlinkat(int dirfd, long name, int rmdir);
+
     public static int s4j_pipe(int[] fds) {
         Scratch s = Scratch.get(0);
         int r = s4j_pipe(s.address + Scratch.CRED);
@@ -152,8 +195,10 @@ public final class Shim {
         public static final int DATA = 4;
         /** int[4]: credentials (CRED_*). */
         public static final int CRED = 8;
+        /** long[10]: what s4j_fstat fills (FileStat). */
+        static final int STAT = 24;
         /** Where byte[] data and C strings start. */
-        public static final int BYTES = 64;
+        public static final int BYTES = 104;
         /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */
         public static final int MAX_CACHED = 256 * 1024;
         /** What JNA itself would encode a String argument with. */
@@ -196,6 +241,16 @@ public final class Shim {
             Scratch t = get(b.length + 1);
             t.buf.put(BYTES, b).put(BYTES + b.length, (byte) 0);
             return t.address + BYTES;
+        }
+
+        /** Two strings, NUL-terminated one after the other at BYTES; their addresses. */
+        static long[] cStrings(String a, String b) {
+            byte[] x = a.getBytes(ENCODING);
+            byte[] y = b.getBytes(ENCODING);
+            Scratch t = get(x.length + y.length + 2);
+            t.buf.put(BYTES, x).put(BYTES + x.length, (byte) 0);
+            t.buf.put(BYTES + x.length + 1, y).put(BYTES + x.length + 1 + y.length, (byte) 0);
+            return new long[] {t.address + BYTES, t.address + BYTES + x.length + 1};
         }
 
         /**
