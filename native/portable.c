@@ -333,4 +333,52 @@ s4j_unix_connect(const char *path)
 	return (fd);
 }
 
+int
+s4j_unix_connect_nb(const char *path, int *pending)
+{
+	struct sockaddr_un sa;
+	int fd, err, r;
+
+	*pending = 0;
+	if ((err = fill_addr(&sa, path)) != 0)
+		return (err);
+	if ((fd = unix_socket()) < 0)
+		return (fd);
+	if ((err = s4j_set_nonblocking(fd, 1)) != 0) {
+		(void) close(fd);
+		return (err);
+	}
+	/*
+	 * Linux answers at once: connected, or EAGAIN while the listener's
+	 * backlog is full (unix_stream_connect).  Elsewhere EINPROGRESS may
+	 * come: the caller polls for POLLOUT, then asks s4j_socket_error.
+	 */
+	r = connect(fd, (struct sockaddr *)&sa, sizeof (sa));
+	if (r < 0 && errno == EINPROGRESS) {
+		*pending = 1;
+		return (fd);
+	}
+	if (r < 0) {
+		err = -errno;
+		(void) close(fd);
+		return (err);
+	}
+	if ((err = s4j_set_nonblocking(fd, 0)) != 0) {
+		(void) close(fd);
+		return (err);
+	}
+	return (fd);
+}
+
+int
+s4j_socket_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof (err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return (-errno);
+	return (-err);
+}
+
 #endif /* !__sun */

@@ -181,6 +181,14 @@ int s4j_unix_bind(const char *path);
 int s4j_unix_listen(int fd, int backlog);
 int s4j_unix_accept(int fd);
 int s4j_unix_connect(const char *path);
+/*
+ * connect without blocking: a connected (blocking) descriptor; or, with
+ * *pending set, one whose connect is under way (poll POLLOUT, then
+ * s4j_socket_error); -EAGAIN while the listener's backlog is full.
+ */
+int s4j_unix_connect_nb(const char *path, int *pending);
+/* SO_ERROR as -errno (0: none). */
+int s4j_socket_error(int fd);
 
 #ifdef __cplusplus
 }

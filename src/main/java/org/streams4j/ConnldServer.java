@@ -12,9 +12,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.streams4j.internal.PortableShim;
 import org.streams4j.internal.Shim;
-import org.streams4j.internal.StreamsShim;
 
 /**
  * A server that owns a path and gets one private connection per client.
@@ -33,19 +31,15 @@ import org.streams4j.internal.StreamsShim;
 public final class ConnldServer implements Closeable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
     private static final Duration POLL_SLICE = Duration.ofSeconds(1);
-    private static final int OWNER_WRITE = 0200;
 
     private final Path path;
     private final String name;
     private final ConnldOptions options;
+    /** The backend's side of the bound path: accepting descriptor, identity, clean-up. */
+    private final Transport.Endpoint endpoint;
     private final StreamFd acceptFd;
-    /** STREAMS: the attached end with connld on it; null on the portable backend. */
-    private final StreamFd attachedFd;
-    private final boolean createdPath;
-    /** Portable: the (device, inode) of the socket this server bound, so that close() removes only that one. */
-    private final Object socketKey;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Linux: accept(2) blocks on the listening socket (see acceptBlocking). */
+    /** Linux: accept(2) blocks on the listening socket (see acceptWithin). */
     private final boolean blockingAccept;
     private final java.util.concurrent.locks.ReentrantLock acceptLock = new java.util.concurrent.locks.ReentrantLock();
     /** A hint for the accepting thread: the last accept found a client without waiting. */
@@ -54,16 +48,13 @@ public final class ConnldServer implements Closeable {
     private int acceptCalls;
     private final Thread hook;
 
-    private ConnldServer(Path path, ConnldOptions options, StreamFd acceptFd, StreamFd attachedFd,
-                         boolean createdPath, Object socketKey) {
+    private ConnldServer(Path path, ConnldOptions options, Transport.Endpoint endpoint) {
         this.path = path;
         this.name = path.toString();
         this.options = options;
-        this.acceptFd = acceptFd;
-        this.attachedFd = attachedFd;
-        this.createdPath = createdPath;
-        this.socketKey = socketKey;
-        this.blockingAccept = attachedFd == null && Platform.closeWakesAccept();
+        this.endpoint = endpoint;
+        this.acceptFd = endpoint.acceptFd();
+        this.blockingAccept = endpoint.blockingAccept();
         if (options.shutdownHook()) {
             hook = new Thread(this::close, "streams4j-shutdown " + name);
             Runtime.getRuntime().addShutdownHook(hook);
@@ -76,190 +67,17 @@ public final class ConnldServer implements Closeable {
         return bind(path, ConnldOptions.defaults());
     }
 
-    /** Binds the path; see the class comment for what happens when it is busy. */
+    /**
+     * Binds the path; see the class comment for what happens when it is busy.
+     * The mode is set without a race: on a descriptor (STREAMS) or inside a
+     * directory only this process can write (portable), never by a name that
+     * someone else could swap meanwhile.
+     */
     public static ConnldServer bind(Path path, ConnldOptions options) throws StreamsException {
-        String p = path.toString();
-        int type = Shim.s4j_path_type(p);
-        if (type == Shim.FT_SYMLINK) {
-            throw new StreamsException("bind", p, Errno.ELOOP,
-                "a symbolic link is there; refusing to follow it");
-        }
-        if (type < 0 && type != -Errno.ENOENT) {
-            throw new StreamsException("bind", p, -type);
-        }
-        ConnldServer s = Platform.backend() == Backend.STREAMS
-            ? bindStreams(path, options, type >= 0)
-            : bindPortable(path, options, type);
-        LOG.log(Level.DEBUG, "serving {0} ({1}, mode {2})", p, Platform.backend(),
+        ConnldServer s = new ConnldServer(path, options, Transport.get().bind(path.toString(), options));
+        LOG.log(Level.DEBUG, "serving {0} ({1}, mode {2})", path, Platform.backend(),
             Integer.toOctalString(options.mode()));
         return s;
-    }
-
-    // ---- STREAMS --------------------------------------------------------------
-
-    private static ConnldServer bindStreams(Path path, ConnldOptions options, boolean exists)
-        throws StreamsException {
-        String p = path.toString();
-        boolean created = false;
-        if (!exists) {
-            int fd = Shim.s4j_open(p, Shim.O_WRITE | Shim.O_CREAT_EXCL | Shim.O_NOFOLLOW, options.mode());
-            if (fd < 0) {
-                throw new StreamsException("bind", p, -fd);
-            }
-            Shim.s4j_close(fd);
-            created = true;
-            // fattach(3C) wants the owner to have write permission on the path
-            // (namefs nm_mount: EACCES otherwise), so a mode without it is set on
-            // the attach point once attached. Exactly the mode, whatever the umask.
-            int r = Shim.s4j_chmod(p, options.mode() | OWNER_WRITE);
-            if (r < 0) {
-                removeQuietly(p);
-                throw new StreamsException("chmod", p, -r);
-            }
-        }
-        StreamPipe pipe = null;
-        try {
-            pipe = StreamPipe.open();
-            StreamFd receive = pipe.first();
-            StreamFd attach = pipe.second();
-            attach.push("connld");
-            int r = attach.withFd("fattach", n -> StreamsShim.s4j_fattach(n, p));
-            if (r == -Errno.EBUSY) {
-                if (!staleAndReplaceable(p, options)) {
-                    throw live(p);
-                }
-                int d = StreamsShim.s4j_fdetach(p);
-                if (d < 0 && d != -Errno.EINVAL) {
-                    throw new StreamsException("fdetach", p, -d);
-                }
-                LOG.log(Level.INFO, "replaced the stale attachment at {0}", p);
-                r = attach.withFd("fattach", n -> StreamsShim.s4j_fattach(n, p));
-                if (r == -Errno.EBUSY) {
-                    throw live(p);
-                }
-            }
-            if (r < 0) {
-                throw new StreamsException("fattach", p, -r);
-            }
-            if (created && (options.mode() & OWNER_WRITE) == 0) {
-                // chmod of an attached path sets the mode of the namefs node
-                // (nm_setattr), which is what decides who may open it.
-                int c = Shim.s4j_chmod(p, options.mode());
-                if (c < 0) {
-                    StreamsShim.s4j_fdetach(p);
-                    throw new StreamsException("chmod", p, -c);
-                }
-            }
-            setNonBlocking(receive);
-            return new ConnldServer(path, options, receive, attach, created, null);
-        } catch (StreamsException | RuntimeException e) {
-            if (pipe != null) {
-                pipe.close();
-            }
-            if (created) {
-                removeQuietly(p);
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * The path is busy: probe it. ENXIO means the server's end is gone (stale);
-     * an answer, or no answer in time, means a live server.
-     */
-    private static boolean staleAndReplaceable(String p, ConnldOptions options) throws StreamsException {
-        try {
-            int fd = ConnldClient.openWithin(p, options.probeTimeout(), "probe");
-            Shim.s4j_close(fd);
-            return false;
-        } catch (StreamsException e) {
-            if (e.errno() == Errno.ETIMEDOUT) {
-                return false;
-            }
-            if (e.errno() == Errno.ENXIO || e.errno() == Errno.ECONNREFUSED) {
-                if (!options.replaceStale()) {
-                    throw new StreamsException("bind", p, e.errno(),
-                        "a dead server's attachment is there and replacing it is not allowed");
-                }
-                return true;
-            }
-            throw e;
-        }
-    }
-
-    private static StreamsException live(String p) {
-        return new StreamsException("bind", p, Errno.EBUSY, p + " is served by another process");
-    }
-
-    // ---- portable -------------------------------------------------------------
-
-    private static ConnldServer bindPortable(Path path, ConnldOptions options, int type)
-        throws StreamsException {
-        String p = path.toString();
-        if (type >= 0 && type != Shim.FT_SOCKET) {
-            throw new StreamsException("bind", p, Errno.EEXIST,
-                "a file that is not a socket is there; not replacing it");
-        }
-        if (type == Shim.FT_SOCKET) {
-            if (!staleAndReplaceable(p, options)) {
-                throw live(p);
-            }
-            removeQuietly(p);
-            LOG.log(Level.INFO, "replaced the stale socket at {0}", p);
-        }
-        int fd = PortableShim.s4j_unix_bind(p);
-        if (fd == -Errno.EADDRINUSE) {
-            throw live(p);      // someone bound it between our look and our bind
-        }
-        if (fd < 0) {
-            throw new StreamsException("bind", p, -fd);
-        }
-        StreamFd listen = StreamFd.adopt(fd);
-        Object key = fileKey(p);
-        try {
-            // The mode is set before listen(2): nobody can connect before it holds.
-            int r = Shim.s4j_path_type(p) == Shim.FT_SOCKET ? Shim.s4j_chmod(p, options.mode()) : -Errno.ELOOP;
-            if (r < 0) {
-                throw new StreamsException("chmod", p, -r);
-            }
-            r = listen.withFd("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
-            if (r < 0) {
-                throw new StreamsException("listen", p, -r);
-            }
-            if (!Platform.closeWakesAccept()) {
-                setNonBlocking(listen);
-            }
-            return new ConnldServer(path, options, listen, null, true, key);
-        } catch (StreamsException | RuntimeException e) {
-            listen.close();
-            removeQuietly(p);
-            throw e;
-        }
-    }
-
-    private static void setNonBlocking(StreamFd fd) throws StreamsException {
-        int r = fd.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
-        if (r < 0) {
-            throw new StreamsException("fcntl", fd.name(), -r);
-        }
-    }
-
-    /** The file's identity (device and inode), not following a link; null when it cannot be had. */
-    private static Object fileKey(String p) {
-        try {
-            return java.nio.file.Files.readAttributes(Path.of(p), java.nio.file.attribute.BasicFileAttributes.class,
-                java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
-        } catch (java.io.IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static void removeQuietly(String p) {
-        try {
-            java.nio.file.Files.deleteIfExists(Path.of(p));
-        } catch (java.io.IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "could not remove {0}: {1}", p, e.toString());
-        }
     }
 
     // ---- accepting --------------------------------------------------------------
@@ -375,76 +193,28 @@ public final class ConnldServer implements Closeable {
 
     /** One I_RECVFD / accept; null when nothing was there after all or the client was refused. */
     private Connection acceptOne() throws StreamsException {
-        int fd;
-        PeerCredentials peer;
-        if (attachedFd != null) {
-            ReceivedFd got;
-            try {
-                got = acceptFd.receiveFd();
-            } catch (StreamClosedException e) {
-                throw new StreamClosedException("accept", name);
-            } catch (StreamsException e) {
-                if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
-                    return null;
-                }
-                if (e.errno() == Errno.EBADMSG) {
-                    drainData();
-                    return null;
-                }
-                throw new StreamsException("accept", name, e.errno());
-            }
-            StreamFd s = got.fd();
-            peer = credentials(s, got.uid(), got.gid());
-            return admit(s, peer);
-        }
-        fd = acceptFd.withFd("accept", PortableShim::s4j_unix_accept);
-        if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
-            return null;
-        }
-        if (fd < 0) {
+        Transport.Accepted got;
+        try {
+            got = endpoint.accept(options.restrictsPeers() || LOG.isLoggable(Level.DEBUG));
+        } catch (StreamClosedException e) {
+            throw new StreamClosedException("accept", name);
+        } catch (StreamsException e) {
             if (!acceptFd.isOpen()) {
                 throw new StreamClosedException("accept", name);
             }
-            throw new StreamsException("accept", name, -fd);
+            throw new StreamsException("accept", name, e.errno());
         }
-        StreamFd s = StreamFd.adopt(fd);
-        if (!options.restrictsPeers() && !LOG.isLoggable(Level.DEBUG)) {
-            // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
-            // only when the application calls peer().
-            return new Connection(s, null, true);
+        if (got == null) {
+            return null;
         }
-        peer = credentials(s, -1, -1);
-        return admit(s, peer);
-    }
-
-    private Connection admit(StreamFd s, PeerCredentials peer) {
-        if (!options.allows(peer)) {
-            s.close();
+        PeerCredentials peer = got.peer();
+        if (options.restrictsPeers() && !options.allows(peer)) {
+            got.fd().close();
             LOG.log(Level.WARNING, "refused a client of {0}: {1} is not allowed", name, peer);
             return null;
         }
         LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
-        return new Connection(s, peer, true);
-    }
-
-    /** getpeerucred on the new pipe; the I_RECVFD ids when it says nothing. */
-    private static PeerCredentials credentials(StreamFd s, int uid, int gid) {
-        try {
-            return s.peerCredentials();
-        } catch (StreamsException e) {
-            return new PeerCredentials(uid, gid, -1, -1);
-        }
-    }
-
-    /** Someone wrote data into the server's own pipe: drop it so that descriptors flow again. */
-    private void drainData() {
-        byte[] junk = new byte[4096];
-        try {
-            int n = acceptFd.read(junk, 0, junk.length);
-            LOG.log(Level.WARNING, "dropped {0} bytes of data found on the connld pipe of {1}", n, name);
-        } catch (StreamsException e) {
-            LOG.log(Level.DEBUG, "draining {0}: {1}", name, e.getMessage());
-        }
+        return new Connection(got.fd(), peer, true);
     }
 
     // ---- serving ----------------------------------------------------------------
@@ -630,34 +400,17 @@ public final class ConnldServer implements Closeable {
     }
 
     /**
-     * Stops accepting, detaches (STREAMS), closes both ends and removes the
-     * attach point or socket if this server created it. Idempotent.
+     * Stops accepting and removes the attach point or socket this server put
+     * at the path, if it still is its own (same device and inode). On STREAMS
+     * closing the server's ends detaches exactly this server's attachment
+     * (fifo_close, nm_unmountall): never another's. Idempotent.
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        if (attachedFd != null) {
-            int r = StreamsShim.s4j_fdetach(name);
-            if (r < 0 && r != -Errno.EINVAL) {
-                LOG.log(Level.WARNING, "fdetach {0}: {1}", name, Errno.name(-r));
-            }
-        }
-        if (createdPath) {
-            // Before closing, so that a new server never loses its path to our clean-up.
-            // Portable: only the socket this server bound; one that replaced it is someone else's.
-            if (attachedFd != null) {
-                removeQuietly(name);
-            } else if (socketKey != null ? socketKey.equals(fileKey(name))
-                : Shim.s4j_path_type(name) == Shim.FT_SOCKET) {
-                removeQuietly(name);
-            }
-        }
-        acceptFd.close();
-        if (attachedFd != null) {
-            attachedFd.close();
-        }
+        endpoint.close();
         if (hook != null && Thread.currentThread() != hook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -42,18 +42,39 @@ public final class ReceivedFd implements Closeable {
     }
 
     /**
-     * A FileChannel on the same file, for a received regular file: opened
-     * through {@code /dev/fd/N} (illumos, macOS, BSD) or {@code /proc/self/fd/N}
-     * (Linux). Independent of this descriptor, which stays open.
+     * A {@link FileChannel} of its own on the received file, independent of
+     * this descriptor: its own file offset, and open after this descriptor is
+     * closed. It reopens {@code /proc/self/fd/N} for reading, which on Linux
+     * and on illumos (procfs {@code pr_lookup_fddir} hands out the file's vnode, which open
+     * opens afresh) is a new open of the same file. Elsewhere
+     * {@code /dev/fd/N} is used, which on macOS and the BSDs (as fdfs on
+     * illumos) is a {@code dup}: the offset is shared there.
+     *
+     * @throws StreamsException EINVAL when the received descriptor is not a regular file
      */
     public FileChannel openFileChannel() throws IOException {
         if (fd.fileType() != Shim.FT_REGULAR) {
             throw new StreamsException("openFileChannel", fd.name(), Errno.EINVAL,
                 "not a regular file");
         }
-        boolean linux = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("linux");
-        Path p = Path.of(linux ? "/proc/self/fd" : "/dev/fd", Integer.toString(fd.fd()));
-        return FileChannel.open(p, StandardOpenOption.READ);
+        String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
+        boolean procfs = os.contains("linux") || os.contains("sunos");
+        IOException[] failed = new IOException[1];
+        FileChannel[] ch = new FileChannel[1];
+        // Holding a use count: the number cannot be closed and reused meanwhile.
+        fd.withFd("openFileChannel", n -> {
+            try {
+                ch[0] = FileChannel.open(Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)),
+                    StandardOpenOption.READ);
+            } catch (IOException e) {
+                failed[0] = e;
+            }
+            return 0;
+        });
+        if (failed[0] != null) {
+            throw failed[0];
+        }
+        return ch[0];
     }
 
     @Override

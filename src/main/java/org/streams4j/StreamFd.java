@@ -404,7 +404,10 @@ public final class StreamFd implements Closeable {
      * itself answers EAGAIN there).
      */
     public void sendFd(StreamFd fd) throws StreamsException {
-        fd.handle.acquire("sendFd");
+        // A quick use of the passed descriptor: a close meanwhile waits for the
+        // send instead of pointing the number at the dead marker, so the
+        // marker can never be what the other end receives.
+        fd.handle.acquireQuick("sendFd");
         try {
             writeLock.lock();
             try {
@@ -438,7 +441,7 @@ public final class StreamFd implements Closeable {
                 writeLock.unlock();
             }
         } finally {
-            fd.handle.release();
+            fd.handle.releaseQuick();
         }
     }
 
@@ -455,12 +458,12 @@ public final class StreamFd implements Closeable {
             int pending = handle.pendingFd.getAndSet(NO_FD);
             Scratch s = Scratch.get(0);
             if (pending != NO_FD) {
-                handle.acquire("receiveFd");
+                handle.acquireQuick("receiveFd");
                 int r;
                 try {
                     r = Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED);
                 } finally {
-                    handle.release();
+                    handle.releaseQuick();
                 }
                 StreamFd got = adopt(pending);
                 return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
@@ -525,12 +528,12 @@ public final class StreamFd implements Closeable {
     public String look() throws StreamsException {
         requireModules("look");
         byte[] name = new byte[Shim.MODNAME_SIZE];
-        handle.acquire("look");
+        handle.acquireQuick("look");
         int r;
         try {
             r = StreamsShim.s4j_look(handle.fd, name, name.length);
         } finally {
-            handle.release();
+            handle.releaseQuick();
         }
         if (r == -Errno.EINVAL) {
             return null;
@@ -569,8 +572,8 @@ public final class StreamFd implements Closeable {
 
     private void requireModules(String op) throws StreamsException {
         if (!Platform.supportsModules()) {
-            handle.acquire(op);
-            handle.release();
+            handle.acquireQuick(op);
+            handle.releaseQuick();
             throw new UnsupportedPlatformException(op, target());
         }
     }
@@ -731,18 +734,34 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    /**
+     * {@link #withFd} for a call that never blocks (fattach, fchmod, an
+     * ioctl that answers at once): a close() meanwhile waits for it rather
+     * than pointing the number at the dead marker, so such a call can never
+     * act on the marker (attach it, pass it, change it).
+     */
+    int withFdQuick(String op, java.util.function.IntUnaryOperator c) throws StreamsException {
+        handle.acquireQuick(op);
+        try {
+            return c.applyAsInt(handle.fd);
+        } finally {
+            handle.releaseQuick();
+        }
+    }
+
     @FunctionalInterface
     private interface NativeCall {
         int run();
     }
 
+    /** A call that never blocks (see {@link #withFdQuick}). */
     private int call(String op, NativeCall c) throws StreamsException {
-        handle.acquire(op);
+        handle.acquireQuick(op);
         int r;
         try {
             r = c.run();
         } finally {
-            handle.release();
+            handle.releaseQuick();
         }
         if (r < 0) {
             throw failure(op, -r);
@@ -758,12 +777,19 @@ public final class StreamFd implements Closeable {
     }
 
     /**
-     * The descriptor's life: a use count and a closed bit in one atomic int.
+     * The descriptor's life: use counts and a closed bit in one atomic int.
      * Whoever leaves it closed with no users closes the number, exactly once.
-     * It is also the Cleaner's action, so it must not refer to the StreamFd.
+     * Users that may block (read, write, poll, I_RECVFD, accept) are counted
+     * apart from quick ones (fattach, ioctls that answer at once, the passed
+     * descriptor of a sendFd): close() wakes the blocking ones by pointing the
+     * number at the dead marker, and only when there are any, so a quick
+     * call never meets the marker. It is also the Cleaner's action, so it
+     * must not refer to the StreamFd.
      */
     static final class Handle implements Runnable {
         private static final int CLOSED = 1 << 30;
+        private static final int BLOCKING = 1 << 15;
+        private static final int BLOCKING_MASK = ((1 << 15) - 1) << 15;
         final int fd;
         private final AtomicInteger state = new AtomicInteger();
         final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
@@ -776,21 +802,37 @@ public final class StreamFd implements Closeable {
             return (state.get() & CLOSED) != 0;
         }
 
+        /** A use that may block, and that close() must wake. */
         void acquire(String op) throws StreamClosedException {
+            add(op, BLOCKING);
+        }
+
+        void release() {
+            if (state.addAndGet(-BLOCKING) == CLOSED) {
+                finish();
+            }
+        }
+
+        /** A use that never blocks: close() waits for it instead of waking it. */
+        void acquireQuick(String op) throws StreamClosedException {
+            add(op, 1);
+        }
+
+        void releaseQuick() {
+            if (state.decrementAndGet() == CLOSED) {
+                finish();
+            }
+        }
+
+        private void add(String op, int one) throws StreamClosedException {
             while (true) {
                 int s = state.get();
                 if ((s & CLOSED) != 0) {
                     throw new StreamClosedException(op, StreamsException.fd(fd));
                 }
-                if (state.compareAndSet(s, s + 1)) {
+                if (state.compareAndSet(s, s + one)) {
                     return;
                 }
-            }
-        }
-
-        void release() {
-            if (state.decrementAndGet() == CLOSED) {
-                finish();
             }
         }
 
@@ -816,12 +858,13 @@ public final class StreamFd implements Closeable {
                     return false;
                 }
             } while (!state.compareAndSet(s, (s + 1) | CLOSED));
-            if (s != 0) {
-                // Others are using the number: point it at a dead pipe end so
-                // that they return now, and keep it taken until the last leaves.
+            if ((s & BLOCKING_MASK) != 0) {
+                // Threads may be blocked on the number: point it at a dead pipe
+                // end so that they return now, and keep it taken until the last
+                // leaves.
                 Shim.s4j_preclose(fd, Marker.FD);
             }
-            release();
+            releaseQuick();
             return true;
         }
 

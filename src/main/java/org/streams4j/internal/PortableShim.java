@@ -27,4 +27,13 @@ public final class PortableShim {
     }
 
     private static native int s4j_unix_connect(long path);
+
+    /** Non-blocking connect; {@code pending} is the address of an int (Scratch.PASSED). */
+    public static int s4j_unix_connect_nb(String path, long pending) {
+        return s4j_unix_connect_nb(Shim.Scratch.cString(path), pending);
+    }
+
+    private static native int s4j_unix_connect_nb(long path, long pending);
+
+    public static native int s4j_socket_error(int fd);
 }

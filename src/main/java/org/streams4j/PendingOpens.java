@@ -1,0 +1,119 @@
+package org.streams4j;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.streams4j.internal.Shim;
+
+/**
+ * Connects with a time-out where the kernel's connect cannot be cut short
+ * (a STREAMS open of a connld path). One opener thread per path opens on
+ * behalf of the callers waiting for that path, first come first served; a
+ * caller that gives up leaves its place, and a descriptor nobody waits for
+ * any more is closed. The kernel serves opens on one attach point one at a
+ * time anyway (fifo_stropen), so this loses no parallelism, and the threads
+ * left in the kernel are bounded by the number of paths, not of time-outs.
+ */
+final class PendingOpens {
+    /** Raw connect: a descriptor or an exception. */
+    @FunctionalInterface
+    interface Opener {
+        int open(String path) throws StreamsException;
+    }
+
+    private static final Map<String, ArrayDeque<Waiter>> QUEUES = new HashMap<>();
+
+    private PendingOpens() {
+    }
+
+    private static final class Waiter {
+        int fd = -1;
+        StreamsException failure;
+        boolean done;
+        boolean abandoned;
+    }
+
+    static int open(String path, Duration timeout, Opener opener) throws StreamsException {
+        Waiter me = new Waiter();
+        synchronized (QUEUES) {
+            ArrayDeque<Waiter> q = QUEUES.get(path);
+            if (q == null) {
+                q = new ArrayDeque<>();
+                QUEUES.put(path, q);
+                ArrayDeque<Waiter> queue = q;
+                Thread t = new Thread(() -> run(path, queue, opener), "streams4j-connect " + path);
+                t.setDaemon(true);
+                t.start();
+            }
+            q.add(me);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            boolean interrupted = false;
+            while (!me.done) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || interrupted) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(QUEUES, left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            if (!me.done) {
+                me.abandoned = true;
+                q.remove(me);
+                throw new StreamsException("connect", path, Errno.ETIMEDOUT,
+                    "no answer within " + ConnldClient.human(timeout));
+            }
+        }
+        if (me.failure != null) {
+            throw me.failure;
+        }
+        return me.fd;
+    }
+
+    /** The opener thread of one path: opens while callers wait, then leaves. */
+    private static void run(String path, ArrayDeque<Waiter> q, Opener opener) {
+        while (true) {
+            synchronized (QUEUES) {
+                if (q.isEmpty()) {
+                    QUEUES.remove(path);
+                    return;
+                }
+            }
+            int fd;
+            StreamsException failure = null;
+            try {
+                fd = opener.open(path);
+            } catch (StreamsException e) {
+                fd = -1;
+                failure = e;
+            }
+            synchronized (QUEUES) {
+                Waiter w = q.poll();
+                if (w == null) {
+                    if (fd >= 0) {
+                        Shim.s4j_close(fd);     // everybody gave up: never leak it
+                    }
+                    continue;
+                }
+                w.fd = fd;
+                w.failure = failure;
+                w.done = true;
+                QUEUES.notifyAll();
+            }
+        }
+    }
+
+    /** Threads opening now (for tests): one per path with callers waiting. */
+    static int openers() {
+        synchronized (QUEUES) {
+            return QUEUES.size();
+        }
+    }
+}

@@ -1,0 +1,427 @@
+package org.streams4j;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import org.streams4j.internal.FileStat;
+import org.streams4j.internal.PortableShim;
+import org.streams4j.internal.Shim;
+
+/**
+ * The portable backend (Linux, macOS, the BSDs): an AF_UNIX socket listening
+ * at the path stands for an attached connld pipe, {@code accept} for
+ * {@code I_RECVFD}, {@code connect} for the client's {@code open}.
+ */
+final class PortableTransport extends Transport {
+    private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** Linux: a directory descriptor can be named in a socket address, whatever its path. */
+    private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
+    /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
+    private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
+    private static final String SOCKET = "s";
+    private static final int BIND_TRIES = 8;
+    private static final long BACKLOG_FULL_PAUSE_MS = 20;
+
+    // ---- binding ----------------------------------------------------------------
+
+    /**
+     * The socket is bound, given its mode and made to listen inside a
+     * directory that this process has just created with mode 0700, so that
+     * nobody else can reach it by any name; then it is hard-linked into place
+     * ({@code linkat}, which never replaces what is there) and the private
+     * name removed. Every step after the directory is made is relative to
+     * descriptors held on it and on the target's directory: a user who may
+     * write that directory can rename things in it, but can neither make this
+     * server change the mode of a file of its choosing nor take over a name
+     * that a live server holds.
+     */
+    @Override
+    Endpoint bind(String p, ConnldOptions options) throws StreamsException {
+        Place place = Place.of(p);
+        StreamFd dir = openDir(p, place);
+        StreamFd listen = null;
+        boolean ok = false;
+        try {
+            FileStat stale = null;
+            FileStat there = look(dir, p, place.name());
+            if (there.ok()) {
+                if (there.type() != Shim.FT_SOCKET) {
+                    throw new StreamsException("bind", p, Errno.EEXIST,
+                        "a file that is not a socket is there; not replacing it");
+                }
+                stale = deadSocket(p, options);
+            }
+            Private priv = makePrivate(dir, p, place);
+            try {
+                listen = bindPrivate(priv, p, options);
+                FileStat mine = priv.socket();
+                if (stale != null) {
+                    replace(dir, p, place.name(), stale);
+                }
+                int r = linkInto(priv, dir, place.name());
+                if (r == -Errno.EEXIST) {
+                    throw live(p);      // someone bound it between our look and our link
+                }
+                if (r < 0) {
+                    throw new StreamsException("bind", p, -r);
+                }
+                if (stale != null) {
+                    LOG.log(Level.INFO, "replaced the stale socket at {0}", p);
+                }
+                ok = true;
+                return new Bound(place.name(), dir, listen, mine);
+            } finally {
+                priv.remove();
+            }
+        } finally {
+            if (!ok) {
+                if (listen != null) {
+                    listen.close();
+                }
+                dir.close();
+            }
+        }
+    }
+
+    /** The socket at the path is dead and may be replaced: its identity; else throws. */
+    private FileStat deadSocket(String p, ConnldOptions options) throws StreamsException {
+        FileStat before = FileStat.ofPath(p);
+        Probe probe = probe(p, options.probeTimeout());
+        if (probe == Probe.LIVE) {
+            throw live(p);
+        }
+        if (probe == Probe.ABSENT) {
+            return null;
+        }
+        if (!options.replaceStale()) {
+            throw new StreamsException("bind", p, Errno.ECONNREFUSED,
+                "a dead server's socket is there and replacing it is not allowed");
+        }
+        return before;
+    }
+
+    /** Removes the dead socket {@code stale} if it still is what is at the name. */
+    private static void replace(StreamFd dir, String p, String name, FileStat stale) throws StreamsException {
+        int r = dir.withFdQuick("unlink", d -> {
+            FileStat now = FileStat.at(d, name);
+            if (!now.ok()) {
+                return 0;       // gone already
+            }
+            if (!now.sameFile(stale)) {
+                return -Errno.EBUSY;
+            }
+            return Shim.s4j_unlinkat(d, name, false);
+        });
+        if (r == -Errno.EBUSY) {
+            throw live(p);
+        }
+        if (r < 0 && r != -Errno.ENOENT) {
+            throw new StreamsException("bind", p, -r, r == -Errno.EPERM || r == -Errno.EACCES
+                ? "a dead server's socket is there and this user may not remove it" : null);
+        }
+    }
+
+    /** A directory only this process can write, beside the target, and a descriptor on it. */
+    private record Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
+        FileStat socket() {
+            return FileStat.at(dir.fd(), SOCKET);
+        }
+
+        void remove() {
+            try {
+                dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, SOCKET, false));
+                // By name in the parent: if someone swapped the name, the
+                // directory removed is theirs and empty, which they could remove.
+                parent.withFdQuick("rmdir", d -> Shim.s4j_unlinkat(d, name, true));
+            } catch (StreamsException e) {
+                // the parent or ours is closed: nothing to clean through it
+            } finally {
+                dir.close();
+            }
+        }
+    }
+
+    private static Private makePrivate(StreamFd parent, String p, Place place) throws StreamsException {
+        for (int i = 0; ; i++) {
+            String name = ".s4j" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
+            int r = parent.withFdQuick("mkdir", d -> Shim.s4j_mkdirat(d, name, 0700));
+            if (r == -Errno.EEXIST && i < BIND_TRIES) {
+                continue;
+            }
+            if (r < 0) {
+                throw new StreamsException("bind", p, -r, r == -Errno.EACCES
+                    ? "cannot create a file in " + place.dir() : null);
+            }
+            int fd = parent.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+                Shim.O_READ | Shim.O_DIRECTORY | Shim.O_NOFOLLOW, 0));
+            if (fd < 0) {
+                throw new StreamsException("bind", p, -fd);
+            }
+            StreamFd dir = StreamFd.adopt(fd);
+            FileStat st = FileStat.of(fd);
+            if (!st.ok() || st.type() != Shim.FT_DIRECTORY || st.uid() != Platform.euid()
+                || (st.perm() & 077) != 0) {
+                dir.close();
+                throw new StreamsException("bind", p, Errno.EAGAIN,
+                    "the directory this server made in " + place.dir() + " was replaced; nothing was changed");
+            }
+            String socketPath = PROC_FD ? "/proc/self/fd/" + fd + "/" + SOCKET
+                : place.dir() + "/" + name + "/" + SOCKET;
+            return new Private(parent, name, dir, socketPath);
+        }
+    }
+
+    /** bind, then the mode and listen, all inside the private directory. */
+    private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
+        int fd = priv.dir().withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath()));
+        if (fd == -Errno.ENAMETOOLONG) {
+            throw new StreamsException("bind", p, Errno.ENAMETOOLONG,
+                "an AF_UNIX socket path must be shorter than " + (PROC_FD ? 108 : 104) + " bytes");
+        }
+        if (fd < 0) {
+            throw new StreamsException("bind", p, -fd);
+        }
+        StreamFd listen = StreamFd.adopt(fd);
+        try {
+            // Only this process can write the private directory, so what is
+            // there now is the socket just bound, whatever the path resolved to.
+            FileStat st = priv.socket();
+            if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
+                throw new StreamsException("bind", p, Errno.EAGAIN,
+                    "the directory this server made was replaced while binding; nothing was changed");
+            }
+            int r = priv.dir().withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
+            if (r < 0) {
+                throw new StreamsException("chmod", p, -r);
+            }
+            r = listen.withFdQuick("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
+            if (r < 0) {
+                throw new StreamsException("listen", p, -r);
+            }
+            if (!CLOSE_WAKES_ACCEPT) {
+                r = listen.withFdQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
+                if (r < 0) {
+                    throw new StreamsException("fcntl", p, -r);
+                }
+            }
+            return listen;
+        } catch (StreamsException | RuntimeException e) {
+            listen.close();
+            throw e;
+        }
+    }
+
+    private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
+        // Both directories are held for the call; dir outlives priv.
+        int to = dir.fd();
+        return priv.dir().withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
+    }
+
+    private static final class Bound extends Endpoint {
+        private final String name;
+        private final StreamFd dir;
+        private final StreamFd listen;
+        private final FileStat socket;
+
+        Bound(String name, StreamFd dir, StreamFd listen, FileStat socket) {
+            this.name = name;
+            this.dir = dir;
+            this.listen = listen;
+            this.socket = socket;
+        }
+
+        @Override
+        StreamFd acceptFd() {
+            return listen;
+        }
+
+        @Override
+        boolean blockingAccept() {
+            return CLOSE_WAKES_ACCEPT;
+        }
+
+        @Override
+        Accepted accept(boolean needPeer) throws StreamsException {
+            int fd = listen.withFd("accept", PortableShim::s4j_unix_accept);
+            if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
+                return null;
+            }
+            if (fd < 0) {
+                if (!listen.isOpen()) {
+                    throw new StreamClosedException("accept", listen.name());
+                }
+                throw new StreamsException("accept", listen.name(), -fd);
+            }
+            StreamFd s = StreamFd.adopt(fd);
+            if (!needPeer) {
+                // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked
+                // for only when the application calls peer().
+                return new Accepted(s, null);
+            }
+            try {
+                return new Accepted(s, s.peerCredentials());
+            } catch (StreamsException e) {
+                return new Accepted(s, new PeerCredentials(-1, -1, -1, -1));
+            }
+        }
+
+        @Override
+        void close() {
+            // The path first, if it still is our socket (a new server's is
+            // never ours): no client connects to a closing server.
+            removeIfSame(dir, name, socket);
+            listen.close();
+            dir.close();
+        }
+    }
+
+    // ---- connecting -------------------------------------------------------------
+
+    @Override
+    int connect(String p) throws StreamsException {
+        // connect(2) first: on the usual path that is all. Only a refusal asks
+        // what is at the path; connect never writes to a file that is not a socket.
+        int fd = PortableShim.s4j_unix_connect(p);
+        return fd >= 0 ? fd : refused(p, fd);
+    }
+
+    /**
+     * A non-blocking connect: a full backlog (EAGAIN on Linux) is tried again
+     * until the deadline, a connect under way is polled. No thread is left
+     * behind when the time is up.
+     */
+    @Override
+    int connect(String p, Duration timeout) throws StreamsException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Shim.Scratch s = Shim.Scratch.get(0);
+            int fd = PortableShim.s4j_unix_connect_nb(p, s.address + Shim.Scratch.PASSED);
+            boolean pending = fd >= 0 && s.passed() != 0;
+            if (fd >= 0 && !pending) {
+                return fd;
+            }
+            if (pending) {
+                return finishPending(p, fd, deadline, timeout);
+            }
+            if (fd != -Errno.EAGAIN) {
+                return refused(p, fd);
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw timedOut(p, timeout);
+            }
+            StreamsTransport.sleep(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
+        }
+    }
+
+    private static int finishPending(String p, int fd, long deadline, Duration timeout) throws StreamsException {
+        boolean ok = false;
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw timedOut(p, timeout);
+                }
+                int r = Shim.s4j_poll(fd, Shim.POLLOUT, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                if (r > 0) {
+                    break;
+                }
+                if (r < 0 && r != -Errno.EINTR) {
+                    throw new StreamsException("connect", p, -r);
+                }
+            }
+            int err = PortableShim.s4j_socket_error(fd);
+            if (err < 0) {
+                return refused(p, err);
+            }
+            int r = Shim.s4j_set_nonblocking(fd, 0);
+            if (r < 0) {
+                throw new StreamsException("connect", p, -r);
+            }
+            ok = true;
+            return fd;
+        } finally {
+            if (!ok) {
+                Shim.s4j_close(fd);
+            }
+        }
+    }
+
+    private static StreamsException timedOut(String p, Duration timeout) {
+        return new StreamsException("connect", p, Errno.ETIMEDOUT, "no answer within " + ConnldClient.human(timeout));
+    }
+
+    /** Turns a failed connect(2) into what it means for a client. */
+    private static int refused(String p, int fd) throws StreamsException {
+        if (fd == -Errno.ECONNREFUSED || fd == -Errno.ENOTSOCK) {
+            int type = Shim.s4j_path_type(p);
+            if (type == Shim.FT_SYMLINK) {
+                type = followedType(p);     // connect(2) follows a link, as open(2) does on STREAMS
+            }
+            if (type >= 0 && type != Shim.FT_SOCKET) {
+                throw ConnldClient.notAttached(p, Errno.ENOTSOCK);
+            }
+            throw new StreamsException("connect", p, Errno.ECONNREFUSED, "the server at " + p + " is gone");
+        }
+        throw new StreamsException("connect", p, -fd);
+    }
+
+    /**
+     * What a symbolic link leads to: FT_SOCKET for a socket or any other
+     * special file (connect decides), FT_REGULAR or FT_DIRECTORY for what is
+     * never a server, -1 when the link leads nowhere (connect reports why).
+     */
+    private static int followedType(String p) {
+        try {
+            java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(
+                Path.of(p), java.nio.file.attribute.BasicFileAttributes.class);
+            return a.isRegularFile() ? Shim.FT_REGULAR : a.isDirectory() ? Shim.FT_DIRECTORY : Shim.FT_SOCKET;
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * A socket file says nothing of whether anyone listens on it: the probe
+     * connects (and closes at once; a live server sees a connection that ends
+     * before a byte). ECONNREFUSED is a dead server's; EACCES and the like
+     * say nothing about life and are thrown.
+     */
+    @Override
+    Probe probe(String p, Duration timeout) throws StreamsException {
+        int type = Shim.s4j_path_type(p);
+        if (type == -Errno.ENOENT) {
+            return Probe.ABSENT;
+        }
+        if (type < 0) {
+            throw new StreamsException("probe", p, -type);
+        }
+        if (type != Shim.FT_SOCKET) {
+            return Probe.NOT_A_SERVER;
+        }
+        try {
+            Shim.s4j_close(connect(p, timeout));
+            return Probe.LIVE;
+        } catch (StreamsException e) {
+            if (e.errno() == Errno.ETIMEDOUT) {
+                return Probe.LIVE;      // its backlog is full: it is there, and busy
+            }
+            if (e.errno() == Errno.ECONNREFUSED) {
+                return Probe.DEAD;
+            }
+            if (e.errno() == Errno.ENOENT) {
+                return Probe.ABSENT;
+            }
+            throw new StreamsException("probe", p, e.errno(), e.errno() == Errno.EACCES
+                ? "this user may not connect to " + p + ", so cannot tell whether a server is there" : null);
+        }
+    }
+
+    @Override
+    boolean probeConnects() {
+        return true;
+    }
+}

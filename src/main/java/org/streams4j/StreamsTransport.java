@@ -1,0 +1,369 @@
+package org.streams4j;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.streams4j.internal.FileStat;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.StreamsShim;
+
+/**
+ * The STREAMS backend (illumos, Solaris): {@code pipe}, {@code I_PUSH
+ * "connld"}, {@code fattach} over a file this server created or left
+ * behind, {@code I_RECVFD} per client; a client is {@code open(path)}.
+ */
+final class StreamsTransport extends Transport {
+    private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+    private static final int OWNER_WRITE = 0200;
+    /** How long bind waits for a path that another attach or detach holds (domount's lock). */
+    private static final Duration BUSY_RETRY = Duration.ofMillis(500);
+
+    // ---- binding ----------------------------------------------------------------
+
+    @Override
+    Endpoint bind(String p, ConnldOptions options) throws StreamsException {
+        Place place = Place.of(p);
+        StreamFd dir = openDir(p, place);
+        StreamFd file = null;
+        StreamPipe pipe = null;
+        boolean ok = false;
+        try {
+            // The attach point: a file created here and now, or the empty one a
+            // crashed server of ours left behind (fifo_close -> nm_unmountall
+            // detaches, the file stays). Either way it is held open, and its
+            // mode is set with fchmod on that descriptor, never by name.
+            file = attachPoint(dir, p, place.name(), options);
+            int mode = options.mode();
+            boolean chmodAfter = false;
+            FileStat made = chmod(file, p, mode);
+            pipe = StreamPipe.open();
+            StreamFd attach = pipe.second();
+            attach.push("connld");
+            int r = fattach(attach, p);
+            if (r == -Errno.EACCES && (mode & OWNER_WRITE) == 0) {
+                // nm_mount: an unprivileged owner needs write permission on the
+                // mount point (secpolicy_vnode_access2 VWRITE). Attach with it,
+                // then give the namefs node the mode asked for (nm_setattr).
+                made = chmod(file, p, mode | OWNER_WRITE);
+                chmodAfter = true;
+                r = fattach(attach, p);
+            }
+            if (r < 0) {
+                throw r == -Errno.EBUSY ? live(p) : new StreamsException("fattach", p, -r);
+            }
+            // fattach takes a name (mount(2) -> lookupname, following links):
+            // check that what got attached is the file we hold. nm_mount copies
+            // owner, group, mode and times of the mount point into the namefs
+            // node (nm_getattr returns them), with a namefs device and a node
+            // id of its own: those must be exactly our file's.
+            FileStat node = attachedNode(p, made);
+            if (node == null) {
+                throw new StreamsException("bind", p, Errno.EAGAIN,
+                    p + " was replaced while the server attached to it; nothing was changed");
+            }
+            if (chmodAfter) {
+                // No fchmod reaches a namefs node and illumos chmod cannot refuse
+                // links (fchmodat AT_SYMLINK_NOFOLLOW is EOPNOTSUPP): by name,
+                // checked before and after by the node's own id. Only for an
+                // unprivileged server whose mode lacks owner write.
+                int c = Shim.s4j_chmod(p, mode);
+                FileStat after = FileStat.ofPath(p);
+                if (c < 0 || !after.sameFile(node) || after.perm() != mode) {
+                    throw new StreamsException("chmod", p, c < 0 ? -c : Errno.EAGAIN,
+                        c < 0 ? null : p + " changed while its mode was set");
+                }
+            }
+            StreamFd receive = pipe.first();
+            int nb = receive.withFdQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
+            if (nb < 0) {
+                throw new StreamsException("fcntl", p, -nb);
+            }
+            ok = true;
+            return new Bound(p, place.name(), dir, receive, attach, made);
+        } finally {
+            if (file != null) {
+                file.close();
+            }
+            if (!ok) {
+                if (pipe != null) {
+                    pipe.close();   // detaches whatever our end got attached to (nm_unmountall)
+                }
+                dir.close();
+            }
+        }
+    }
+
+    /**
+     * Creates the attach point ({@code O_CREAT|O_EXCL|O_NOFOLLOW}), or takes
+     * the one a dead server of this user left: an empty regular file owned by
+     * this user with one link, checked on the descriptor. Anything else is
+     * refused: a live server (attached, EBUSY), someone else's file, a link.
+     */
+    private static StreamFd attachPoint(StreamFd dir, String p, String name, ConnldOptions options)
+        throws StreamsException {
+        long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
+        while (true) {
+            FileStat there = look(dir, p, name);
+            if (!there.ok()) {
+                int fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+                    Shim.O_READ | Shim.O_CREAT_EXCL | Shim.O_NOFOLLOW, 0));
+                if (fd == -Errno.EEXIST) {
+                    continue;       // someone else's, just made: look again
+                }
+                if (fd < 0) {
+                    throw new StreamsException("bind", p, -fd);
+                }
+                return StreamFd.adopt(fd);
+            }
+            if (Streams.isAttached(Path.of(p))) {
+                // An attachment is live by construction: the last close of the
+                // server's end detaches it (fifo_close -> nm_unmountall).
+                throw live(p);
+            }
+            if (there.type() != Shim.FT_REGULAR) {
+                throw new StreamsException("bind", p, Errno.EEXIST,
+                    "a file that is not an attach point is there; not attaching over it");
+            }
+            int fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+                Shim.O_READ | Shim.O_NOFOLLOW | Shim.O_NONBLOCK, 0));
+            if (fd == -Errno.ENOENT && System.nanoTime() < deadline) {
+                continue;
+            }
+            if (fd < 0) {
+                throw new StreamsException("bind", p, -fd);
+            }
+            StreamFd f = StreamFd.adopt(fd);
+            FileStat st = FileStat.of(fd);
+            if (!st.ok() || st.type() != Shim.FT_REGULAR || st.uid() != Platform.euid()
+                || st.size() != 0 || st.nlink() != 1) {
+                f.close();
+                if (!options.replaceStale()) {
+                    throw new StreamsException("bind", p, Errno.EEXIST,
+                        "a dead server's attach point is there and replacing it is not allowed");
+                }
+                throw new StreamsException("bind", p, Errno.EEXIST,
+                    "a file that is not this user's empty attach point is there; not attaching over it");
+            }
+            if (!options.replaceStale()) {
+                f.close();
+                throw new StreamsException("bind", p, Errno.EEXIST,
+                    "a dead server's attach point is there and replacing it is not allowed");
+            }
+            LOG.log(Level.INFO, "reusing the attach point a dead server left at {0}", p);
+            return f;
+        }
+    }
+
+    private static FileStat chmod(StreamFd file, String p, int mode) throws StreamsException {
+        int r = file.withFdQuick("fchmod", n -> Shim.s4j_fchmod(n, mode));
+        if (r < 0) {
+            throw new StreamsException("chmod", p, -r);
+        }
+        FileStat st = FileStat.of(file.fd());
+        if (!st.ok()) {
+            throw new StreamsException("fstat", p, st.errno());
+        }
+        return st;
+    }
+
+    /**
+     * fattach, retried while EBUSY comes from another attach or detach of the
+     * same path holding the mount point's lock (domount) rather than from an
+     * attachment.
+     */
+    private static int fattach(StreamFd attach, String p) throws StreamsException {
+        long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
+        long pause = 1;
+        while (true) {
+            int r = attach.withFdQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
+            if (r != -Errno.EBUSY || Streams.isAttached(Path.of(p)) || System.nanoTime() > deadline) {
+                return r;
+            }
+            sleep(pause);
+            pause = Math.min(50, pause * 2);
+        }
+    }
+
+    /** The namefs node now at {@code p}, if it covers {@code made}; else null. */
+    private static FileStat attachedNode(String p, FileStat made) {
+        FileStat n = FileStat.ofPath(p);
+        if (!n.ok() || n.dev() == made.dev() || n.uid() != made.uid() || n.gid() != made.gid()
+            || n.perm() != made.perm() || n.mtimeNs() != made.mtimeNs() || n.ctimeNs() != made.ctimeNs()) {
+            return null;
+        }
+        return n;
+    }
+
+    private static final class Bound extends Endpoint {
+        private final String path;
+        private final String name;
+        private final StreamFd dir;
+        private final StreamFd receive;
+        private final StreamFd attach;
+        private final FileStat file;
+
+        Bound(String path, String name, StreamFd dir, StreamFd receive, StreamFd attach, FileStat file) {
+            this.path = path;
+            this.name = name;
+            this.dir = dir;
+            this.receive = receive;
+            this.attach = attach;
+            this.file = file;
+        }
+
+        @Override
+        StreamFd acceptFd() {
+            return receive;
+        }
+
+        @Override
+        boolean blockingAccept() {
+            return false;
+        }
+
+        @Override
+        Accepted accept(boolean needPeer) throws StreamsException {
+            ReceivedFd got;
+            try {
+                got = receive.receiveFd();
+            } catch (StreamClosedException e) {
+                throw e;
+            } catch (StreamsException e) {
+                if (e.errno() == Errno.EAGAIN || e.errno() == Errno.EINTR) {
+                    return null;
+                }
+                if (e.errno() == Errno.EBADMSG) {
+                    drain();
+                    return null;
+                }
+                throw e;
+            }
+            // The I_RECVFD ids are the client's effective ids. getpeerucred
+            // (pid, zone) takes the new pipe out of fifo fast mode
+            // (fifo_fastioctl), so it is asked for only when a policy needs it
+            // or the application calls peer().
+            PeerCredentials ids = new PeerCredentials(got.uid(), got.gid(), -1, -1);
+            if (!needPeer) {
+                return new Accepted(got.fd(), ids);
+            }
+            try {
+                return new Accepted(got.fd(), got.fd().peerCredentials());
+            } catch (StreamsException e) {
+                return new Accepted(got.fd(), ids);
+            }
+        }
+
+        /** Data written into the server's own pipe: dropped, so that descriptors flow again. */
+        private void drain() {
+            byte[] junk = new byte[4096];
+            try {
+                int n = receive.read(junk, 0, junk.length);
+                LOG.log(Level.WARNING, "dropped {0} bytes of data found on the connld pipe of {1}", n, path);
+            } catch (StreamsException e) {
+                LOG.log(Level.DEBUG, "draining {0}: {1}", path, e.getMessage());
+            }
+        }
+
+        @Override
+        void close() {
+            // Closing our ends detaches exactly our own attachments
+            // (fifo_close -> nm_unmountall matches nm_filevp): never
+            // fdetach(path), which could detach another server's.
+            receive.close();
+            attach.close();
+            // Then the file underneath, if it still is ours. An attached path
+            // cannot be unlinked (EBUSY), so wait briefly for the detach.
+            long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
+            while (!removeIfSame(dir, name, file)) {
+                FileStat now = FileStat.ofPath(path);
+                if (!now.ok() || now.sameFile(file) == false && !attachedHere(now)
+                    || System.nanoTime() > deadline) {
+                    break;      // gone, or someone else's: leave it
+                }
+                sleep(5);
+            }
+            dir.close();
+        }
+
+        /** Still our namefs node (the detach not done yet): same owner and times as our file. */
+        private boolean attachedHere(FileStat now) {
+            return now.dev() != file.dev() && now.mtimeNs() == file.mtimeNs() && now.ctimeNs() == file.ctimeNs();
+        }
+    }
+
+    // ---- connecting -------------------------------------------------------------
+
+    @Override
+    int connect(String p) throws StreamsException {
+        // A named FIFO (or a link to one) passes isastream once opened; it is a
+        // server only when a stream is attached over it (namefs). Never open
+        // one that is not: a writer's data would go to whoever reads the FIFO.
+        if (isFifo(p) && !Streams.isAttached(Path.of(p))) {
+            throw ConnldClient.notAttached(p, Errno.ENOSTR);
+        }
+        int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_WRITE, 0);
+        if (fd == -Errno.ENXIO || fd == -Errno.EPIPE) {
+            // connopen: ENXIO once the server's end is closed, EPIPE while it closes.
+            throw new StreamsException("connect", p, -fd, "the server at " + p + " is gone");
+        }
+        if (fd < 0) {
+            throw new StreamsException("connect", p, -fd);
+        }
+        return fd;
+    }
+
+    /** Whether the path, followed through any links as open(2) would, is a FIFO. */
+    static boolean isFifo(String p) {
+        try {
+            int mode = (Integer) java.nio.file.Files.getAttribute(Path.of(p), "unix:mode");
+            return (mode & 0170000) == 0010000;     // S_IFIFO
+        } catch (java.io.IOException | RuntimeException e) {
+            return false;   // nothing there, or unreadable: open(2) reports it
+        }
+    }
+
+    /**
+     * An open of a connld path sleeps in the kernel until the server's
+     * I_RECVFD (fifo_stropen's FIFOOPEN, then fifo_connld), and neither
+     * O_NONBLOCK nor an interrupt cuts it short. So one thread per path opens,
+     * on behalf of every caller waiting for that path ({@link PendingOpens}):
+     * a caller that times out leaves no thread of its own behind.
+     */
+    @Override
+    int connect(String p, Duration timeout) throws StreamsException {
+        return PendingOpens.open(p, timeout, this::connect);
+    }
+
+    @Override
+    void verifyConnected(String p, StreamFd fd) throws StreamsException {
+        int r = fd.withFdQuick("isastream", StreamsShim::s4j_isastream);
+        if (r != 1) {
+            throw ConnldClient.notAttached(p, Errno.ENOSTR);
+        }
+    }
+
+    @Override
+    Probe probe(String p, Duration timeout) throws StreamsException {
+        int type = Shim.s4j_path_type(p);
+        if (type == -Errno.ENOENT) {
+            return Probe.ABSENT;
+        }
+        if (type < 0) {
+            throw new StreamsException("probe", p, -type);
+        }
+        return Streams.isAttached(Path.of(p)) ? Probe.LIVE : Probe.NOT_A_SERVER;
+    }
+
+    @Override
+    boolean probeConnects() {
+        return false;
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
