@@ -1,0 +1,163 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.internal.FileStat;
+import org.streams4j.testsupport.Swapper;
+
+/**
+ * Attacks on a server that binds in a directory others can write, as a
+ * hostile local user would make them, on whichever backend this host has.
+ * The attacker is a separate process; when the suite runs as root it runs
+ * as nobody, as a real attacker would.
+ */
+class SecurityTest {
+    private static final int ROUNDS = 200;
+
+    @TempDir
+    Path base;
+
+    /**
+     * Security hole 1: bind, then chmod by name. A swapper renames a link to
+     * a victim file over the path (and over every directory the server makes
+     * beside it) while the server binds 200 times with mode 0666: the
+     * victim's mode and content never change.
+     */
+    @Test
+    void aSwapperNeverGetsTheServersModeOntoAnotherFile() throws Exception {
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        Path shared = Files.createDirectory(base.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path vault = Files.createDirectory(base.resolve("vault"));
+        Path victim = Files.writeString(vault.resolve("secret"), "secret\n");
+        Files.setPosixFilePermissions(victim, PosixFilePermissions.fromString("rw-------"));
+        FileStat before = FileStat.ofPath(victim.toString());
+
+        Process swapper = startSwapper(shared, "sock", victim);
+        int bound = 0;
+        List<String> refused = new ArrayList<>();
+        try {
+            for (int i = 0; i < ROUNDS; i++) {
+                try (ConnldServer s = ConnldServer.bind(shared.resolve("sock"),
+                    ConnldOptions.builder().mode(0666).probeTimeout(java.time.Duration.ofMillis(200)).build())) {
+                    bound++;
+                } catch (StreamsException e) {
+                    refused.add(e.errnoName());
+                }
+                FileStat now = FileStat.ofPath(victim.toString());
+                assertEquals(0600, now.perm(), "round " + i + ": the victim's mode changed");
+                assertEquals(before.ctimeNs(), now.ctimeNs(), "round " + i + ": the victim was changed");
+            }
+        } finally {
+            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        assertEquals("secret\n", Files.readString(victim));
+        assertEquals(ROUNDS, bound + refused.size());
+        System.out.println("SecurityTest: " + ROUNDS + " binds against a swapper: " + bound + " bound, "
+            + refused.size() + " refused " + summary(refused) + "; victim mode 0600, unchanged");
+    }
+
+    /**
+     * Two servers binding one path at once, 200 times: one wins, the other is
+     * told the path is served (or that it changed under it), and the winner's
+     * file has the winner's mode, never the loser's.
+     */
+    @Test
+    void twoServersBindingAtOnceNeverMixTheirModes() throws Exception {
+        Path p = base.resolve("race");
+        for (int i = 0; i < ROUNDS; i++) {
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicReference<ConnldServer> a = new AtomicReference<>();
+            AtomicReference<ConnldServer> b = new AtomicReference<>();
+            Thread ta = binder(p, 0600, go, a);
+            Thread tb = binder(p, 0666, go, b);
+            go.countDown();
+            ta.join();
+            tb.join();
+            ConnldServer winner = a.get() != null ? a.get() : b.get();
+            try {
+                assertTrue(a.get() == null || b.get() == null, "round " + i + ": both servers bound " + p);
+                assertTrue(winner != null, "round " + i + ": neither server bound " + p);
+                int want = winner == a.get() ? 0600 : 0666;
+                assertEquals(want, FileStat.ofPath(p.toString()).perm() & 0777, "round " + i);
+            } finally {
+                if (a.get() != null) {
+                    a.get().close();
+                }
+                if (b.get() != null) {
+                    b.get().close();
+                }
+            }
+            assertTrue(Files.notExists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), "round " + i + ": left " + p);
+        }
+    }
+
+    private static Thread binder(Path p, int mode, CountDownLatch go, AtomicReference<ConnldServer> out) {
+        Thread t = new Thread(() -> {
+            try {
+                go.await();
+                out.set(ConnldServer.bind(p, ConnldOptions.builder().mode(mode).build()));
+            } catch (StreamsException e) {
+                if (e.errno() != Errno.EBUSY && e.errno() != Errno.EAGAIN) {
+                    throw new AssertionError("unexpected: " + e.getMessage(), e);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        t.start();
+        return t;
+    }
+
+    private static String summary(List<String> names) {
+        java.util.Map<String, Integer> m = new java.util.TreeMap<>();
+        names.forEach(n -> m.merge(n, 1, Integer::sum));
+        return m.toString();
+    }
+
+    /** The swapper as another user: nobody when this runs as root, else this user. */
+    static Process startSwapper(Path dir, String name, Path victim) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (Platform.euid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+            cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        }
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of("-Xshare:auto", "-cp", testClasses(), Swapper.class.getName(),
+            dir.toString(), name, victim.toString()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        String line = r.readLine();
+        assertEquals("ready", line, "the swapper did not start");
+        Thread drain = new Thread(() -> {
+            try {
+                while (r.readLine() != null) {
+                    // keep its output flowing
+                }
+            } catch (java.io.IOException e) {
+                // it was killed
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        return p;
+    }
+
+    /** The directory of the compiled tests (the swapper needs nothing else). */
+    private static String testClasses() throws Exception {
+        return Path.of(Swapper.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+}
