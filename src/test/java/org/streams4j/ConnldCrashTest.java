@@ -125,18 +125,28 @@ class ConnldCrashTest {
                 // The kernel detached the dead server's pipe: the path is the plain file again.
                 assertTrue(gone.getMessage().contains("no server attached at " + p), gone.getMessage());
                 assertEquals(0L, Files.size(p), "a client wrote into the plain file");
+                // The dead server's attach point may be re-used: not when forbidden.
+                StreamsException kept = assertThrows(StreamsException.class,
+                    () -> ConnldServer.bind(p, ConnldOptions.builder().replaceStale(false).build()));
+                assertEquals("EEXIST", kept.errnoName(), kept.getMessage());
+                assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS), "a refused bind removed the attach point");
             }
         } finally {
             clients.forEach(Connection::close);
         }
 
-        // A new server takes the path (the stale socket or plain file is replaced or re-used).
-        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo);
+        // A new server takes the path (the stale socket or plain file is replaced or re-used)
+        // with the mode it asks for, not the dead server's (0600), and removes it on close.
+        try (Serving s = serveInBackground(ConnldServer.bind(p, ConnldOptions.builder().mode(0640).build()),
+                 ConnldEchoServerMain::echo);
              Connection c = ConnldClient.connect(p, GUARD)) {
             writeLine(c, "reborn");
             assertEquals("reborn", readLine(c));
             assertTrue(Streams.isAttached(p), p + " is not attached after the new bind");
+            assertEquals(0640, org.streams4j.internal.FileStat.ofPath(p.toString()).perm(),
+                "the restarted server's mode");
         }
+        assertTrue(Files.notExists(p, LinkOption.NOFOLLOW_LINKS), "close left " + p + " behind after a restart");
     }
 
 }
