@@ -225,24 +225,89 @@ class ConnldStreamsTest {
     }
 
     @Test
-    void fattachOverAnExistingPlainFileLeavesItIntactAfterClose() throws Exception {
+    void aFileWithContentIsNeverAttachedOverNorRemoved() throws Exception {
         Path p = dir.resolve("existing");
         byte[] content = "under the attachment\n".getBytes(StandardCharsets.UTF_8);
         Files.write(p, content);
         Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-r--r--");
         Files.setPosixFilePermissions(p, mode);
-        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo);
-             Connection c = ConnldClient.connect(p, GUARD)) {
-            assertTrue(Streams.isAttached(p));
-            // The attach point shows the mode the file had; the server's default mode is not imposed on it.
-            assertEquals(mode, Files.getPosixFilePermissions(p));
-            writeLine(c, "over the file");
-            assertEquals("over the file", readLine(c));
-        }
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
+        assertEquals("EEXIST", e.errnoName(), e.getMessage());
         assertFalse(Streams.isAttached(p));
-        assertTrue(Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS), "close() removed a file it did not create");
         assertArrayEquals(content, Files.readAllBytes(p));
         assertEquals(mode, Files.getPosixFilePermissions(p));
+    }
+
+    /** close() closes the server's ends (nm_unmountall): another server attached at the path later stays. */
+    @Test
+    void closeDetachesOnlyItsOwnAttachment() throws Exception {
+        Path p = dir.resolve("shared");
+        ConnldServer first = ConnldServer.bind(p);
+        Streams.fdetach(p);                      // an operator detaches it by hand
+        try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
+            first.close();                       // the old code ran fdetach(p) here
+            assertTrue(Streams.isAttached(p), "closing the first server detached the second");
+            try (Connection c = ConnldClient.connect(p, GUARD)) {
+                writeLine(c, "still here");
+                assertEquals("still here", readLine(c));
+            }
+        }
+        awaitDetached(p);
+        assertTrue(Files.notExists(p, LinkOption.NOFOLLOW_LINKS), "the second server left its attach point");
+    }
+
+    /** A link to a named FIFO that no server is attached over is refused before any open. */
+    @Test
+    void aLinkToANamedFifoIsNoServer() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path link = Files.createSymbolicLink(dir.resolve("link"), fifo);
+        StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(link, GUARD));
+        assertEquals("ENOSTR", e.errnoName(), e.getMessage());
+    }
+
+    /**
+     * close() racing fattach on the same descriptor never attaches the
+     * process-wide close marker: fattach is a quick use, which close() waits
+     * for instead of pointing the number at the marker.
+     */
+    @Test
+    void closeRacingFattachNeverAttachesTheCloseMarker() throws Exception {
+        Path p = Files.createFile(dir.resolve("race"));
+        for (int i = 0; i < 300; i++) {
+            StreamPipe pipe = StreamPipe.open();
+            Thread t = new Thread(() -> {
+                try {
+                    Streams.fattach(pipe.second(), p);
+                } catch (StreamsException e) {
+                    // closed first: fine
+                }
+            });
+            t.start();
+            pipe.second().close();
+            t.join();
+            pipe.close();                        // our pipe's attachment, if any, goes with it
+            awaitDetached(p);
+        }
+    }
+
+    /** Timed-out connects to a server that never accepts leave one opener thread, not one each. */
+    @Test
+    void timedOutConnectsLeaveOneOpenerThread() throws Exception {
+        Path p = dir.resolve("never-accepts");
+        try (ConnldServer server = ConnldServer.bind(p)) {
+            for (int i = 0; i < 200; i++) {
+                StreamsException e = assertThrows(StreamsException.class,
+                    () -> ConnldClient.connect(p, Duration.ofMillis(5)));
+                assertEquals("ETIMEDOUT", e.errnoName(), e.getMessage());
+            }
+            assertEquals(1, PendingOpens.openers());
+        }
+        long deadline = System.nanoTime() + GUARD.toNanos();
+        while (PendingOpens.openers() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(0, PendingOpens.openers(), "the opener stayed in the kernel after the server closed");
     }
 
     @Test
