@@ -460,7 +460,9 @@ public final class ConnldServer implements Closeable {
      * connection to {@code handler} on a pool of {@link ConnldOptions#threads()}
      * threads. A slow client holds only its own thread. The loop survives
      * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
-     * vanish.
+     * vanish. A handler that throws anything, an {@link Error} too, closes its
+     * own connection only; the failure is logged at WARNING with the client's
+     * credentials.
      */
     public void serve(Handler handler) throws StreamsException {
         int threads = options.threads();
@@ -475,13 +477,18 @@ public final class ConnldServer implements Closeable {
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
         try {
             acceptLoop(slots, c -> pool.execute(() -> {
-                try (c) {
+                try {
                     handler.handle(c);
                 } catch (StreamClosedException e) {
+                    // closed under the handler by another thread, e.g. an application stopping
                     LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                } catch (Exception e) {
-                    LOG.log(Level.DEBUG, "handler for " + c + " failed", e);
+                } catch (Throwable t) {
+                    // Any failure, an Error too: this connection ends, the pool thread and
+                    // the accept loop go on.
+                    LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
+                        + ", closing its connection: " + t, t);
                 } finally {
+                    c.close();      // after the log line, which may still ask for the client's credentials
                     slots.release();
                 }
             }));
