@@ -100,6 +100,10 @@ final class TestSupport {
             thread.start();
         }
 
+        Thread thread() {
+            return thread;
+        }
+
         T get(Duration timeout) throws Exception {
             try {
                 return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -137,10 +141,16 @@ final class TestSupport {
      * result then tells what happened.
      */
     static void awaitInNative(Thread t, String method, Duration guard) throws InterruptedException {
+        awaitInNative(t, guard, method);
+    }
+
+    /** {@link #awaitInNative(Thread, String, Duration)} for a thread that may block in any of several calls. */
+    static void awaitInNative(Thread t, Duration guard, String... methods) throws InterruptedException {
+        java.util.Set<String> wanted = java.util.Set.of(methods);
         long deadline = System.nanoTime() + guard.toNanos();
         while (System.nanoTime() < deadline) {
             for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getMethodName().equals(method)) {
+                if (wanted.contains(f.getMethodName())) {
                     return;
                 }
             }
@@ -149,6 +159,86 @@ final class TestSupport {
             }
             Thread.sleep(5);
         }
-        fail(t.getName() + " never reached " + method + "; state " + t.getState());
+        fail(t.getName() + " never reached " + wanted + "; state " + t.getState());
+    }
+
+    /**
+     * Collects every failure of the connld handlers a test wraps with it, and
+     * fails the test after it ran when there were any: an assertion inside a
+     * handler runs on a server thread, where JUnit never sees it. The wrapped
+     * handler still throws, so the server does what it does with a failing
+     * handler (closes that connection). Register it as a field:
+     * {@code @RegisterExtension final HandlerFailures failures = new HandlerFailures();}
+     */
+    static final class HandlerFailures implements org.junit.jupiter.api.extension.AfterEachCallback {
+        private final java.util.List<Throwable> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ConnldServer.Handler wrap(ConnldServer.Handler h) {
+            return c -> {
+                try {
+                    h.handle(c);
+                } catch (Throwable t) {
+                    seen.add(t);
+                    throw t;
+                }
+            };
+        }
+
+        ConnldServer.EventHandler wrap(ConnldServer.EventHandler h) {
+            return new ConnldServer.EventHandler() {
+                @Override
+                public void opened(Connection c) throws Exception {
+                    try {
+                        h.opened(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+
+                @Override
+                public boolean readable(Connection c) throws Exception {
+                    try {
+                        return h.readable(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+
+                @Override
+                public void closed(Connection c) {
+                    try {
+                        h.closed(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+            };
+        }
+
+        /** The failures so far, which no longer fail the test (for a test that makes a handler fail on purpose). */
+        java.util.List<Throwable> take() {
+            java.util.List<Throwable> out = java.util.List.copyOf(seen);
+            seen.removeAll(out);
+            return out;
+        }
+
+        /** Fails now if a handler has failed. */
+        void check() {
+            java.util.List<Throwable> out = take();
+            if (!out.isEmpty()) {
+                AssertionError e = new AssertionError(out.size() + " handler failure(s), the first: " + out.get(0),
+                    out.get(0));
+                out.subList(1, out.size()).forEach(e::addSuppressed);
+                throw e;
+            }
+        }
+
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            check();
+        }
     }
 }
