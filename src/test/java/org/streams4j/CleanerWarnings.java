@@ -82,6 +82,15 @@ public final class CleanerWarnings implements AfterEachCallback, AfterAllCallbac
     }
 
     /**
+     * Keeps the library's warnings off the console (they are still recorded
+     * here) until closed: for a test whose warning is expected.
+     */
+    static AutoCloseable offTheConsole() {
+        LIBRARY.setUseParentHandlers(false);
+        return () -> LIBRARY.setUseParentHandlers(true);
+    }
+
+    /**
      * Waits (at most {@code timeout}) for the Cleaner's warning about
      * descriptor {@code fd} and takes it, so that it fails nothing: for a test
      * that forgets a descriptor on purpose.

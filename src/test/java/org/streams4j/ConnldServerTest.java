@@ -30,6 +30,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -60,6 +61,9 @@ class ConnldServerTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    final TestSupport.HandlerFailures failures = new TestSupport.HandlerFailures();
 
     // ---- what is at the path ---------------------------------------------------------
 
@@ -219,6 +223,28 @@ class ConnldServerTest {
             assertEquals(permissions(mode), Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS),
                 "mode of " + p + ", asked for " + Integer.toOctalString(mode));
             assertTrue(s.isOpen());
+        }
+    }
+
+    /**
+     * The mode of the attach point (STREAMS, namefs nm_access) or socket (connect(2)
+     * needs write permission) decides who may connect: mode 0 refuses a user with
+     * EACCES, 0666 lets the same user in. That user is this process, or nobody in a
+     * child process when this runs as root (root passes any mode).
+     */
+    @Test
+    void onlyUsersThePathsModeAdmitsMayConnect() throws Exception {
+        TestSupport.letOthersIn(dir);
+        Path closed = dir.resolve("mode-0");
+        try (Serving s = serveInBackground(ConnldServer.bind(closed, ConnldOptions.builder().mode(0).build()),
+            failures.wrap(ConnldEchoServerMain::echo))) {
+            assertEquals("FAILED connect EACCES " + closed, TestSupport.connectUnprivileged(closed, GUARD));
+        }
+        Path open = dir.resolve("mode-666");
+        try (Serving s = serveInBackground(ConnldServer.bind(open, ConnldOptions.builder().mode(0666).build()),
+            failures.wrap(ConnldEchoServerMain::echo))) {
+            String r = TestSupport.connectUnprivileged(open, GUARD);
+            assertTrue(r.startsWith("ECHO unprivileged-"), r);
         }
     }
 

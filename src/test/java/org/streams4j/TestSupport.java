@@ -163,6 +163,39 @@ final class TestSupport {
     }
 
     /**
+     * Connects to the server at {@code p} (an echo server) as a user that the
+     * path's mode applies to, sends a token and reads the echo: on this
+     * process when it is not root; when it is, in a child process run as user
+     * nobody (root passes any mode, so EACCES could never be seen). The
+     * directories down to {@code p} must let others pass ({@link #letOthersIn}).
+     *
+     * @return {@code "ECHO <token>"}, or {@code "FAILED <operation> <errno> <target>"}
+     */
+    static String connectUnprivileged(Path p, Duration guard) throws Exception {
+        String token = "unprivileged-" + System.nanoTime();
+        if (Platform.euid() != 0) {
+            try (Connection c = ConnldClient.connect(p, guard)) {
+                org.streams4j.testsupport.ConnldEchoServerMain.writeLine(c, token);
+                return "ECHO " + org.streams4j.testsupport.ConnldEchoServerMain.readLine(c);
+            } catch (StreamsException e) {
+                return "FAILED " + e.operation() + " " + e.errnoName() + " " + e.target();
+            }
+        }
+        try (org.streams4j.testsupport.ConnldEchoServerMain.Child child =
+                 org.streams4j.testsupport.ConnldEchoServerMain.Child.startUnprivileged(
+                     org.streams4j.testsupport.ConnldClientMain.class, p.toString(), token)) {
+            child.awaitExit(guard);
+            return child.output().stream().filter(l -> l.startsWith("ECHO ") || l.startsWith("FAILED "))
+                .findFirst().orElseThrow(() -> new AssertionError("the client as nobody said: " + child.output()));
+        }
+    }
+
+    /** Lets everybody pass through (not list) {@code dir}, as /tmp's subdirectories usually do; @TempDir makes it 0700. */
+    static void letOthersIn(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+    }
+
+    /**
      * Collects every failure of the connld handlers a test wraps with it, and
      * fails the test after it ran when there were any: an assertion inside a
      * handler runs on a server thread, where JUnit never sees it. The wrapped
@@ -184,7 +217,7 @@ final class TestSupport {
             };
         }
 
-        ConnldServer.EventHandler wrap(ConnldServer.EventHandler h) {
+        ConnldServer.EventHandler wrapEvents(ConnldServer.EventHandler h) {
             return new ConnldServer.EventHandler() {
                 @Override
                 public void opened(Connection c) throws Exception {
