@@ -196,6 +196,78 @@ final class TestSupport {
     }
 
     /**
+     * Records what a java.util.logging logger (where System.Logger goes) logs
+     * during each test. Register it as a field:
+     * {@code @RegisterExtension final LogCapture log = new LogCapture("org.streams4j.connld");}
+     */
+    static final class LogCapture implements org.junit.jupiter.api.extension.BeforeEachCallback,
+        org.junit.jupiter.api.extension.AfterEachCallback {
+        private final String name;
+        /** Held here: java.util.logging keeps loggers only weakly. */
+        private java.util.logging.Logger jul;
+        private final java.util.List<java.util.logging.LogRecord> records = new java.util.ArrayList<>();
+        private final java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                synchronized (records) {
+                    records.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        LogCapture(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public void beforeEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            jul = java.util.logging.Logger.getLogger(name);
+            capture.setLevel(java.util.logging.Level.ALL);
+            jul.addHandler(capture);
+        }
+
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            jul.removeHandler(capture);
+        }
+
+        /** The records at exactly this level so far. */
+        java.util.List<java.util.logging.LogRecord> at(java.util.logging.Level level) {
+            synchronized (records) {
+                return records.stream().filter(r -> r.getLevel() == level).toList();
+            }
+        }
+
+        /** Waits (at most {@code guard}) for n records at this level; fails unless there are exactly n. */
+        java.util.List<java.util.logging.LogRecord> await(java.util.logging.Level level, int n, Duration guard)
+            throws InterruptedException {
+            long deadline = System.nanoTime() + guard.toNanos();
+            while (at(level).size() < n) {
+                if (System.nanoTime() > deadline) {
+                    fail("expected " + n + " " + level + " records on " + name + " within " + guard + ", got "
+                        + at(level).stream().map(LogCapture::text).toList());
+                }
+                Thread.sleep(10);
+            }
+            java.util.List<java.util.logging.LogRecord> got = at(level);
+            assertEquals(n, got.size(), "records: " + got.stream().map(LogCapture::text).toList());
+            return got;
+        }
+
+        static String text(java.util.logging.LogRecord r) {
+            return new java.util.logging.SimpleFormatter().formatMessage(r);
+        }
+    }
+
+    /**
      * Collects every failure of the connld handlers a test wraps with it, and
      * fails the test after it ran when there were any: an assertion inside a
      * handler runs on a server thread, where JUnit never sees it. The wrapped
