@@ -35,6 +35,14 @@ public final class ConnldServer implements Closeable {
     private static final Duration POLL_SLICE = Duration.ofSeconds(1);
     private static final int OWNER_WRITE = 0200;
 
+    static {
+        // The accept loop logs when descriptors run out (EMFILE). java.util.logging's
+        // formatter then wants the time-zone rules, whose first use opens a file: loaded
+        // here, while a descriptor is still to be had, or that log line throws an
+        // Error that ends the accept loop it reports on.
+        java.time.ZonedDateTime.now(java.time.ZoneId.systemDefault());
+    }
+
     private final Path path;
     private final String name;
     private final ConnldOptions options;
