@@ -163,6 +163,31 @@ final class TestSupport {
     }
 
     /**
+     * Connects to {@code p}, a server that never accepts (bound with backlog 0),
+     * each time with time-out {@code t}, until a connect gives up: then its queue
+     * is full (an AF_UNIX listener queues one; a STREAMS open waits from the
+     * first). The connections that got in are added to {@code queued}, for the
+     * caller to close. Each attempt that gave up leaves its open waiting until
+     * the server accepts or closes.
+     *
+     * @return the ETIMEDOUT of the connect that gave up
+     */
+    static StreamsException fillQueue(Path p, Duration t, java.util.List<Connection> queued) throws StreamsException {
+        for (int i = 0; i < 16; i++) {
+            long t0 = System.nanoTime();
+            try {
+                queued.add(ConnldClient.connect(p, t));
+            } catch (StreamsException e) {
+                long waited = System.nanoTime() - t0;
+                assertEquals("ETIMEDOUT", e.errnoName(), e.getMessage());
+                assertTrue(waited >= t.toNanos(), "gave up after " + waited / 1_000_000 + " ms");
+                return e;
+            }
+        }
+        throw new AssertionError("16 connects to a server that never accepts all succeeded");
+    }
+
+    /**
      * Connects to the server at {@code p} (an echo server) as a user that the
      * path's mode applies to, sends a token and reads the echo: on this
      * process when it is not root; when it is, in a child process run as user
