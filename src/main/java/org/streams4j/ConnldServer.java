@@ -32,6 +32,14 @@ public final class ConnldServer implements Closeable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
     private static final Duration POLL_SLICE = Duration.ofSeconds(1);
 
+    static {
+        // The accept loop logs when descriptors run out (EMFILE). java.util.logging's
+        // formatter then wants the time-zone rules, whose first use opens a file: loaded
+        // here, while a descriptor is still to be had, or that log line throws an
+        // Error that ends the accept loop it reports on.
+        java.time.ZonedDateTime.now(java.time.ZoneId.systemDefault());
+    }
+
     private final Path path;
     private final String name;
     private final ConnldOptions options;
@@ -230,7 +238,9 @@ public final class ConnldServer implements Closeable {
      * connection to {@code handler} on a pool of {@link ConnldOptions#threads()}
      * threads. A slow client holds only its own thread. The loop survives
      * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
-     * vanish.
+     * vanish. A handler that throws anything, an {@link Error} too, closes its
+     * own connection only; the failure is logged at WARNING with the client's
+     * credentials.
      */
     public void serve(Handler handler) throws StreamsException {
         int threads = options.threads();
@@ -245,13 +255,18 @@ public final class ConnldServer implements Closeable {
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
         try {
             acceptLoop(slots, c -> pool.execute(() -> {
-                try (c) {
+                try {
                     handler.handle(c);
                 } catch (StreamClosedException e) {
+                    // closed under the handler by another thread, e.g. an application stopping
                     LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                } catch (Exception e) {
-                    LOG.log(Level.DEBUG, "handler for " + c + " failed", e);
+                } catch (Throwable t) {
+                    // Any failure, an Error too: this connection ends, the pool thread and
+                    // the accept loop go on.
+                    LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
+                        + ", closing its connection: " + t, t);
                 } finally {
+                    c.close();      // after the log line, which may still ask for the client's credentials
                     slots.release();
                 }
             }));

@@ -17,9 +17,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
@@ -39,7 +39,6 @@ class CloseTest {
 
     private static void assertClosed(String op, Executable call) {
         StreamClosedException e = assertThrows(StreamClosedException.class, call, op);
-        assertTrue(e.getMessage().contains("closed"), e.getMessage());
         assertEquals(op, e.operation());
         assertEquals("EBADF", e.errnoName());
     }
@@ -75,7 +74,8 @@ class CloseTest {
             assertClosed("find", () -> fd.find("connld"));
 
             StreamClosedException e = assertThrows(StreamClosedException.class, () -> fd.read(new byte[1]));
-            assertEquals("read " + name + ": EBADF (closed)", e.getMessage());
+            assertEquals(name, e.target(), "the message names the descriptor it had");
+            assertTrue(e.getMessage().startsWith("read " + name + ": EBADF"), e.getMessage());
             assertInstanceOf(StreamsException.class, e);
             // The other end sees the close as end of stream.
             assertEndOfStream(p.second());
@@ -103,7 +103,11 @@ class CloseTest {
                     reuser = p;
                 }
             }
-            StreamPipe check = reuser != null ? reuser : opened.get(0);
+            // POSIX hands out the lowest free number, but another thread of this JVM may
+            // have taken the freed ones first: then there is nothing to test.
+            Assumptions.assumeTrue(reuser != null, "none of " + opened.size()
+                + " new pipes got fd " + oldFirst + " or " + oldSecond + " (another thread took them)");
+            StreamPipe check = reuser;
             old.close();
             old.first().close();
             old.second().close();
@@ -122,9 +126,7 @@ class CloseTest {
     void closeWakesAThreadBlockedOnTheDescriptor(String op) throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             StreamFd fd = p.first();
-            CountDownLatch started = new CountDownLatch(1);
             Background<Object> blocked = new Background<>("blocked-" + op, () -> {
-                started.countDown();
                 switch (op) {
                     case "read":
                         return fd.read(new byte[16]);
@@ -136,12 +138,13 @@ class CloseTest {
                         return fd.poll(Shim.POLLIN, null);
                 }
             });
-            started.await();
-            Thread.sleep(200); // let it enter the system call; closing earlier must give the same result
+            // Closed while it waits in the kernel (s4j_recv, s4j_recvfd, s4j_poll), not before.
+            TestSupport.awaitInNative(blocked.thread(), GENEROUS, "s4j_recv", "s4j_recvfd", "s4j_poll");
+            assertTrue(blocked.thread().isAlive(), op + " returned before anything was closed");
             fd.close();
             Throwable t = assertTimeoutPreemptively(GENEROUS, () -> blocked.failure(GENEROUS));
             assertInstanceOf(StreamClosedException.class, t, String.valueOf(t));
-            assertTrue(t.getMessage().contains("closed"), t.getMessage());
+            assertEquals("EBADF", ((StreamsException) t).errnoName());
             assertEquals(op.equals("readDirect") ? "read" : op, ((StreamsException) t).operation());
             // The descriptor really went away: the other end sees end of stream.
             assertEndOfStream(p.second());
@@ -225,18 +228,23 @@ class CloseTest {
     /** A StreamFd nobody closed is closed by the Cleaner once unreachable. */
     @Test
     @EnabledOnOs(OS.LINUX) // reads /proc/self/fd/N links
+    @SuppressWarnings("try")
     void aForgottenDescriptorIsClosedByTheCleaner() throws Exception {
         Path file = dir.resolve("forgotten-" + System.nanoTime());
         Files.writeString(file, "f");
         String target = file.toRealPath().toString();
-        int n = openAndForget(file);
-        assertEquals(target, TestSupport.linuxFdTarget(n), "open before the collection");
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (target.equals(TestSupport.linuxFdTarget(n)) && System.nanoTime() < deadline) {
-            System.gc();
-            Thread.sleep(20);
+        // Forgotten on purpose: the Cleaner's warning names it, and this test takes it.
+        try (AutoCloseable quiet = CleanerWarnings.offTheConsole()) {
+            int n = openAndForget(file);
+            assertEquals(target, TestSupport.linuxFdTarget(n), "open before the collection");
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (target.equals(TestSupport.linuxFdTarget(n)) && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(20);
+            }
+            assertNotEquals(target, TestSupport.linuxFdTarget(n), "fd " + n + " still open on " + target);
+            assertTrue(CleanerWarnings.awaitClaim(n, GENEROUS), "no warning from the Cleaner about fd " + n);
         }
-        assertNotEquals(target, TestSupport.linuxFdTarget(n), "fd " + n + " still open on " + target);
     }
 
     private static int openAndForget(Path file) throws StreamsException {

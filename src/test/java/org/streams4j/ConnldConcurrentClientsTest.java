@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldClientMain;
 import org.streams4j.testsupport.ConnldEchoServerMain;
@@ -37,6 +38,9 @@ class ConnldConcurrentClientsTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    final TestSupport.HandlerFailures failures = new TestSupport.HandlerFailures();
 
     /** Reads the client's token line, notes who sent it, answers with the same line, then echoes. */
     private static ConnldServer.Handler recordingEcho(Map<String, PeerCredentials> seen) {
@@ -60,7 +64,7 @@ class ConnldConcurrentClientsTest {
         Path p = dir.resolve("echo");
         Map<String, PeerCredentials> seen = new ConcurrentHashMap<>();
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try (Serving s = serveInBackground(ConnldServer.bind(p), recordingEcho(seen))) {
+        try (Serving s = serveInBackground(ConnldServer.bind(p), failures.wrap(recordingEcho(seen)))) {
             CountDownLatch go = new CountDownLatch(1);
             List<String> tokens = new ArrayList<>();
             List<Future<String>> replies = new ArrayList<>();
@@ -105,7 +109,7 @@ class ConnldConcurrentClientsTest {
         Path p = dir.resolve("procs");
         Map<String, PeerCredentials> seen = new ConcurrentHashMap<>();
         List<Child> children = new ArrayList<>();
-        try (Serving s = serveInBackground(ConnldServer.bind(p), recordingEcho(seen))) {
+        try (Serving s = serveInBackground(ConnldServer.bind(p), failures.wrap(recordingEcho(seen)))) {
             List<String> tokens = new ArrayList<>();
             for (int i = 0; i < processes; i++) {
                 String token = "process-" + i + "-" + UUID.randomUUID();

@@ -22,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.TestSupport.Background;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
@@ -36,6 +37,9 @@ class ConnldServeEventsTest {
 
     @TempDir
     Path dir;
+
+    @RegisterExtension
+    final TestSupport.HandlerFailures failures = new TestSupport.HandlerFailures();
 
     /** Echoes whatever is readable; closes at end of stream. */
     static final class Echo implements ConnldServer.EventHandler {
@@ -89,7 +93,7 @@ class ConnldServeEventsTest {
         Echo echo = new Echo();
         ConnldOptions o = ConnldOptions.builder().loops(2).build();
         long threadsBefore = threadsNamed("streams4j-");
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo)) {
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), failures.wrapEvents(echo))) {
             List<Connection> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < n; i++) {
@@ -126,6 +130,7 @@ class ConnldServeEventsTest {
     @Test
     void openedKnowsThePeerAndCanGreetAndKeepStateInTheAttachment() throws Exception {
         Path p = dir.resolve("greet");
+        AtomicInteger pieces = new AtomicInteger();
         ConnldServer.EventHandler h = new ConnldServer.EventHandler() {
             @Override
             public void opened(Connection c) throws StreamsException {
@@ -144,6 +149,7 @@ class ConnldServeEventsTest {
                 // A line may come in pieces: the attachment keeps what came so far.
                 StringBuilder line = (StringBuilder) c.attachment();
                 line.append(new String(b, 0, n, StandardCharsets.US_ASCII));
+                pieces.incrementAndGet();
                 int nl = line.indexOf("\n");
                 if (nl >= 0) {
                     c.writeFully(ascii("got " + line.substring(0, nl) + "\n"));
@@ -152,15 +158,29 @@ class ConnldServeEventsTest {
                 return true;
             }
         };
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), failures.wrapEvents(h));
              Connection c = ConnldClient.connect(p)) {
             String hello = "hello uid " + euid() + "\n";
             assertEquals(hello, readString(c.fd(), hello.length()));
             c.writeFully(ascii("par"));
-            Thread.sleep(50);       // a separate readable() for each piece
+            awaitCount(pieces, 1);      // a separate readable() for each piece
             c.writeFully(ascii("ts\n"));
             assertEquals("got parts\n", readString(c.fd(), 10));
         }
+    }
+
+    private static void awaitCount(AtomicInteger n, int atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + GUARD.toNanos();
+        while (n.get() < atLeast) {
+            assertTrue(System.nanoTime() < deadline, "still " + n.get() + " after " + GUARD);
+            Thread.sleep(5);
+        }
+    }
+
+    /** The live thread of that name. */
+    private static Thread thread(String name) {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).findFirst()
+            .orElseThrow(() -> new AssertionError("no thread " + name));
     }
 
     private static int euid() {
@@ -193,7 +213,7 @@ class ConnldServeEventsTest {
             }
         };
         ConnldOptions o = ConnldOptions.builder().loops(1).build();
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), failures.wrapEvents(h));
              Connection quitter = ConnldClient.connect(p);
              Connection crasher = ConnldClient.connect(p);
              Connection bystander = ConnldClient.connect(p)) {
@@ -208,6 +228,10 @@ class ConnldServeEventsTest {
             assertEquals("two", readString(bystander.fd(), 3));
             assertEquals(2, closed.get());
         }
+        // The one failure thrown on purpose, and nothing else.
+        List<Throwable> thrown = failures.take();
+        assertEquals(1, thrown.size(), thrown.toString());
+        assertEquals("handler bug", thrown.get(0).getMessage());
     }
 
     @Test
@@ -238,7 +262,7 @@ class ConnldServeEventsTest {
         };
         ConnldOptions o = ConnldOptions.builder().loops(1).build();
         // One whole cycle first: what the library creates once (its close marker) is not a leak.
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(dir.resolve("warm-up"), o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(dir.resolve("warm-up"), o), failures.wrapEvents(h));
              Connection c = ConnldClient.connect(dir.resolve("warm-up"))) {
             c.writeFully(ascii("w"));
             assertEquals("w", readString(c.fd(), 1));
@@ -246,13 +270,14 @@ class ConnldServeEventsTest {
         held.clear();
         closedCalls.set(0);
         long before = TestSupport.openDescriptorCount();
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), failures.wrapEvents(h));
              Connection victim = ConnldClient.connect(p);
              Connection other = ConnldClient.connect(p)) {
             other.writeFully(ascii("x"));
             assertEquals("x", readString(other.fd(), 1));
             assertEquals(2, held.size());
             // The loop is blocked in poll with the server's end of victim in its array.
+            TestSupport.awaitInNative(thread("streams4j-loop-1 " + p), "s4j_poll_many", GUARD);
             held.get(0).close();
             long until = System.nanoTime() + GUARD.toNanos();
             while (closedCalls.get() == 0 && System.nanoTime() < until) {
@@ -275,7 +300,7 @@ class ConnldServeEventsTest {
         Path p = dir.resolve("shutdown");
         Echo echo = new Echo();
         List<Connection> clients = new ArrayList<>();
-        Serving r = serveEventsInBackground(ConnldServer.bind(p), echo);
+        Serving r = serveEventsInBackground(ConnldServer.bind(p), failures.wrapEvents(echo));
         try {
             for (int i = 0; i < 20; i++) {
                 Connection c = ConnldClient.connect(p);
@@ -300,7 +325,7 @@ class ConnldServeEventsTest {
         Path p = dir.resolve("two-at-once");
         Echo echo = new Echo();
         ConnldOptions o = ConnldOptions.builder().maxConnections(2).build();
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), failures.wrapEvents(echo));
              Connection a = ConnldClient.connect(p);
              Connection b = ConnldClient.connect(p)) {
             for (Connection c : List.of(a, b)) {
@@ -314,7 +339,10 @@ class ConnldServeEventsTest {
                 c.writeFully(ascii("3rd"));
                 return c;
             });
-            Thread.sleep(300);
+            // The third has connected (portable) or waits in open (STREAMS), and the accept
+            // loop waits for a free slot instead of taking it.
+            TestSupport.awaitInNative(third.thread(), GUARD, "s4j_open");
+            TestSupport.awaitInNative(r.thread(), GUARD, "park");
             assertEquals(2, echo.open.size());
             a.close();
             try (Connection c = third.get(GUARD)) {
@@ -347,7 +375,7 @@ class ConnldServeEventsTest {
             }
             return true;
         };
-        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), h);
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p), failures.wrapEvents(h));
              Connection c = ConnldClient.connect(p);
              StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
             c.writeFully(ascii("abc"));

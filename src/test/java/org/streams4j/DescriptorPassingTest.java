@@ -45,14 +45,6 @@ class DescriptorPassingTest {
                 assertNotEquals(opened.fd(), got.fd().fd(), "a new descriptor number");
                 assertEquals(Shim.FT_REGULAR, got.fd().fileType());
 
-                // A FileChannel opens the same file afresh, from offset 0.
-                try (FileChannel ch = got.openFileChannel()) {
-                    ByteBuffer b = ByteBuffer.allocate(CONTENT.length() + 10);
-                    while (ch.read(b) > 0) {
-                        // until end of file
-                    }
-                    assertEquals(CONTENT, ascii(b.array(), 0, b.position()));
-                }
                 // The received descriptor itself reads the content.
                 InputStream in = got.inputStream();
                 assertEquals(CONTENT, new String(in.readAllBytes(), StandardCharsets.US_ASCII));
@@ -61,6 +53,45 @@ class DescriptorPassingTest {
             }
             assertNothingQueued(p.second());
         }
+    }
+
+    /**
+     * openFileChannel opens the file afresh: its position is its own, neither
+     * moved by reads on the received descriptor nor moving them. (On illumos
+     * {@code /dev/fd/N} would be a dup sharing the offset; {@code /proc/self/fd/N}
+     * reopens the file, as Linux's {@code /dev/fd} does.)
+     */
+    @Test
+    void openFileChannelIsIndependentOfTheReceivedDescriptor() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
+            p.first().sendFd(opened);
+            try (ReceivedFd got = p.second().receiveFd()) {
+                // The descriptor is 7 bytes in when the channel is opened.
+                assertEquals(CONTENT.substring(0, 7), readString(got.fd(), 7));
+                try (FileChannel ch = got.openFileChannel()) {
+                    assertEquals(0, ch.position(), "a fresh channel starts at the beginning");
+                    assertEquals(CONTENT, readAll(ch));
+                    // Reading the channel to its end left the descriptor where it was.
+                    assertEquals(CONTENT.substring(7, 14), readString(got.fd(), 7));
+                    // And reads on the descriptor do not move the channel.
+                    ch.position(3);
+                    assertEquals(CONTENT.substring(14), new String(got.inputStream().readAllBytes(),
+                        StandardCharsets.US_ASCII));
+                    assertEquals(3, ch.position());
+                    assertEquals(CONTENT.substring(3), readAll(ch));
+                }
+                assertTrue(got.fd().isOpen(), "closing the channel leaves the descriptor open");
+                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+            }
+        }
+    }
+
+    private static String readAll(FileChannel ch) throws java.io.IOException {
+        ByteBuffer b = ByteBuffer.allocate(CONTENT.length() + 10);
+        while (ch.read(b) > 0) {
+            // until end of file
+        }
+        return ascii(b.array(), 0, b.position());
     }
 
     @Test
@@ -170,7 +201,9 @@ class DescriptorPassingTest {
             String name = opened.name();
             opened.close();
             StreamClosedException e = assertThrows(StreamClosedException.class, () -> p.first().sendFd(opened));
-            assertEquals("sendFd " + name + ": EBADF (closed)", e.getMessage());
+            assertEquals("sendFd", e.operation());
+            assertEquals(name, e.target(), "names the descriptor that was closed");
+            assertEquals("EBADF", e.errnoName());
             assertNothingQueued(p.second());
         }
     }
@@ -195,21 +228,19 @@ class DescriptorPassingTest {
                     break;
                 }
             }
-            java.util.concurrent.CompletableFuture<Void> send = java.util.concurrent.CompletableFuture.runAsync(() -> {
-                try {
-                    sender.sendFd(opened);
-                } catch (StreamsException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
+            TestSupport.Background<Void> send = new TestSupport.Background<>("sendFd", () -> {
+                sender.sendFd(opened);
+                return null;
             });
-            Thread.sleep(200);
-            assertTrue(!send.isDone(), "sendFd waits while the queue is full");
+            // It waits for room in poll(2) (POLLOUT), between tries of I_SENDFD.
+            TestSupport.awaitInNative(send.thread(), "s4j_poll", java.time.Duration.ofSeconds(10));
+            assertTrue(send.thread().isAlive(), "sendFd returned while the queue was full");
             byte[] sink = new byte[65536];
             long drained = 0;
             while (drained < queued) {
                 drained += p.second().read(sink, 0, (int) Math.min(sink.length, queued - drained));
             }
-            send.get(10, java.util.concurrent.TimeUnit.SECONDS);
+            send.get(java.time.Duration.ofSeconds(10));
             try (ReceivedFd got = p.second().receiveFd()) {
                 assertEquals(CONTENT, new String(got.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
             }

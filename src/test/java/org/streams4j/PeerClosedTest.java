@@ -54,7 +54,7 @@ class PeerClosedTest {
     void readerBlockedWhenThePeerClosesSeesEndOfStream() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             Background<Integer> reader = new Background<>("reader", () -> p.second().read(new byte[10]));
-            Thread.sleep(100); // let it block; the outcome is the same if it has not yet
+            TestSupport.awaitInNative(reader.thread(), "s4j_recv", Duration.ofSeconds(10));
             p.first().close();
             assertEquals(-1, reader.get(Duration.ofSeconds(10)));
             assertTrue(p.second().isOpen(), "our end stays open until we close it");
@@ -69,9 +69,8 @@ class PeerClosedTest {
             assertFalse(e instanceof StreamClosedException, "our end is open; the peer is gone");
             assertEquals("EPIPE", e.errnoName());
             assertEquals("write", e.operation());
-            assertTrue(e.getMessage().contains("write fd "), e.getMessage());
-            assertTrue(e.getMessage().contains("EPIPE"), e.getMessage());
-            assertEquals("write " + p.second().name() + ": EPIPE (the other end is closed)", e.getMessage());
+            assertEquals(p.second().name(), e.target());
+            assertTrue(e.getMessage().startsWith("write " + p.second().name() + ": EPIPE"), e.getMessage());
 
             StreamsException direct = assertThrows(StreamsException.class,
                 () -> p.second().write(ByteBuffer.allocateDirect(4)));

@@ -100,6 +100,10 @@ final class TestSupport {
             thread.start();
         }
 
+        Thread thread() {
+            return thread;
+        }
+
         T get(Duration timeout) throws Exception {
             try {
                 return task.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -137,10 +141,16 @@ final class TestSupport {
      * result then tells what happened.
      */
     static void awaitInNative(Thread t, String method, Duration guard) throws InterruptedException {
+        awaitInNative(t, guard, method);
+    }
+
+    /** {@link #awaitInNative(Thread, String, Duration)} for a thread that may block in any of several calls. */
+    static void awaitInNative(Thread t, Duration guard, String... methods) throws InterruptedException {
+        java.util.Set<String> wanted = java.util.Set.of(methods);
         long deadline = System.nanoTime() + guard.toNanos();
         while (System.nanoTime() < deadline) {
             for (StackTraceElement f : t.getStackTrace()) {
-                if (f.getMethodName().equals(method)) {
+                if (wanted.contains(f.getMethodName())) {
                     return;
                 }
             }
@@ -149,6 +159,216 @@ final class TestSupport {
             }
             Thread.sleep(5);
         }
-        fail(t.getName() + " never reached " + method + "; state " + t.getState());
+        fail(t.getName() + " never reached " + wanted + "; state " + t.getState());
+    }
+
+    /**
+     * Connects to {@code p}, a server that never accepts (bound with backlog 0),
+     * each time with time-out {@code t}, until a connect gives up: then its queue
+     * is full (an AF_UNIX listener queues one; a STREAMS open waits from the
+     * first). The connections that got in are added to {@code queued}, for the
+     * caller to close. Each attempt that gave up leaves its open waiting until
+     * the server accepts or closes.
+     *
+     * @return the ETIMEDOUT of the connect that gave up
+     */
+    static StreamsException fillQueue(Path p, Duration t, java.util.List<Connection> queued) throws StreamsException {
+        for (int i = 0; i < 16; i++) {
+            long t0 = System.nanoTime();
+            try {
+                queued.add(ConnldClient.connect(p, t));
+            } catch (StreamsException e) {
+                long waited = System.nanoTime() - t0;
+                assertEquals("ETIMEDOUT", e.errnoName(), e.getMessage());
+                assertTrue(waited >= t.toNanos(), "gave up after " + waited / 1_000_000 + " ms");
+                return e;
+            }
+        }
+        throw new AssertionError("16 connects to a server that never accepts all succeeded");
+    }
+
+    /**
+     * Connects to the server at {@code p} (an echo server) as a user that the
+     * path's mode applies to, sends a token and reads the echo: on this
+     * process when it is not root; when it is, in a child process run as user
+     * nobody (root passes any mode, so EACCES could never be seen). The
+     * directories down to {@code p} must let others pass ({@link #letOthersIn}).
+     *
+     * @return {@code "ECHO <token>"}, or {@code "FAILED <operation> <errno> <target>"}
+     */
+    static String connectUnprivileged(Path p, Duration guard) throws Exception {
+        String token = "unprivileged-" + System.nanoTime();
+        if (Platform.euid() != 0) {
+            try (Connection c = ConnldClient.connect(p, guard)) {
+                org.streams4j.testsupport.ConnldEchoServerMain.writeLine(c, token);
+                return "ECHO " + org.streams4j.testsupport.ConnldEchoServerMain.readLine(c);
+            } catch (StreamsException e) {
+                return "FAILED " + e.operation() + " " + e.errnoName() + " " + e.target();
+            }
+        }
+        try (org.streams4j.testsupport.ConnldEchoServerMain.Child child =
+                 org.streams4j.testsupport.ConnldEchoServerMain.Child.startUnprivileged(
+                     org.streams4j.testsupport.ConnldClientMain.class, p.toString(), token)) {
+            child.awaitExit(guard);
+            return child.output().stream().filter(l -> l.startsWith("ECHO ") || l.startsWith("FAILED "))
+                .findFirst().orElseThrow(() -> new AssertionError("the client as nobody said: " + child.output()));
+        }
+    }
+
+    /** Lets everybody pass through (not list) {@code dir}, as /tmp's subdirectories usually do; @TempDir makes it 0700. */
+    static void letOthersIn(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx--x--x"));
+    }
+
+    /**
+     * Records what a java.util.logging logger (where System.Logger goes) logs
+     * during each test. Register it as a field:
+     * {@code @RegisterExtension final LogCapture log = new LogCapture("org.streams4j.connld");}
+     */
+    static final class LogCapture implements org.junit.jupiter.api.extension.BeforeEachCallback,
+        org.junit.jupiter.api.extension.AfterEachCallback {
+        private final String name;
+        /** Held here: java.util.logging keeps loggers only weakly. */
+        private java.util.logging.Logger jul;
+        private final java.util.List<java.util.logging.LogRecord> records = new java.util.ArrayList<>();
+        private final java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                synchronized (records) {
+                    records.add(r);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+
+        LogCapture(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public void beforeEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            jul = java.util.logging.Logger.getLogger(name);
+            capture.setLevel(java.util.logging.Level.ALL);
+            jul.addHandler(capture);
+        }
+
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            jul.removeHandler(capture);
+        }
+
+        /** The records at exactly this level so far. */
+        java.util.List<java.util.logging.LogRecord> at(java.util.logging.Level level) {
+            synchronized (records) {
+                return records.stream().filter(r -> r.getLevel() == level).toList();
+            }
+        }
+
+        /** Waits (at most {@code guard}) for n records at this level; fails unless there are exactly n. */
+        java.util.List<java.util.logging.LogRecord> await(java.util.logging.Level level, int n, Duration guard)
+            throws InterruptedException {
+            long deadline = System.nanoTime() + guard.toNanos();
+            while (at(level).size() < n) {
+                if (System.nanoTime() > deadline) {
+                    fail("expected " + n + " " + level + " records on " + name + " within " + guard + ", got "
+                        + at(level).stream().map(LogCapture::text).toList());
+                }
+                Thread.sleep(10);
+            }
+            java.util.List<java.util.logging.LogRecord> got = at(level);
+            assertEquals(n, got.size(), "records: " + got.stream().map(LogCapture::text).toList());
+            return got;
+        }
+
+        static String text(java.util.logging.LogRecord r) {
+            return new java.util.logging.SimpleFormatter().formatMessage(r);
+        }
+    }
+
+    /**
+     * Collects every failure of the connld handlers a test wraps with it, and
+     * fails the test after it ran when there were any: an assertion inside a
+     * handler runs on a server thread, where JUnit never sees it. The wrapped
+     * handler still throws, so the server does what it does with a failing
+     * handler (closes that connection). Register it as a field:
+     * {@code @RegisterExtension final HandlerFailures failures = new HandlerFailures();}
+     */
+    static final class HandlerFailures implements org.junit.jupiter.api.extension.AfterEachCallback {
+        private final java.util.List<Throwable> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ConnldServer.Handler wrap(ConnldServer.Handler h) {
+            return c -> {
+                try {
+                    h.handle(c);
+                } catch (Throwable t) {
+                    seen.add(t);
+                    throw t;
+                }
+            };
+        }
+
+        ConnldServer.EventHandler wrapEvents(ConnldServer.EventHandler h) {
+            return new ConnldServer.EventHandler() {
+                @Override
+                public void opened(Connection c) throws Exception {
+                    try {
+                        h.opened(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+
+                @Override
+                public boolean readable(Connection c) throws Exception {
+                    try {
+                        return h.readable(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+
+                @Override
+                public void closed(Connection c) {
+                    try {
+                        h.closed(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+            };
+        }
+
+        /** The failures so far, which no longer fail the test (for a test that makes a handler fail on purpose). */
+        java.util.List<Throwable> take() {
+            java.util.List<Throwable> out = java.util.List.copyOf(seen);
+            seen.removeAll(out);
+            return out;
+        }
+
+        /** Fails now if a handler has failed. */
+        void check() {
+            java.util.List<Throwable> out = take();
+            if (!out.isEmpty()) {
+                AssertionError e = new AssertionError(out.size() + " handler failure(s), the first: " + out.get(0),
+                    out.get(0));
+                out.subList(1, out.size()).forEach(e::addSuppressed);
+                throw e;
+            }
+        }
+
+        @Override
+        public void afterEach(org.junit.jupiter.api.extension.ExtensionContext context) {
+            check();
+        }
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
 import org.streams4j.Connection;
 import org.streams4j.StreamsException;
@@ -21,12 +23,14 @@ import org.streams4j.StreamsException;
  * A connld echo server in a process of its own, for tests that need a server
  * they can kill:
  *
- * <pre>java -cp CLASSPATH org.streams4j.testsupport.ConnldEchoServerMain PATH [noaccept]</pre>
+ * <pre>java -cp CLASSPATH org.streams4j.testsupport.ConnldEchoServerMain PATH [noaccept] [hook] [threads=N]</pre>
  *
  * Binds PATH with the default options, prints {@code READY <pid>} and then
  * echoes every connection until it is killed ({@code noaccept}: binds, prints
- * READY and never accepts). It exits by itself when its standard input reaches
- * end of file, so that a test JVM that dies leaves no server behind.
+ * READY and never accepts; {@code hook}: with {@link ConnldOptions#shutdownHook()};
+ * {@code threads=N}: N handler threads). It exits (System.exit 0) by itself when
+ * its standard input reaches end of file, so that a test JVM that dies leaves
+ * no server behind.
  *
  * <p>Also holds the small helpers the connld tests share: the echo handler,
  * line I/O over a {@link Connection}, and {@link Child} to run a main class
@@ -37,18 +41,35 @@ public final class ConnldEchoServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 1 || args.length > 2 || args.length == 2 && !"noaccept".equals(args[1])) {
-            System.err.println("usage: ConnldEchoServerMain PATH [noaccept]");
-            System.exit(2);
+        if (args.length < 1) {
+            usage();
+        }
+        boolean accept = true;
+        ConnldOptions.Builder options = ConnldOptions.builder();
+        for (String a : List.of(args).subList(1, args.length)) {
+            if (a.equals("noaccept")) {
+                accept = false;
+            } else if (a.equals("hook")) {
+                options.shutdownHook(true);
+            } else if (a.startsWith("threads=")) {
+                options.threads(Integer.parseInt(a.substring("threads=".length())));
+            } else {
+                usage();
+            }
         }
         exitAtEndOfStdin();
-        ConnldServer server = ConnldServer.bind(Path.of(args[0]));
+        ConnldServer server = ConnldServer.bind(Path.of(args[0]), options.build());
         System.out.println("READY " + ProcessHandle.current().pid());
         System.out.flush();
-        if (args.length == 2) {
+        if (!accept) {
             Thread.sleep(Long.MAX_VALUE);
         }
         server.serve(ConnldEchoServerMain::echo);
+    }
+
+    private static void usage() {
+        System.err.println("usage: ConnldEchoServerMain PATH [noaccept] [hook] [threads=N]");
+        System.exit(2);
     }
 
     private static void exitAtEndOfStdin() {
@@ -201,19 +222,111 @@ public final class ConnldEchoServerMain {
 
         /** Starts {@code java -cp <this class path> main args...}; stderr goes with stdout. */
         public static Child start(Class<?> main, String... args) {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add("-XX:TieredStopAtLevel=1");
-            cmd.add("-XX:+UseSerialGC");
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(main.getName());
-            cmd.addAll(List.of(args));
+            return start(List.of(), System.getProperty("java.class.path"), main, args);
+        }
+
+        /**
+         * Like {@link #start} with a shell's {@code ulimit -n LIMIT} first: a JVM that runs
+         * out of descriptors early.
+         */
+        public static Child startWithDescriptorLimit(int limit, Class<?> main, String... args) {
+            List<String> java = javaCommand(System.getProperty("java.class.path"), main, args);
+            return start(List.of("/bin/sh", "-c", "ulimit -n " + limit + " && exec \"$@\"", "sh"),
+                java, main, args);
+        }
+
+        /**
+         * Starts the main class as user nobody (uid and gid 65534 with setpriv; this
+         * process must be root), from a
+         * copy of the class path that nobody can read: {@code setpriv} where there
+         * is one (Linux), else {@code su nobody -c} (illumos, where nobody has a shell).
+         */
+        public static Child startUnprivileged(Class<?> main, String... args) {
+            String cp = readableClassPath();
+            if (Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+                return start(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
+                    cp, main, args);
+            }
+            StringBuilder line = new StringBuilder("exec");
+            for (String w : javaCommand(cp, main, args)) {
+                line.append(" '").append(w.replace("'", "'\\''")).append("'");
+            }
+            return start(List.of("su", "nobody", "-c", line.toString()), List.of(), main, args);
+        }
+
+        private static Child start(List<String> prefix, String classPath, Class<?> main, String... args) {
+            return start(prefix, javaCommand(classPath, main, args), main, args);
+        }
+
+        private static Child start(List<String> prefix, List<String> java, Class<?> main, String... args) {
+            List<String> cmd = new ArrayList<>(prefix);
+            cmd.addAll(java);
             try {
                 Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
                 return new Child(main.getSimpleName() + " " + String.join(" ", args), p);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot start " + cmd, e);
+            }
+        }
+
+        private static List<String> javaCommand(String classPath, Class<?> main, String... args) {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.add("-XX:TieredStopAtLevel=1");
+            cmd.add("-XX:+UseSerialGC");
+            cmd.add("-XX:-UsePerfData");
+            cmd.add("-cp");
+            cmd.add(classPath);
+            cmd.add(main.getName());
+            cmd.addAll(List.of(args));
+            return cmd;
+        }
+
+        private static String readableCopy;
+
+        /** This JVM's class path copied once into a directory everybody can read (jars may sit under /root). */
+        private static synchronized String readableClassPath() {
+            if (readableCopy != null) {
+                return readableCopy;
+            }
+            try {
+                Path dir = Files.createTempDirectory("streams4j-classpath");
+                List<String> entries = new ArrayList<>();
+                int i = 0;
+                for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                    Path from = Path.of(e);
+                    if (!Files.exists(from)) {
+                        continue;
+                    }
+                    Path to = dir.resolve((i++) + "-" + from.getFileName());
+                    try (java.util.stream.Stream<Path> tree = Files.walk(from)) {
+                        for (Path f : (Iterable<Path>) tree::iterator) {
+                            Path t = to.resolve(from.relativize(f).toString());
+                            if (Files.isDirectory(f)) {
+                                Files.createDirectories(t);
+                            } else {
+                                Files.copy(f, t);
+                            }
+                            Files.setPosixFilePermissions(t, java.nio.file.attribute.PosixFilePermissions.fromString(
+                                Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
+                        }
+                    }
+                    entries.add(to.toString());
+                }
+                Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+                readableCopy = String.join(java.io.File.pathSeparator, entries);
+                return readableCopy;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy the class path", e);
+            }
+        }
+
+        private static void deleteTree(Path dir) {
+            try (java.util.stream.Stream<Path> tree = Files.walk(dir)) {
+                tree.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            } catch (IOException | RuntimeException e) {
+                // a temporary copy: the system's clean-up takes what is left
             }
         }
 
