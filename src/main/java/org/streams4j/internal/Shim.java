@@ -139,6 +139,30 @@ public final class Shim {
     /** {@code cred}: address of int[4]. */
     public static native int s4j_peer_cred(int fd, long cred);
 
+    // ---- event-loop waits (events.c) --------------------------------------------
+
+    public static final int EV_NONE = 0;
+    public static final int EV_EPOLL = 1;
+    public static final int EV_PORT = 2;
+    public static final int EV_ADD = 1;
+    public static final int EV_MOD = 2;
+    public static final int EV_DEL = 3;
+    /** Size of one s4j_ev_t: long token, int fd, int events. */
+    public static final int EV_SIZE = 16;
+    /** The most events one s4j_ev_wait hands over. */
+    public static final int EV_BATCH = 256;
+
+    public static native int s4j_ev_kind();
+
+    public static native int s4j_ev_create();
+
+    public static native int s4j_ev_ctl(int ep, int op, int fd, int events, long token);
+
+    /** {@code arm}, {@code out}: addresses of s4j_ev_t arrays. */
+    public static native int s4j_ev_wait(int ep, long arm, int narm, long out, int max, int timeoutMs);
+
+    public static native int s4j_ev_wake(int ep, long token);
+
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
      * data, so that hot calls pass addresses (primitives) only. A thread uses
