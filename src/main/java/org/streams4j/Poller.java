@@ -86,7 +86,7 @@ abstract class Poller implements AutoCloseable {
 
     // ---- epoll and event ports: one kernel object, events in a native array ----
 
-    private abstract static class Kernel extends Poller {
+    abstract static class Kernel extends Poller {
         final StreamFd ep;
         final ByteBuffer out = ByteBuffer.allocateDirect(Shim.EV_BATCH * Shim.EV_SIZE)
             .order(ByteOrder.nativeOrder());
