@@ -16,6 +16,7 @@
  *  streams.c   illumos and Solaris (STREAMS), body guarded by __sun
  *  portable.c  Linux, macOS and the BSDs (AF_UNIX), body guarded by !__sun
  *  events.c    event-loop waits: epoll, event ports, else -ENOTSUP
+ *  exchange.c  a write and a read in one call
  */
 #ifndef STREAMS4J_H
 #define	STREAMS4J_H
@@ -194,6 +195,18 @@ int s4j_ev_wait(int ep, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
     int timeout_ms);
 /* Event ports: port_send(token) wakes a waiter; -ENOTSUP elsewhere. */
 int s4j_ev_wake(int ep, int64_t token);
+
+/* ---- request and answer (exchange.c) ------------------------------------ */
+/*
+ * s4j_write of wbuf + woff (wlen bytes), then, only when it wrote all of
+ * them, s4j_recv into rbuf + roff (at most rlen).  *written is the write's
+ * result (bytes or -errno); the return value is s4j_recv's (*passed as
+ * there), or 0 when nothing was read because the write was short or failed.
+ * Two system calls: the exception to the rule above, so that a round trip
+ * costs one call into the shim per side.
+ */
+long s4j_exchange(int fd, const void *wbuf, long woff, long wlen, void *rbuf,
+    long roff, long rlen, long *written, int *passed);
 
 #ifdef __cplusplus
 }

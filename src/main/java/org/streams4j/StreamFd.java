@@ -424,6 +424,67 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    // ---- request and answer ---------------------------------------------------
+
+    /**
+     * A request and its answer: writes all of {@code out}'s remaining bytes,
+     * then reads once into {@code in}, blocking until something arrives, as
+     * {@code write} until done and then {@code read} would. With direct
+     * buffers and a write that goes whole (a message the pipe has room for),
+     * both are one call into the native layer instead of two. Holds the write
+     * and the read lock for the duration.
+     *
+     * @return bytes read into {@code in}, or -1 at end of stream
+     */
+    public int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        writeLock.lock();
+        try {
+            readLock.lock();
+            try {
+                int wlen = out.remaining();
+                if (!out.isDirect() || !in.isDirect() || in.isReadOnly() || wlen == 0 || !in.hasRemaining()
+                    || outbox != null || pushback >= 0 || handle.pendingFd.get() != NO_FD) {
+                    return writeThenRead(out, in);
+                }
+                Scratch s = Scratch.get(0);
+                long wa = s.address(out, 1);
+                long ra = s.address(in, 0);
+                handle.acquire("write");
+                long n;
+                try {
+                    n = Shim.s4j_exchange(handle.fd, wa, out.position(), wlen, ra, in.position(), in.remaining(),
+                        s.address + Scratch.WRITTEN, s.address + Scratch.PASSED);
+                } finally {
+                    handle.release();
+                }
+                long w = s.buf.getLong(Scratch.WRITTEN);
+                if (w < 0) {
+                    throw failure("write", (int) -w);
+                }
+                out.position(out.position() + (int) w);
+                if (w < wlen) {
+                    return writeThenRead(out, in);
+                }
+                int r = readResult(n, s.passed());
+                if (r > 0) {
+                    in.position(in.position() + r);
+                }
+                return r;
+            } finally {
+                readLock.unlock();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        while (out.hasRemaining()) {
+            write(out);
+        }
+        return read(in);
+    }
+
     // ---- descriptor passing -------------------------------------------------
 
     /**

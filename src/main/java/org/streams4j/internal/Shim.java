@@ -163,6 +163,16 @@ public final class Shim {
 
     public static native int s4j_ev_wake(int ep, long token);
 
+    // ---- request and answer (exchange.c) ------------------------------------------
+
+    /**
+     * s4j_write then, when it wrote everything, s4j_recv: one call for both.
+     * {@code written}: address of a long (the write's result); {@code passed}:
+     * address of an int.
+     */
+    public static native long s4j_exchange(int fd, long wbuf, long woff, long wlen, long rbuf, long roff,
+        long rlen, long written, long passed);
+
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
      * data, so that hot calls pass addresses (primitives) only. A thread uses
@@ -176,6 +186,8 @@ public final class Shim {
         public static final int DATA = 4;
         /** int[4]: credentials (CRED_*). */
         public static final int CRED = 8;
+        /** long: what the write of s4j_exchange returned. */
+        public static final int WRITTEN = 24;
         /** Where byte[] data and C strings start. */
         public static final int BYTES = 64;
         /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */
