@@ -24,7 +24,9 @@
  *   s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench scale-server PATH N        (one thread per connection)
- *   s4jbench scale-server PATH N LOOPS  (LOOPS threads, each polling its share)
+ *   s4jbench scale-server PATH N LOOPS  (LOOPS threads, each waiting on its
+ *                                        share with epoll / an event port;
+ *                                        elsewhere poll)
  *   s4jbench scale-client PATH N SWEEPS
  * Results are printed as one line: NAME key=value ...
  *
@@ -57,9 +59,13 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #if defined(__sun)
+#include <port.h>
 #include <stropts.h>
 #include <ucred.h>
 #include <sys/statvfs.h>
+#endif
+#if defined(__linux__)
+#include <sys/epoll.h>
 #endif
 
 #define	MSG_SIZE	64
@@ -875,7 +881,8 @@ scale_server(const char *path, int n)
 }
 
 /*
- * One event loop of scale_loops: poll(2) over a wake-up pipe, on which the
+ * One event loop of scale_loops where there is neither epoll nor event
+ * ports: poll(2) over a wake-up pipe, on which the
  * accepting thread writes the numbers of new connections, and the loop's own
  * connections; a readable connection gets one read and its bytes written
  * back, as ConnldServer.serveEvents runs an echo handler.
@@ -885,6 +892,7 @@ struct loop {
 	pthread_t thread;
 };
 
+#if !defined(__linux__) && !defined(__sun)
 static void *
 scale_loop(void *arg)
 {
@@ -938,6 +946,107 @@ scale_loop(void *arg)
 	free(p);
 	return (NULL);
 }
+#endif
+
+#if defined(__linux__) || defined(__sun)
+/*
+ * One event loop as ConnldServer.serveEvents runs it: epoll (Linux) or an
+ * event port (illumos; one-shot, so a descriptor kept is re-associated after
+ * its event).  The wake-up pipe brings the numbers of new connections; a
+ * readable connection gets one read and its bytes written back.
+ */
+static void
+ev_add(int ep, int fd)
+{
+#if defined(__linux__)
+	struct epoll_event ev;
+
+	ev.events = EPOLLIN;
+	ev.data.fd = fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+		die("epoll_ctl: %s", strerror(errno));
+#else
+	if (port_associate(ep, PORT_SOURCE_FD, (uintptr_t)fd, POLLIN,
+	    NULL) != 0)
+		die("port_associate: %s", strerror(errno));
+#endif
+}
+
+static void *
+scale_loop_ev(void *arg)
+{
+	struct loop *l = arg;
+	char buf[MSG_SIZE];
+	int news[64];
+	ssize_t n;
+	int ep, got, fd;
+#if defined(__linux__)
+	struct epoll_event evs[256];
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll_create1: %s", strerror(errno));
+#else
+	port_event_t evs[256];
+	uint_t nget;
+
+	if ((ep = port_create()) < 0)
+		die("port_create: %s", strerror(errno));
+#endif
+	ev_add(ep, l->wake[0]);
+	for (;;) {
+#if defined(__linux__)
+		if ((got = epoll_wait(ep, evs, 256, -1)) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_wait: %s", strerror(errno));
+		}
+#else
+		nget = 1;
+		if (port_getn(ep, evs, 256, &nget, NULL) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("port_getn: %s", strerror(errno));
+		}
+		got = (int)nget;
+#endif
+		for (int i = 0; i < got; i++) {
+#if defined(__linux__)
+			fd = evs[i].data.fd;
+#else
+			fd = (int)evs[i].portev_object;
+#endif
+			if (fd == l->wake[0]) {
+				do {
+					n = read(fd, news, sizeof (news));
+				} while (n < 0 && errno == EINTR);
+				if (n <= 0)
+					goto out;	/* the accepting thread is done */
+				for (ssize_t k = 0; k < n / (ssize_t)sizeof (int); k++)
+					ev_add(ep, news[k]);
+#if defined(__sun)
+				ev_add(ep, fd);
+#endif
+				continue;
+			}
+			n = xread(fd, buf, sizeof (buf));
+			if (n > 0 && write_full(fd, buf, (size_t)n)) {
+#if defined(__sun)
+				ev_add(ep, fd);
+#endif
+				continue;
+			}
+			/* Closing drops the registration (epoll, event ports). */
+			(void) close(fd);
+		}
+	}
+out:
+	(void) close(ep);
+	return (NULL);
+}
+#define	SCALE_LOOP	scale_loop_ev
+#else
+#define	SCALE_LOOP	scale_loop
+#endif
 
 /*
  * The scale server with LOOPS event-loop threads (ConnldServer.serveEvents):
@@ -962,7 +1071,7 @@ scale_loops(const char *path, int n, int loops)
 	for (int i = 0; i < loops; i++) {
 		if (pipe(l[i].wake) != 0)
 			die("pipe: %s", strerror(errno));
-		if (pthread_create(&l[i].thread, NULL, scale_loop, &l[i]) != 0)
+		if (pthread_create(&l[i].thread, NULL, SCALE_LOOP, &l[i]) != 0)
 			die("pthread_create: loop %d", i);
 	}
 	srv_open(&s, path, 128);

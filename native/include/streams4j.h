@@ -15,6 +15,8 @@
  *  common.c    every platform
  *  streams.c   illumos and Solaris (STREAMS), body guarded by __sun
  *  portable.c  Linux, macOS and the BSDs (AF_UNIX), body guarded by !__sun
+ *  events.c    event-loop waits: epoll, event ports, else -ENOTSUP
+ *  exchange.c  a write and a read in one call
  */
 #ifndef STREAMS4J_H
 #define	STREAMS4J_H
@@ -189,6 +191,65 @@ int s4j_unix_connect(const char *path);
 int s4j_unix_connect_nb(const char *path, int *pending);
 /* SO_ERROR as -errno (0: none). */
 int s4j_socket_error(int fd);
+
+/* ---- event-loop waits (events.c) ---------------------------------------- */
+/*
+ * The wait of an event loop: epoll (Linux), event ports (illumos, Solaris);
+ * elsewhere every call answers -ENOTSUP and the loop uses s4j_poll_many.
+ * A registration carries a 64-bit token that comes back with its events.
+ * Events are S4J_POLL* bits.  s4j_ev_wait is the exception to "one system
+ * call's worth of work": on event ports it first re-associates the one-shot
+ * descriptors in arm (one port_associate each), so that the loop makes one
+ * call per batch and none per descriptor; on epoll arm is ignored.
+ */
+#define	S4J_EV_NONE		0
+#define	S4J_EV_EPOLL		1
+#define	S4J_EV_PORT		2
+
+/* s4j_ev_ctl operations. */
+#define	S4J_EV_ADD		1
+#define	S4J_EV_MOD		2
+#define	S4J_EV_DEL		3
+
+/* One event out of s4j_ev_wait, or one descriptor to re-arm: 16 bytes. */
+typedef struct s4j_ev {
+	int64_t	token;
+	int32_t	fd;	/* out: the descriptor (event ports), else -1 */
+	int32_t	events;	/* S4J_POLL*; arm: -errno when re-arming failed */
+} s4j_ev_t;
+
+/* S4J_EV_*: which mechanism this build waits with. */
+int s4j_ev_kind(void);
+/* epoll_create1 or port_create; close-on-exec. */
+int s4j_ev_create(void);
+/*
+ * Registers fd (ADD), changes its events (MOD) or removes it (DEL).  On
+ * event ports ADD and MOD are port_associate (one-shot), DEL is
+ * port_dissociate (-ENOENT once the event has been taken).
+ */
+int s4j_ev_ctl(int ep, int op, int fd, int events, int64_t token);
+/*
+ * Re-arms arm[0..narm) (event ports; see above), then waits up to timeout_ms
+ * (< 0: forever) for at most max events (at most 256 are taken) into out.
+ * Returns how many, 0 on time-out, or -errno (EINTR is returned).  A
+ * wake-up from s4j_ev_wake comes back with its token, fd -1, events 0.
+ */
+int s4j_ev_wait(int ep, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
+    int timeout_ms);
+/* Event ports: port_send(token) wakes a waiter; -ENOTSUP elsewhere. */
+int s4j_ev_wake(int ep, int64_t token);
+
+/* ---- request and answer (exchange.c) ------------------------------------ */
+/*
+ * s4j_write of wbuf + woff (wlen bytes), then, only when it wrote all of
+ * them, s4j_recv into rbuf + roff (at most rlen).  *written is the write's
+ * result (bytes or -errno); the return value is s4j_recv's (*passed as
+ * there), or 0 when nothing was read because the write was short or failed.
+ * Two system calls: the exception to the rule above, so that a round trip
+ * costs one call into the shim per side.
+ */
+long s4j_exchange(int fd, const void *wbuf, long woff, long wlen, void *rbuf,
+    long roff, long rlen, long *written, int *passed);
 
 #ifdef __cplusplus
 }

@@ -36,6 +36,7 @@ public final class ConnldOptions {
         this.backlog = b.backlog;
         this.loops = b.loops;
         this.maxConnections = b.maxConnections;
+        this.idleTimeout = b.idleTimeout;
     }
 
     public static ConnldOptions defaults() {
@@ -120,6 +121,20 @@ public final class ConnldOptions {
             || p.zone().isPresent() && allowedZones.contains(p.zone().getAsInt());
     }
 
+    // ---- idle time-out of serveEvents ----------------------------------------
+
+    private final Duration idleTimeout;
+
+    /**
+     * How long {@link ConnldServer#serveEvents} keeps a connection that sends
+     * nothing (no readable event) before closing it; null (the default): for
+     * ever. Checked by a sweep a few times per time-out (at most once a
+     * second), so a connection goes between this and a quarter more.
+     */
+    public Duration idleTimeout() {
+        return idleTimeout;
+    }
+
     public static final class Builder {
         private int mode = 0600;
         private boolean replaceStale = true;
@@ -200,6 +215,17 @@ public final class ConnldOptions {
                 throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
             }
             this.maxConnections = max;
+            return this;
+        }
+
+        private Duration idleTimeout;
+
+        /** See {@link ConnldOptions#idleTimeout()}; null for none; else positive. */
+        public Builder idleTimeout(Duration timeout) {
+            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+                throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
+            }
+            this.idleTimeout = timeout;
             return this;
         }
 

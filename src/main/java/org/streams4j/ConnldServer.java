@@ -302,11 +302,20 @@ public final class ConnldServer implements Closeable {
     /**
      * Runs the accept loop on this thread until {@link #close()}, holding the
      * connections on {@link ConnldOptions#loops()} event-loop threads, each
-     * waiting on all of its connections with one {@code poll(2)}: thousands of
-     * mostly idle clients cost a few threads, not one each. At most
-     * {@link ConnldOptions#maxConnections()} are held at once. When the server
-     * is closed the loops close every connection and this method returns. A
-     * handler that throws, or returns false, closes its connection only.
+     * waiting on all of its connections at once (epoll on Linux, event ports
+     * on illumos and Solaris, else {@code poll(2)}): thousands of mostly idle
+     * clients cost a few threads, not one each, and an event costs the same
+     * however many are held. At most {@link ConnldOptions#maxConnections()}
+     * are held at once; with {@link ConnldOptions#idleTimeout()} one that
+     * sends nothing for that long is closed. When the server is closed the
+     * loops close every connection and this method returns.
+     *
+     * <p>Connections held by a loop are non-blocking: a read with nothing
+     * there returns 0, and a write the connection cannot take whole is queued
+     * and written by the loop when there is room (the connection is not read
+     * until then), so a client that reads slowly holds up only itself. A
+     * handler that throws anything, or returns false, closes its connection
+     * only (logged at WARNING with the peer when it threw).
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
         int n = options.loops();
@@ -315,7 +324,7 @@ public final class ConnldServer implements Closeable {
         Thread[] threads = new Thread[n];
         try {
             for (int i = 0; i < n; i++) {
-                loops[i] = new EventLoop(name, handler, slots::release);
+                loops[i] = new EventLoop(name, handler, slots::release, options.idleTimeout());
                 threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].setDaemon(true);
                 threads[i].start();

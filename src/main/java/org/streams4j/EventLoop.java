@@ -1,8 +1,7 @@
 package org.streams4j;
 
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -10,44 +9,78 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.streams4j.internal.Shim;
 
 /**
- * One thread that waits on many connections with a single {@code poll(2)}
- * and runs {@link ConnldServer.EventHandler} for each that is readable.
- * Connections come in from the accept thread through a queue and a wake-up
- * pipe. Every connection the loop holds is pinned ({@link StreamFd#pin()}),
- * so its number stays valid while it sits in the poll array; whoever closes
- * it (the handler, another thread) leaves the loop to close the number.
- * Not for use outside {@link ConnldServer}.
+ * One thread that waits on many connections with a {@link Poller} (epoll,
+ * event ports, else poll) and runs {@link ConnldServer.EventHandler} for each
+ * that is readable: one native call per batch of events, O(1) per event.
+ *
+ * <p>Connections come in from the accept thread through a queue and a
+ * wake-up. Each one the loop holds sits in a slot; its registration's token
+ * is the slot and the slot's generation, so that an event left over from a
+ * connection that was closed in the same batch is recognised and dropped.
+ * Every connection is pinned and watched ({@link StreamFd#watch}): its number
+ * stays valid while registered, and a close() from any thread deregisters it
+ * (before the number changes file) and hands it back to the loop, which
+ * closes the number.
+ *
+ * <p>Held connections are non-blocking. A write the kernel cannot take whole
+ * is queued ({@link StreamFd#hasQueued()}); the loop then waits for room
+ * instead of for data on that connection, writes the rest, and only then
+ * calls the handler again. So a client that reads slowly holds back itself
+ * only, and what it is owed is bounded by what one handler call wrote.
+ *
+ * <p>A handler that fails in any way (any Throwable) closes its connection
+ * only. Not for use outside {@link ConnldServer}.
  */
 final class EventLoop implements Runnable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
-    private static final int ENTRY = Shim.POLLFD_SIZE;
-    private static final int REVENTS = 6;
-    private static final int READY = Shim.POLLIN | Shim.POLLHUP | Shim.POLLERR | Shim.POLLNVAL;
-    private static final byte[] WAKE = {1};
+    private static final int READY = Shim.POLLIN | Shim.POLLHUP | Shim.POLLERR;
 
     private final String name;
     private final ConnldServer.EventHandler handler;
     private final Runnable onClosed;
-    private final StreamPipe wake;
+    /** 0: no idle time-out. */
+    private final long idleNanos;
+    private final long sweepNanos;
+    private final Poller poller;
     private final ConcurrentLinkedQueue<Connection> incoming = new ConcurrentLinkedQueue<>();
+    /** Tokens of connections closed or written to by other threads. */
+    private final ConcurrentLinkedQueue<Long> notices = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final AtomicInteger size = new AtomicInteger();
     private volatile boolean stopping;
     private volatile boolean ended;
+    private volatile Thread thread;
 
-    /** Loop thread only. Entry 0 of the poll array is the wake-up pipe; entry i > 0 is conns[i]. */
+    // Loop thread only. Slot i holds conns[i] (null when free).
     private Connection[] conns = new Connection[64];
-    private int count;
-    private ByteBuffer fds;
-    private long fdsAddress;
-    private final byte[] drain = new byte[64];
+    private int[] gens = new int[64];
+    private int[] fds = new int[64];
+    private int[] interest = new int[64];
+    private long[] lastRead = new long[64];
+    private int[] free = new int[64];
+    private int nfree;
+    private int used;
+    /** Slots to re-arm before the next wait (one-shot pollers); a slot is listed once while armPending. */
+    private int[] rearm = new int[64];
+    private boolean[] armPending = new boolean[64];
+    private int nrearm;
+    private long now;
+    private long nextSweep;
 
-    EventLoop(String name, ConnldServer.EventHandler handler, Runnable onClosed) throws StreamsException {
+    EventLoop(String name, ConnldServer.EventHandler handler, Runnable onClosed, Duration idleTimeout)
+        throws StreamsException {
         this.name = name;
         this.handler = handler;
         this.onClosed = onClosed;
-        this.wake = StreamPipe.open();
-        allocate(conns.length);
+        this.idleNanos = idleTimeout == null ? 0 : idleTimeout.toNanos();
+        this.sweepNanos = idleNanos == 0 ? 0
+            : Math.max(10_000_000L, Math.min(1_000_000_000L, idleNanos / 4));
+        this.poller = Poller.open();
+    }
+
+    /** "epoll", "event ports" or "poll". */
+    String kind() {
+        return poller.kind();
     }
 
     /** Connections this loop holds or has been given. */
@@ -77,35 +110,33 @@ final class EventLoop implements Runnable {
     }
 
     private void wakeup() {
-        if (wakePending.compareAndSet(false, true)) {
-            try {
-                wake.second().write(WAKE, 0, 1);
-            } catch (StreamsException e) {
-                // Only when the loop has ended and closed its pipe.
-                LOG.log(Level.DEBUG, "{0}: waking an ended loop: {1}", name, e.getMessage());
-            }
+        if (Thread.currentThread() != thread && wakePending.compareAndSet(false, true)) {
+            poller.wakeup();
         }
+    }
+
+    /** A connection was closed or written to by another thread (or by a handler of another connection). */
+    private void notice(long token) {
+        notices.add(token);
+        wakeup();
     }
 
     @Override
     public void run() {
+        thread = Thread.currentThread();
         try {
-            int wakeFd = wake.first().pin();
-            try {
-                fds.putInt(0, wakeFd).putShort(4, (short) Shim.POLLIN);
-                loop();
-            } finally {
-                wake.first().unpin();
-            }
+            loop();
         } catch (StreamsException | RuntimeException | Error e) {
             LOG.log(Level.ERROR, name + ": event loop failed", e);
         } finally {
             ended = true;
-            while (count > 0) {
-                remove(count);
+            for (int i = 0; i < used; i++) {
+                if (conns[i] != null) {
+                    remove(i);
+                }
             }
             closeIncoming();
-            wake.close();
+            poller.close();
         }
     }
 
@@ -118,127 +149,230 @@ final class EventLoop implements Runnable {
     }
 
     private void loop() throws StreamsException {
+        now = System.nanoTime();
+        nextSweep = now + sweepNanos;
         while (true) {
             for (Connection c; (c = incoming.poll()) != null; ) {
                 add(c);
             }
+            for (Long t; (t = notices.poll()) != null; ) {
+                int slot = live(t);
+                if (slot >= 0) {
+                    update(slot, conns[slot].isOpen());
+                }
+            }
             if (stopping) {
                 return;
             }
-            int r = Shim.s4j_poll_many(fdsAddress, count + 1, -1);
-            if (r == -Errno.EINTR) {
-                continue;
-            }
-            if (r == -Errno.EAGAIN || r == -Errno.ENOMEM) {
-                LOG.log(Level.WARNING, "{0}: poll: {1}; retrying", name, Errno.name(-r));
-                sleep(10);
-                continue;
-            }
-            if (r < 0) {
-                throw new StreamsException("poll", name, -r);
-            }
-            int seen = 0;
-            if (fds.getShort(REVENTS) != 0) {
-                seen++;
-                // Read, then clear: a wakeup() between the two writes no byte,
-                // and its connection is in the queue, drained next.
-                wake.first().read(drain, 0, drain.length);
-                wakePending.set(false);
-            }
-            // Downwards, so that removing entry i (the last one moves into it) skips nothing.
-            for (int i = count; i >= 1 && seen < r; i--) {
-                int rev = fds.getShort(i * ENTRY + REVENTS);
-                if (rev != 0) {
-                    seen++;
-                    dispatch(i, rev);
+            for (int i = 0; i < nrearm; i++) {
+                int slot = rearm[i];
+                if (armPending[slot]) {
+                    armPending[slot] = false;
+                    if (conns[slot] != null) {
+                        poller.arm(fds[slot], interest[slot], token(slot));
+                    }
                 }
+            }
+            nrearm = 0;
+            int timeout = -1;
+            if (idleNanos > 0) {
+                timeout = (int) Math.max(0, (nextSweep - now + 999_999) / 1_000_000);
+            }
+            int n = poller.await(timeout);
+            now = System.nanoTime();
+            if (n == -Errno.EINTR) {
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                long t = poller.token(i);
+                if (t == Poller.WAKE) {
+                    // Read, then clear: a wakeup() between the two sends nothing,
+                    // and what it was for is in a queue, drained next.
+                    poller.woken();
+                    wakePending.set(false);
+                    continue;
+                }
+                int slot = live(t);
+                if (slot >= 0) {
+                    dispatch(slot, poller.events(i));
+                }
+            }
+            if (idleNanos > 0 && now - nextSweep >= 0) {
+                sweep();
+                nextSweep = now + sweepNanos;
             }
         }
     }
 
+    private static long tokenOf(int slot, int gen) {
+        return ((long) gen << 32) | slot;
+    }
+
+    private long token(int slot) {
+        return tokenOf(slot, gens[slot]);
+    }
+
+    /** The slot a token names, or -1 when that connection has gone since. */
+    private int live(long token) {
+        int slot = (int) token;
+        if (slot < 0 || slot >= used || conns[slot] == null || gens[slot] != (int) (token >>> 32)) {
+            return -1;
+        }
+        return slot;
+    }
+
     private void add(Connection c) {
+        int slot = nfree > 0 ? free[--nfree] : used++;
+        if (slot == conns.length) {
+            int n = slot * 2;
+            conns = Arrays.copyOf(conns, n);
+            gens = Arrays.copyOf(gens, n);
+            fds = Arrays.copyOf(fds, n);
+            interest = Arrays.copyOf(interest, n);
+            lastRead = Arrays.copyOf(lastRead, n);
+            free = Arrays.copyOf(free, n);
+            rearm = Arrays.copyOf(rearm, n);
+            armPending = Arrays.copyOf(armPending, n);
+        }
+        long token = tokenOf(slot, ++gens[slot]);
         int fd;
         try {
-            fd = c.fd().pin();
-        } catch (StreamClosedException e) {
+            fd = c.fd().watch(new StreamFd.Watch() {
+                @Override
+                public void register(int fd) throws StreamsException {
+                    poller.add(fd, Shim.POLLIN, token);
+                }
+
+                @Override
+                public void queued() {
+                    notice(token);
+                }
+
+                @Override
+                public void closing(int fd) {
+                    poller.detach(fd);
+                    notice(token);
+                }
+            });
+        } catch (StreamsException | RuntimeException e) {
+            if (!(e instanceof StreamClosedException)) {
+                LOG.log(Level.WARNING, "{0}: cannot wait on {1}: {2}", name, c, e.getMessage());
+            }
+            free[nfree++] = slot;
+            c.close();
             size.decrementAndGet();
             onClosed.run();
             return;
         }
-        if (count + 1 == conns.length) {
-            conns = Arrays.copyOf(conns, conns.length * 2);
-            allocate(conns.length);
-        }
-        int i = ++count;
-        conns[i] = c;
-        fds.putInt(i * ENTRY, fd).putShort(i * ENTRY + 4, (short) Shim.POLLIN).putShort(i * ENTRY + REVENTS, (short) 0);
+        conns[slot] = c;
+        fds[slot] = fd;
+        interest[slot] = Shim.POLLIN;
+        lastRead[slot] = now;
+        boolean keep;
         try {
             handler.opened(c);
-            if (!c.isOpen()) {
-                remove(i);
-            }
-        } catch (Exception e) {
-            LOG.log(Level.DEBUG, name + ": opened() failed for " + c, e);
-            remove(i);
+            keep = c.isOpen();
+        } catch (Throwable e) {
+            keep = failed("opened", c, e);
         }
+        update(slot, keep, true);
     }
 
-    private void dispatch(int i, int rev) {
-        Connection c = conns[i];
-        boolean keep = c.isOpen() && (rev & READY) != 0 && (rev & Shim.POLLNVAL) == 0;
+    private void dispatch(int slot, int rev) {
+        Connection c = conns[slot];
+        StreamFd fd = c.fd();
+        boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
+        if (keep && fd.hasQueued()) {
+            try {
+                fd.flushQueued();
+            } catch (StreamsException e) {
+                // The client went away before taking what it was sent.
+                LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                keep = false;
+            }
+        }
         try {
-            while (keep) {
-                keep = handler.readable(c) && c.isOpen();
-                if (!keep || !c.fd().hasBuffered()) {
-                    break;
+            if (keep && !fd.hasQueued() && (rev & READY) != 0 && (interest[slot] & Shim.POLLIN) != 0) {
+                lastRead[slot] = now;
+                while (keep) {
+                    keep = handler.readable(c) && c.isOpen();
+                    if (!keep || fd.hasQueued() || !fd.hasBuffered()) {
+                        break;
+                    }
                 }
             }
-        } catch (StreamClosedException e) {
-            keep = false;
-            LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-        } catch (Exception e) {
-            keep = false;
-            LOG.log(Level.DEBUG, name + ": handler failed for " + c, e);
+        } catch (Throwable e) {
+            keep = failed("readable", c, e);
         }
-        if (!keep) {
-            remove(i);
+        update(slot, keep);
+    }
+
+    /** After a handler or a flush: removes the slot, or waits for data or for room as it now needs. */
+    private void update(int slot, boolean keep) {
+        update(slot, keep, false);
+    }
+
+    /** registered: the poller waits on the slot for POLLIN already (just added). */
+    private void update(int slot, boolean keep, boolean registered) {
+        Connection c = conns[slot];
+        if (!keep || !c.isOpen()) {
+            remove(slot);
+            return;
+        }
+        int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
+        if (poller.oneShot()) {
+            if (!armPending[slot] && (!registered || want != interest[slot])) {
+                armPending[slot] = true;
+                rearm[nrearm++] = slot;
+            }
+            interest[slot] = want;
+        } else if (want != interest[slot]) {
+            try {
+                poller.modify(fds[slot], want, token(slot));
+                interest[slot] = want;
+            } catch (StreamsException e) {
+                LOG.log(Level.WARNING, "{0}: {1}; closing {2}", name, e.getMessage(), c);
+                remove(slot);
+            }
         }
     }
 
-    /** Takes entry i out (the last entry moves into its place), closes it and tells the handler. */
+    /** A handler failed: log (not a closed connection: that is how connections end) and close it. */
+    private boolean failed(String what, Connection c, Throwable e) {
+        if (e instanceof StreamClosedException || !c.isOpen()) {
+            LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+        } else {
+            LOG.log(Level.WARNING, name + ": " + what + "() failed for " + c + " (peer " + c.peer()
+                + "); closing that connection", e);
+        }
+        return false;
+    }
+
+    /** Closes connections that have sent nothing for idleNanos. */
+    private void sweep() {
+        for (int i = 0; i < used; i++) {
+            if (conns[i] != null && now - lastRead[i] >= idleNanos && !conns[i].fd().hasQueued()) {
+                LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
+                    (now - lastRead[i]) / 1_000_000);
+                remove(i);
+            }
+        }
+    }
+
+    /** Takes slot i out, deregisters, closes and tells the handler. */
     private void remove(int i) {
         Connection c = conns[i];
-        if (i != count) {
-            conns[i] = conns[count];
-            fds.putLong(i * ENTRY, fds.getLong(count * ENTRY));
-        }
-        conns[count--] = null;
-        c.fd().unpin();
+        conns[i] = null;
+        free[nfree++] = i;
+        poller.remove(fds[i], token(i));
+        c.fd().unwatch();
         c.close();
         try {
             handler.closed(c);
-        } catch (RuntimeException e) {
-            LOG.log(Level.DEBUG, name + ": closed() failed for " + c, e);
+        } catch (Throwable e) {
+            LOG.log(Level.WARNING, name + ": closed() failed for " + c, e);
         }
         size.decrementAndGet();
         onClosed.run();
-    }
-
-    private void allocate(int entries) {
-        ByteBuffer b = ByteBuffer.allocateDirect(entries * ENTRY).order(ByteOrder.nativeOrder());
-        if (fds != null) {
-            b.put(fds.clear());
-            b.clear();
-        }
-        fds = b;
-        fdsAddress = Shim.address(b);
-    }
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -56,6 +57,12 @@ public final class StreamFd implements Closeable {
     private final ReentrantLock writeLock = new ReentrantLock();
     /** Reader state, guarded by readLock: a data byte that receiveFd met first. */
     private int pushback = -1;
+    /**
+     * Set while an event loop holds this descriptor (it is non-blocking then):
+     * what a write could not hand to the kernel yet, oldest first, for the loop
+     * to write when the descriptor is writable. Guarded by writeLock.
+     */
+    private Outbox outbox;
 
     private StreamFd(int fd) {
         this.handle = new Handle(fd);
@@ -217,6 +224,9 @@ public final class StreamFd implements Closeable {
 
     /** Turns the shim's result into bytes read or -1; keeps a descriptor that came with the data. */
     private int readResult(long n, int passed) throws StreamsException {
+        if (n == -Errno.EAGAIN && outbox != null) {
+            return 0;   // an event loop's non-blocking descriptor with nothing to read now
+        }
         if (n < 0) {
             throw failure("read", (int) -n);
         }
@@ -311,6 +321,10 @@ public final class StreamFd implements Closeable {
     }
 
     private int writeOnce(byte[] b, int off, int len) throws StreamsException {
+        if (outbox != null && !outbox.isEmpty()) {
+            outbox.add(ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len)));
+            return len;
+        }
         // One copy into native memory: this thread's scratch, or for a large
         // write a block of its own, so that one call is still one write(2).
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
@@ -338,6 +352,12 @@ public final class StreamFd implements Closeable {
             if (big != null) {
                 big.close();
             }
+        }
+        if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
+            int done = (int) Math.max(0, n);
+            outbox.add(ByteBuffer.wrap(Arrays.copyOfRange(b, off + done, off + len)));
+            queuedForLoop();
+            return len;
         }
         if (n < 0) {
             throw failure("write", (int) -n);
@@ -377,6 +397,9 @@ public final class StreamFd implements Closeable {
         }
         writeLock.lock();
         try {
+            if (outbox != null && !outbox.isEmpty()) {
+                return outbox.queue(src);
+            }
             Scratch s = Scratch.get(0);
             handle.acquire("write");
             long n;
@@ -384,6 +407,12 @@ public final class StreamFd implements Closeable {
                 n = Shim.s4j_write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
                 handle.release();
+            }
+            if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
+                src.position(src.position() + (int) Math.max(0, n));
+                int q = outbox.queue(src);
+                queuedForLoop();
+                return (int) Math.max(0, n) + q;
             }
             if (n < 0) {
                 throw failure("write", (int) -n);
@@ -393,6 +422,67 @@ public final class StreamFd implements Closeable {
         } finally {
             writeLock.unlock();
         }
+    }
+
+    // ---- request and answer ---------------------------------------------------
+
+    /**
+     * A request and its answer: writes all of {@code out}'s remaining bytes,
+     * then reads once into {@code in}, blocking until something arrives, as
+     * {@code write} until done and then {@code read} would. With direct
+     * buffers and a write that goes whole (a message the pipe has room for),
+     * both are one call into the native layer instead of two. Holds the write
+     * and the read lock for the duration.
+     *
+     * @return bytes read into {@code in}, or -1 at end of stream
+     */
+    public int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        writeLock.lock();
+        try {
+            readLock.lock();
+            try {
+                int wlen = out.remaining();
+                if (!out.isDirect() || !in.isDirect() || in.isReadOnly() || wlen == 0 || !in.hasRemaining()
+                    || outbox != null || pushback >= 0 || handle.pendingFd.get() != NO_FD) {
+                    return writeThenRead(out, in);
+                }
+                Scratch s = Scratch.get(0);
+                long wa = s.address(out, 1);
+                long ra = s.address(in, 0);
+                handle.acquire("write");
+                long n;
+                try {
+                    n = Shim.s4j_exchange(handle.fd, wa, out.position(), wlen, ra, in.position(), in.remaining(),
+                        s.address + Scratch.WRITTEN, s.address + Scratch.PASSED);
+                } finally {
+                    handle.release();
+                }
+                long w = s.buf.getLong(Scratch.WRITTEN);
+                if (w < 0) {
+                    throw failure("write", (int) -w);
+                }
+                out.position(out.position() + (int) w);
+                if (w < wlen) {
+                    return writeThenRead(out, in);
+                }
+                int r = readResult(n, s.passed());
+                if (r > 0) {
+                    in.position(in.position() + r);
+                }
+                return r;
+            } finally {
+                readLock.unlock();
+            }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        while (out.hasRemaining()) {
+            write(out);
+        }
+        return read(in);
     }
 
     // ---- descriptor passing -------------------------------------------------
@@ -411,6 +501,7 @@ public final class StreamFd implements Closeable {
         try {
             writeLock.lock();
             try {
+                drainOutbox();
                 long pauseMs = 0;
                 while (true) {
                     handle.acquire("sendFd");
@@ -712,6 +803,145 @@ public final class StreamFd implements Closeable {
         return pushback >= 0 || handle.pendingFd.get() != NO_FD;
     }
 
+    // ---- held by an event loop ---------------------------------------------------
+
+    /** An event loop's registration of this descriptor. */
+    interface Watch {
+        /** Registers the number with the loop's poller (loop thread, once). */
+        void register(int fd) throws StreamsException;
+
+        /** A write left bytes queued: the loop must wait for room (any thread). */
+        void queued();
+
+        /**
+         * Called by whichever thread closes the descriptor while the loop holds
+         * it, before the number is pointed at the close marker and while it is
+         * still taken: deregister (the kernel keys registrations by file) and
+         * tell the loop.
+         */
+        void closing(int fd);
+    }
+
+    /**
+     * For an event loop: pins the number (as {@link #pin()}), makes the
+     * descriptor non-blocking with writes that would block queued for the loop
+     * ({@link #flushQueued()}), and registers it; a close() from any thread
+     * then runs {@link Watch#closing} first. Undone by {@link #unwatch()}.
+     */
+    int watch(Watch w) throws StreamsException {
+        handle.acquire("poll");
+        try {
+            int r = Shim.s4j_set_nonblocking(handle.fd, 1);
+            if (r < 0) {
+                throw failure("fcntl", -r);
+            }
+            writeLock.lock();
+            try {
+                outbox = new Outbox();
+            } finally {
+                writeLock.unlock();
+            }
+            synchronized (handle) {
+                if (handle.isClosed()) {
+                    throw new StreamClosedException("poll", target());
+                }
+                w.register(handle.fd);
+                handle.watch = w;
+            }
+            return handle.fd;
+        } catch (StreamsException | RuntimeException | Error e) {
+            handle.release();
+            throw e;
+        }
+    }
+
+    /** Ends {@link #watch}: no close hook any more, and the pin is released. */
+    void unwatch() {
+        synchronized (handle) {
+            handle.watch = null;
+        }
+        handle.release();
+    }
+
+    /** Whether writes are waiting for the loop (the descriptor was full). */
+    boolean hasQueued() {
+        Outbox o = outbox;
+        return o != null && !o.isEmpty();
+    }
+
+    /**
+     * Writes what is queued until the kernel takes no more (loop thread, when
+     * the descriptor is writable).
+     *
+     * @return true when nothing is left queued
+     */
+    boolean flushQueued() throws StreamsException {
+        writeLock.lock();
+        try {
+            Outbox o = outbox;
+            if (o == null) {
+                return true;
+            }
+            for (ByteBuffer b; (b = o.peek()) != null; ) {
+                int len = b.remaining();
+                Scratch t = Scratch.get(Math.min(len, Scratch.MAX_CACHED));
+                int chunk = Math.min(len, Scratch.MAX_CACHED);
+                t.buf.put(Scratch.BYTES, b, b.position(), chunk);
+                handle.acquire("write");
+                long n;
+                try {
+                    n = Shim.s4j_write(handle.fd, t.address, Scratch.BYTES, chunk);
+                } finally {
+                    handle.release();
+                }
+                if (n == -Errno.EAGAIN) {
+                    return false;
+                }
+                if (n < 0) {
+                    throw failure("write", (int) -n);
+                }
+                b.position(b.position() + (int) n);
+                if (!b.hasRemaining()) {
+                    o.poll();
+                }
+                if (n < chunk) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void queuedForLoop() {
+        Watch w = handle.watch;
+        if (w != null) {
+            w.queued();
+        }
+    }
+
+    /** Before a descriptor is passed on a loop's connection: what is queued goes first (waits for room). */
+    private void drainOutbox() throws StreamsException {
+        while (hasQueued() && !flushQueued()) {
+            poll(Shim.POLLOUT, SEND_ROOM_WAIT);
+        }
+    }
+
+    /** Writes left for an event loop, in order. */
+    private static final class Outbox extends java.util.ArrayDeque<ByteBuffer> {
+        private static final long serialVersionUID = 1L;
+
+        /** Queues a copy of what remains of src; returns how many bytes that was. */
+        int queue(ByteBuffer src) {
+            int n = src.remaining();
+            ByteBuffer copy = ByteBuffer.allocate(n);
+            copy.put(src).flip();
+            add(copy);
+            return n;
+        }
+    }
+
     private static void sleepQuietly(long ms) {
         try {
             Thread.sleep(ms);
@@ -793,6 +1023,8 @@ public final class StreamFd implements Closeable {
         final int fd;
         private final AtomicInteger state = new AtomicInteger();
         final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
+        /** The event loop waiting on this number, if any; guarded by this. */
+        private volatile Watch watch;
 
         Handle(int fd) {
             this.fd = fd;
@@ -859,9 +1091,19 @@ public final class StreamFd implements Closeable {
                 }
             } while (!state.compareAndSet(s, (s + 1) | CLOSED));
             if ((s & BLOCKING_MASK) != 0) {
-                // Threads may be blocked on the number: point it at a dead pipe
-                // end so that they return now, and keep it taken until the last
-                // leaves.
+                Watch w;
+                synchronized (this) {
+                    w = watch;
+                    watch = null;
+                }
+                if (w != null) {
+                    // Before the number changes file: the event loop's
+                    // registration is keyed by the file (epoll, event ports).
+                    w.closing(fd);
+                }
+                // Threads may be blocked on the number (an event loop's pin
+                // among them): point it at a dead pipe end so that they return
+                // now, and keep it taken until the last leaves.
                 Shim.s4j_preclose(fd, Marker.FD);
             }
             releaseQuick();

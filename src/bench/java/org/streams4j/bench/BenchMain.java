@@ -40,8 +40,8 @@ import org.streams4j.Platform;
  * </pre>
  * Metrics: pingpong, throughput, connect, fdpass, scale. Columns: streams4j
  * (JMH, {@link S4jBench}), c ({@code s4jbench}), and on the portable backend
- * jdk and junixsocket ({@link ChannelBench}; no jdk descriptor passing, no
- * scale for either).
+ * jdk and junixsocket ({@link ChannelBench}; no jdk descriptor passing; scale
+ * has a jdk column, a Selector server in {@link Scale}, and no junixsocket).
  */
 public final class BenchMain {
     static final String S4J = "streams4j";
@@ -51,6 +51,7 @@ public final class BenchMain {
     static final List<String> COLUMNS = List.of(S4J, C, JDK, JUNIX);
     static final List<String> ALL = List.of("pingpong", "throughput", "connect", "fdpass", "scale");
     static final int SCALE_CONNECTIONS = 1000;
+    static final int SCALE_MANY = 10_000;
 
     /**
      * How long each measurement runs. Every column is measured once per round,
@@ -188,6 +189,13 @@ public final class BenchMain {
         System.out.print(b.table());
         Files.writeString(out, b.json());
         System.out.println("\nwrote " + out);
+        if (only.contains("scale")) {
+            Path svg = Path.of("docs/bench/scale.svg");
+            if (Files.isDirectory(svg.getParent())) {
+                ScaleChart.write(out, svg);
+                System.out.println("wrote " + svg + " from " + out);
+            }
+        }
     }
 
     /** The one-minute load average (Linux, illumos, macOS), or -1. */
@@ -310,38 +318,62 @@ public final class BenchMain {
 
     private void scale() throws Exception {
         // The event-loop server first: it is what a server holding many idle
-        // clients should use. Then the thread-per-connection server, for comparison.
+        // clients should use (JDK column: a Selector). Then the
+        // thread-per-connection server at 1,000, for comparison.
         int loops = ConnldOptions.defaults().loops();
-        scale("", List.of(Integer.toString(loops)));
-        scale("_thread_per_conn", List.of());
-        int n = SCALE_CONNECTIONS;
+        List<String> cols = present(S4J, C, JDK);
+        List<String> loopArgs = List.of(Integer.toString(loops));
+        scale(SCALE_CONNECTIONS, "", cols, loopArgs);
+        long limit = ((com.sun.management.UnixOperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+        String big = "";
+        if (limit >= SCALE_MANY + 512) {
+            scale(SCALE_MANY, "", cols, loopArgs);
+            big = " and " + SCALE_MANY;
+        } else {
+            String why = "scale_" + SCALE_MANY + " skipped: the descriptor limit is " + limit
+                + ", under " + (SCALE_MANY + 512) + " (scripts/bench raises ulimit -n where it may)";
+            say(why);
+            notes.put("scale_" + SCALE_MANY, why);
+        }
+        scale(SCALE_CONNECTIONS, "_thread_per_conn", present(S4J, C), List.of());
         notes.put("scale", "server RSS and thread count (ps) after the sweeps; sweep = one 64-byte round trip"
-            + " on each of " + n + " connections, client in the same language, median of "
-            + settings.sweeps() + " sweeps. scale_1000_*: " + loops + " event loops, each one poll(2) over"
-            + " its connections (ConnldServer.serveEvents; C: the same with pthreads);"
-            + " scale_1000_*_thread_per_conn: one thread per connection (ConnldServer.serve; pthreads)");
+            + " on each of " + SCALE_CONNECTIONS + big + " connections, client in the same language, median of "
+            + settings.sweeps() + " sweeps. scale_N_*: streams4j ConnldServer.serveEvents with " + loops
+            + " event loops (epoll on Linux, event ports on illumos); C: the same design, " + loops
+            + " pthreads on epoll / event ports; JDK: one thread with a java.nio Selector over"
+            + " UnixDomainSocketAddress channels. scale_1000_thread_per_conn_*: one thread per connection"
+            + " (ConnldServer.serve; pthreads)");
     }
 
-    private void scale(String suffix, List<String> serverArgs) throws Exception {
-        int n = SCALE_CONNECTIONS;
-        Metric rss = metric("scale_1000" + suffix + "_rss", "MiB", true, null);
-        Metric threads = metric("scale_1000" + suffix + "_threads", "threads", true, null);
-        Metric sweep = metric("scale_1000" + suffix + "_sweep", "ms", true, null);
+    private void scale(int n, String suffix, List<String> cols, List<String> serverArgs) throws Exception {
+        Metric rss = metric("scale_" + n + suffix + "_rss", "MiB", true, null);
+        Metric threads = metric("scale_" + n + suffix + "_threads", "threads", true, null);
+        Metric sweep = metric("scale_" + n + suffix + "_sweep", "ms", true, null);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
         String sweeps = Integer.toString(settings.sweeps());
         Map<String, List<String>> servers = Map.of(
-            S4J, List.of(java, "-cp", cp, Scale.class.getName(), "server"),
-            C, List.of(cBinary.toString(), "scale-server"));
+            S4J, with(List.of(java, "-cp", cp, Scale.class.getName(), "server"), "PATH", "N", "LOOPS"),
+            C, with(List.of(cBinary.toString(), "scale-server"), "PATH", "N", "LOOPS"),
+            JDK, List.of(java, "-cp", cp, Scale.class.getName(), "jdk-server", "PATH", "N"));
         Map<String, List<String>> clients = Map.of(
             S4J, List.of(java, "-cp", cp, Scale.class.getName(), "client"),
-            C, List.of(cBinary.toString(), "scale-client"));
-        rounds(settings.scaleRounds(), List.of(S4J, C), col -> {
+            C, List.of(cBinary.toString(), "scale-client"),
+            JDK, List.of(java, "-cp", cp, Scale.class.getName(), "jdk-client"));
+        rounds(settings.scaleRounds(), cols, col -> {
             Path dir = Bench.tempDir();
             try {
                 String path = dir.resolve("s").toString();
-                List<String> server = with(servers.get(col), path, Integer.toString(n));
-                server.addAll(serverArgs);
+                List<String> server = new ArrayList<>();
+                for (String a : servers.get(col)) {
+                    switch (a) {
+                        case "PATH" -> server.add(path);
+                        case "N" -> server.add(Integer.toString(n));
+                        case "LOOPS" -> server.addAll(serverArgs);
+                        default -> server.add(a);
+                    }
+                }
                 double[] r = scaleRun(server, with(clients.get(col), path, Integer.toString(n), sweeps), n);
                 return Map.of(rss.name, r[0], threads.name, r[1], sweep.name, r[2]);
             } finally {

@@ -28,6 +28,12 @@ import org.streams4j.StreamsException;
  * The server is {@link ConnldServer#serve} with a thread per connection, or
  * with LOOPS {@link ConnldServer#serveEvents} with that many event loops and an
  * echo handler (one read, its bytes written back).
+ * <pre>
+ *   Scale jdk-server PATH N      the same protocol, as a Java developer would write it
+ *                                without streams4j: one thread, a Selector over
+ *                                UnixDomainSocketAddress channels (accept and echo)
+ *   Scale jdk-client PATH N SWEEPS   the client with SocketChannel
+ * </pre>
  */
 public final class Scale {
     private Scale() {
@@ -40,8 +46,13 @@ public final class Scale {
             server(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else if (args.length == 4 && args[0].equals("client")) {
             client(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+        } else if (args.length == 3 && args[0].equals("jdk-server")) {
+            jdkServer(Path.of(args[1]), Integer.parseInt(args[2]));
+        } else if (args.length == 4 && args[0].equals("jdk-client")) {
+            jdkClient(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else {
-            System.err.println("usage: Scale server PATH N [LOOPS] | Scale client PATH N SWEEPS");
+            System.err.println("usage: Scale server PATH N [LOOPS] | Scale client PATH N SWEEPS"
+                + " | Scale jdk-server PATH N | Scale jdk-client PATH N SWEEPS");
             System.exit(2);
         }
     }
@@ -131,6 +142,110 @@ public final class Scale {
             // connections stay open until the harness has measured the server
         }
         for (Connection c : conns) {
+            c.close();
+        }
+    }
+
+    // ---- the JDK column: java.nio.channels on UnixDomainSocketAddress ---------------
+
+    private static void jdkServer(Path path, int n) throws Exception {
+        java.nio.channels.ServerSocketChannel listener =
+            java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        listener.bind(java.net.UnixDomainSocketAddress.of(path), 128);
+        listener.configureBlocking(false);
+        java.nio.channels.Selector selector = java.nio.channels.Selector.open();
+        listener.register(selector, java.nio.channels.SelectionKey.OP_ACCEPT);
+        int[] accepted = {0};
+        Thread loop = new Thread(() -> {
+            ByteBuffer b = ByteBuffer.allocateDirect(MSG);
+            try {
+                while (selector.isOpen()) {
+                    selector.select(k -> {
+                        try {
+                            if (k.isAcceptable()) {
+                                java.nio.channels.SocketChannel c;
+                                while ((c = listener.accept()) != null) {
+                                    c.configureBlocking(false);
+                                    c.register(selector, java.nio.channels.SelectionKey.OP_READ);
+                                    if (++accepted[0] == n) {
+                                        System.out.println("accepted " + n);
+                                        System.out.flush();
+                                    }
+                                }
+                                return;
+                            }
+                            java.nio.channels.SocketChannel c = (java.nio.channels.SocketChannel) k.channel();
+                            b.clear();
+                            if (c.read(b) < 0) {
+                                k.cancel();
+                                c.close();
+                                return;
+                            }
+                            b.flip();
+                            while (b.hasRemaining()) {
+                                c.write(b);   // 64 bytes into an idle socket: never short here
+                            }
+                        } catch (java.io.IOException e) {
+                            k.cancel();
+                            try {
+                                k.channel().close();
+                            } catch (java.io.IOException ignored) {
+                                // closing anyway
+                            }
+                        }
+                    });
+                }
+            } catch (java.io.IOException | java.nio.channels.ClosedSelectorException e) {
+                // closed at the end
+            }
+        }, "selector");
+        loop.setDaemon(true);
+        loop.start();
+        System.out.println("listening");
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        while (in.readLine() != null) {
+            // until the harness closes our stdin
+        }
+        selector.close();
+        listener.close();
+        java.nio.file.Files.deleteIfExists(path);
+    }
+
+    private static void jdkClient(Path path, int n, int sweeps) throws Exception {
+        java.nio.channels.SocketChannel[] conns = new java.nio.channels.SocketChannel[n];
+        java.net.UnixDomainSocketAddress a = java.net.UnixDomainSocketAddress.of(path);
+        for (int i = 0; i < n; i++) {
+            conns[i] = java.nio.channels.SocketChannel.open(a);
+        }
+        System.out.println("connected " + n);
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        if (in.readLine() == null) {
+            throw new IllegalStateException("no go");
+        }
+        ByteBuffer b = Bench.message();
+        for (int k = 0; k < sweeps; k++) {
+            long t0 = System.nanoTime();
+            for (java.nio.channels.SocketChannel c : conns) {
+                b.clear();
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+                b.clear();
+                while (b.hasRemaining()) {
+                    if (c.read(b) < 0) {
+                        throw new IllegalStateException("the server is gone");
+                    }
+                }
+            }
+            System.out.printf("sweep_ms %.3f%n", (System.nanoTime() - t0) / 1e6);
+            System.out.flush();
+        }
+        while (in.readLine() != null) {
+            // connections stay open until the harness has measured the server
+        }
+        for (java.nio.channels.SocketChannel c : conns) {
             c.close();
         }
     }

@@ -182,6 +182,40 @@ public final class Shim {
     /** {@code cred}: address of int[4]. */
     public static native int s4j_peer_cred(int fd, long cred);
 
+    // ---- event-loop waits (events.c) --------------------------------------------
+
+    public static final int EV_NONE = 0;
+    public static final int EV_EPOLL = 1;
+    public static final int EV_PORT = 2;
+    public static final int EV_ADD = 1;
+    public static final int EV_MOD = 2;
+    public static final int EV_DEL = 3;
+    /** Size of one s4j_ev_t: long token, int fd, int events. */
+    public static final int EV_SIZE = 16;
+    /** The most events one s4j_ev_wait hands over. */
+    public static final int EV_BATCH = 256;
+
+    public static native int s4j_ev_kind();
+
+    public static native int s4j_ev_create();
+
+    public static native int s4j_ev_ctl(int ep, int op, int fd, int events, long token);
+
+    /** {@code arm}, {@code out}: addresses of s4j_ev_t arrays. */
+    public static native int s4j_ev_wait(int ep, long arm, int narm, long out, int max, int timeoutMs);
+
+    public static native int s4j_ev_wake(int ep, long token);
+
+    // ---- request and answer (exchange.c) ------------------------------------------
+
+    /**
+     * s4j_write then, when it wrote everything, s4j_recv: one call for both.
+     * {@code written}: address of a long (the write's result); {@code passed}:
+     * address of an int.
+     */
+    public static native long s4j_exchange(int fd, long wbuf, long woff, long wlen, long rbuf, long roff,
+        long rlen, long written, long passed);
+
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
      * data, so that hot calls pass addresses (primitives) only. A thread uses
@@ -195,10 +229,12 @@ public final class Shim {
         public static final int DATA = 4;
         /** int[4]: credentials (CRED_*). */
         public static final int CRED = 8;
+        /** long: what the write of s4j_exchange returned. */
+        public static final int WRITTEN = 24;
         /** long[10]: what s4j_fstat fills (FileStat). */
-        static final int STAT = 24;
+        static final int STAT = 32;
         /** Where byte[] data and C strings start. */
-        public static final int BYTES = 104;
+        public static final int BYTES = 112;
         /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */
         public static final int MAX_CACHED = 256 * 1024;
         /** What JNA itself would encode a String argument with. */
