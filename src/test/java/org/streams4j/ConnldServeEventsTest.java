@@ -276,8 +276,8 @@ class ConnldServeEventsTest {
             other.writeFully(ascii("x"));
             assertEquals("x", readString(other.fd(), 1));
             assertEquals(2, held.size());
-            // The loop is blocked in poll with the server's end of victim in its array.
-            TestSupport.awaitInNative(thread("streams4j-loop-1 " + p), "s4j_poll_many", GUARD);
+            // The loop is blocked in its wait (epoll, event ports) with the server's end of victim registered.
+            TestSupport.awaitInNative(thread("streams4j-loop-1 " + p), "s4j_ev_wait", GUARD);
             held.get(0).close();
             long until = System.nanoTime() + GUARD.toNanos();
             while (closedCalls.get() == 0 && System.nanoTime() < until) {
