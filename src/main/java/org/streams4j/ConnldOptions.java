@@ -1,5 +1,6 @@
 package org.streams4j;
 
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
@@ -108,12 +109,21 @@ public final class ConnldOptions {
         return maxConnections;
     }
 
-    /** Whether a client with these credentials may connect. */
+    /**
+     * Whether a client with these credentials may connect: its uid is allowed,
+     * its effective gid or one of its supplementary groups (where the platform
+     * reports them, {@link PeerCredentials#groups()}) is allowed, and its zone
+     * is allowed. An empty list allows everyone.
+     *
+     * @param p the client's credentials
+     * @return true when every allow list admits the client
+     */
     public boolean allows(PeerCredentials p) {
         if (!allowedUids.isEmpty() && !allowedUids.contains(p.uid())) {
             return false;
         }
-        if (!allowedGids.isEmpty() && !allowedGids.contains(p.gid())) {
+        if (!allowedGids.isEmpty() && !allowedGids.contains(p.gid())
+            && p.groups().stream().noneMatch(allowedGids::contains)) {
             return false;
         }
         return allowedZones.isEmpty()
@@ -136,12 +146,39 @@ public final class ConnldOptions {
         private Builder() {
         }
 
+        /**
+         * Permission bits of the attach point or socket, e.g. {@code 0660}: a
+         * Java octal literal, with the leading zero. Only the nine rwx bits
+         * are taken; anything else (a decimal {@code 600} is {@code 01130},
+         * sticky bit included) is refused.
+         *
+         * @param mode permission bits within {@code 0777}
+         * @return this builder
+         * @throws IllegalArgumentException for bits outside {@code 0777}
+         */
         public Builder mode(int mode) {
-            if ((mode & ~07777) != 0) {
-                throw new IllegalArgumentException("mode must be within 07777: " + Integer.toOctalString(mode));
+            if ((mode & ~0777) != 0) {
+                throw new IllegalArgumentException("mode must be within 0777 (write it in octal, e.g. 0600): "
+                    + "0" + Integer.toOctalString(mode) + (mode > 0 ? " (decimal " + mode + ")" : ""));
             }
             this.mode = mode;
             return this;
+        }
+
+        /**
+         * Permission bits as {@link java.nio.file.Files#setPosixFilePermissions} takes them,
+         * e.g. {@code PosixFilePermissions.fromString("rw-rw----")}.
+         *
+         * @param permissions the permissions to grant
+         * @return this builder
+         */
+        public Builder mode(Set<PosixFilePermission> permissions) {
+            int bits = 0;
+            for (PosixFilePermission p : permissions) {
+                // OWNER_READ is 0400 and each constant after it the next bit down.
+                bits |= 0400 >> p.ordinal();
+            }
+            return mode(bits);
         }
 
         public Builder replaceStale(boolean replace) {
