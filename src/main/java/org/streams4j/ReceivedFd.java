@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
-import org.streams4j.internal.Shim;
 
 /** A descriptor received over a stream ({@code I_RECVFD}), with the sender's uid and gid. */
 public final class ReceivedFd implements Closeable {
@@ -47,7 +46,7 @@ public final class ReceivedFd implements Closeable {
      * (Linux). Independent of this descriptor, which stays open.
      */
     public FileChannel openFileChannel() throws IOException {
-        if (fd.fileType() != Shim.FT_REGULAR) {
+        if (fd.fileType() != FileType.REGULAR) {
             throw new StreamsException("openFileChannel", fd.name(), Errno.EINVAL,
                 "not a regular file");
         }

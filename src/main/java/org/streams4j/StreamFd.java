@@ -7,14 +7,16 @@ import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
-import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -157,17 +159,79 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    /**
+     * Reads up to {@code b.length} bytes, blocking until some arrive.
+     *
+     * @param b where the bytes go
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
     public int read(byte[] b) throws StreamsException {
         return read(b, 0, b.length);
+    }
+
+    /**
+     * Reads up to {@code len} bytes, waiting at most {@code timeout} for some
+     * to arrive.
+     *
+     * @param b where the bytes go
+     * @param off where in {@code b} the first byte goes
+     * @param len the most bytes to read
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time (nothing was taken)
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
+    public int read(byte[] b, int off, int len, Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(b, off, len);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Reads into the buffer's remaining space, waiting at most {@code timeout}
+     * for something to arrive.
+     *
+     * @param dst where the bytes go
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time (nothing was taken)
+     * @throws StreamsException as {@link #read(ByteBuffer)}
+     */
+    public int read(ByteBuffer dst, Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(dst);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Waits (holding the read lock) until a read or receiveFd would not block, or throws the time-out. */
+    private void awaitOrTimeOut(String op, Duration timeout) throws StreamsException {
+        if (timeout != null && !timeout.isNegative() && !awaitReadable(timeout)) {
+            throw new StreamTimeoutException(op, target(), timeout);
+        }
     }
 
     /**
      * Reads into the buffer's remaining space; a direct buffer is read into
      * without a copy.
      *
+     * @param dst where the bytes go
      * @return bytes read, or -1 at end of stream
+     * @throws java.nio.ReadOnlyBufferException for a read-only buffer
+     * @throws StreamsException as {@link #read(byte[], int, int)}
      */
     public int read(ByteBuffer dst) throws StreamsException {
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
         int len = dst.remaining();
         if (len == 0) {
             return 0;
@@ -187,9 +251,6 @@ public final class StreamFd implements Closeable {
                 return 1;
             }
             checkNoPendingFd();
-            if (dst.isReadOnly()) {
-                throw new ReadOnlyBufferException();
-            }
             Scratch s = Scratch.get(0);
             handle.acquire("read");
             long n;
@@ -241,7 +302,9 @@ public final class StreamFd implements Closeable {
     /**
      * Waits until the descriptor is readable (or at end of stream).
      *
+     * @param timeout how long to wait; null or negative waits for ever
      * @return true when a read would not block, false when the time ran out
+     * @throws StreamsException when poll fails or the descriptor is closed
      */
     public boolean awaitReadable(Duration timeout) throws StreamsException {
         if (pushback >= 0 || handle.pendingFd.get() != NO_FD) {
@@ -251,13 +314,21 @@ public final class StreamFd implements Closeable {
     }
 
     /**
-     * {@code poll(2)} this descriptor for {@link Shim#POLLIN}/{@link Shim#POLLOUT};
-     * EINTR is retried with what is left of the timeout. A null or negative
-     * timeout waits forever.
+     * {@code poll(2)} this descriptor; EINTR is retried with what is left of
+     * the timeout.
      *
-     * @return the shim's revents bits, 0 on time-out
+     * @param events what to wait for: {@link PollEvent#READABLE}, {@link PollEvent#WRITABLE}
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return what happened (errors and hang-up are reported whether asked for
+     *     or not); empty when the time ran out
+     * @throws StreamsException when poll fails or the descriptor is closed
      */
-    public int poll(int events, Duration timeout) throws StreamsException {
+    public Set<PollEvent> poll(Set<PollEvent> events, Duration timeout) throws StreamsException {
+        return PollEvent.of(poll(PollEvent.bits(events), timeout));
+    }
+
+    /** poll with the shim's POLL* bits; returns revents bits, 0 on time-out. */
+    int poll(int events, Duration timeout) throws StreamsException {
         long deadline = timeout == null || timeout.isNegative() ? -1
             : System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -283,7 +354,12 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** Bytes that can be read now without blocking (STREAMS: of the first message). */
+    /**
+     * Bytes that can be read now without blocking (STREAMS: of the first message).
+     *
+     * @return a byte count
+     * @throws StreamsException when the descriptor is closed or the ioctl fails
+     */
     public int available() throws StreamsException {
         if (pushback >= 0) {
             return 1;
@@ -311,8 +387,17 @@ public final class StreamFd implements Closeable {
     }
 
     private int writeOnce(byte[] b, int off, int len) throws StreamsException {
-        // One copy into native memory: this thread's scratch, or for a large
-        // write a block of its own, so that one call is still one write(2).
+        return writeCopy(b, null, off, len);
+    }
+
+    /**
+     * One write(2) of a copy of {@code len} bytes of {@code b} or (when b is
+     * null) of the buffer {@code src}, from {@code off}: the copy is in this
+     * thread's scratch, or for a large write in a block of its own, so that
+     * one call is still one write(2). A read-only buffer is copied without
+     * {@code array()}.
+     */
+    private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
         try {
@@ -320,11 +405,19 @@ public final class StreamFd implements Closeable {
             long at;
             if (big == null) {
                 Scratch s = Scratch.get(len);
-                s.buf.put(Scratch.BYTES, b, off, len);
+                if (b != null) {
+                    s.buf.put(Scratch.BYTES, b, off, len);
+                } else {
+                    s.buf.put(Scratch.BYTES, src, off, len);
+                }
                 address = s.address;
                 at = Scratch.BYTES;
             } else {
-                big.write(0, b, off, len);
+                if (b != null) {
+                    big.write(0, b, off, len);
+                } else {
+                    big.getByteBuffer(0, len).put(0, src, off, len);
+                }
                 address = Pointer.nativeValue(big);
                 at = 0;
             }
@@ -345,7 +438,14 @@ public final class StreamFd implements Closeable {
         return (int) n;
     }
 
-    /** Writes all the bytes (several write calls if need be) before another writer may write. */
+    /**
+     * Writes all the bytes (several write calls if need be) before another writer may write.
+     *
+     * @param b the bytes
+     * @param off where in {@code b} they start
+     * @param len how many to write
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
         writeLock.lock();
@@ -360,18 +460,42 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    /**
+     * Writes all the bytes before another writer may write.
+     *
+     * @param b the bytes
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b) throws StreamsException {
         writeFully(b, 0, b.length);
     }
 
-    /** Writes from the buffer's remaining bytes; a direct buffer is written without a copy. */
+    /**
+     * Writes from the buffer's remaining bytes (one write(2)); a direct buffer
+     * is written without a copy. Heap, direct and read-only buffers all work.
+     *
+     * @param src the bytes, from its position to its limit
+     * @return how many were written (the position moves by as many)
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public int write(ByteBuffer src) throws StreamsException {
         int len = src.remaining();
         if (len == 0) {
             return 0;
         }
         if (!src.isDirect()) {
-            int n = write(src.array(), src.arrayOffset() + src.position(), len);
+            int n;
+            if (src.hasArray()) {
+                n = write(src.array(), src.arrayOffset() + src.position(), len);
+            } else {
+                // read-only heap buffer: no array() to be had
+                writeLock.lock();
+                try {
+                    n = writeCopy(null, src, src.position(), len);
+                } finally {
+                    writeLock.unlock();
+                }
+            }
             src.position(src.position() + n);
             return n;
         }
@@ -392,6 +516,167 @@ public final class StreamFd implements Closeable {
             return (int) n;
         } finally {
             writeLock.unlock();
+        }
+    }
+
+    // ---- gathering and scattering ------------------------------------------------
+
+    /** The most buffers one readv/writev takes; a longer array is a short read or write. */
+    private static final int MAX_IOV = 64;
+
+    /**
+     * Writes from the buffers' remaining bytes, in order, with one
+     * {@code writev(2)}; direct buffers without a copy, heap and read-only
+     * buffers through this thread's native scratch (at most 256 KiB of them
+     * a call: the rest is a short write, as {@link GatheringByteChannel} allows).
+     *
+     * @param srcs the buffers
+     * @param offset the first buffer to take
+     * @param length how many buffers to take
+     * @return the number of bytes written; each buffer's position moves past what of it was written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
+    public long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        writeLock.lock();
+        try {
+            int count = vectors(srcs, offset, length, true);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            handle.acquire("write");
+            long n;
+            try {
+                n = Shim.s4j_writev(handle.fd, s.address + Scratch.BYTES, count);
+            } finally {
+                handle.release();
+            }
+            if (n < 0) {
+                throw failure("write", (int) -n);
+            }
+            advance(s, srcs, offset, count, n, false);
+            return n;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * Reads into the buffers' remaining space, in order, with one
+     * {@code readv(2)} (or {@code recvmsg(2)}); blocks until some bytes arrive.
+     *
+     * @param dsts the buffers; none may be read-only
+     * @param offset the first buffer to fill
+     * @param length how many buffers to fill
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws java.nio.ReadOnlyBufferException when one of the buffers is read-only
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
+    public long read(ByteBuffer[] dsts, int offset, int length) throws StreamsException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new ReadOnlyBufferException();
+            }
+        }
+        readLock.lock();
+        try {
+            if (pushback >= 0) {
+                for (int i = offset; i < offset + length; i++) {
+                    if (dsts[i].hasRemaining()) {
+                        dsts[i].put((byte) pushback);
+                        pushback = -1;
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            int count = vectors(dsts, offset, length, false);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            checkNoPendingFd();
+            handle.acquire("read");
+            long n;
+            try {
+                n = Shim.s4j_recvv(handle.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
+            } finally {
+                handle.release();
+            }
+            int r = readResult(n, s.passed());
+            if (r > 0) {
+                advance(s, dsts, offset, count, r, true);
+            }
+            return r;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Fills this thread's scratch (taken here: callers use Scratch.get(0)
+     * after) with the iovec array (at BYTES) for the
+     * buffers, heap ones pointing at copies (write) or room (read) after the
+     * array. Returns the number of iovecs; buffers with nothing remaining are
+     * given an empty iovec so that iovec i is buffer offset + i.
+     */
+    private static int vectors(ByteBuffer[] bufs, int offset, int length, boolean copyIn) {
+        int count = Math.min(length, MAX_IOV);
+        int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
+        int heap = 0;
+        for (int i = 0; i < count; i++) {
+            ByteBuffer b = bufs[offset + i];
+            if (!b.isDirect()) {
+                heap = (int) Math.min(Scratch.MAX_CACHED, (long) heap + b.remaining());
+            }
+        }
+        Scratch s = Scratch.get(count * Shim.IOVEC_SIZE + heap);
+        int room = heap;
+        long total = 0;
+        int used = 0;
+        for (int i = 0; i < count; i++) {
+            ByteBuffer b = bufs[offset + i];
+            int len = b.remaining();
+            long base;
+            if (b.isDirect()) {
+                base = Shim.address(b) + b.position();
+            } else {
+                len = Math.min(len, room);
+                base = s.address + data;
+                if (copyIn && len > 0) {
+                    s.buf.put(data, b, b.position(), len);
+                }
+                data += len;
+                room -= len;
+            }
+            s.buf.putLong(Scratch.BYTES + i * Shim.IOVEC_SIZE, base);
+            s.buf.putLong(Scratch.BYTES + i * Shim.IOVEC_SIZE + 8, len);
+            total += len;
+            used = i + 1;
+            if (total >= Integer.MAX_VALUE / 2) {
+                break;
+            }
+        }
+        return total == 0 ? 0 : used;
+    }
+
+    /** Moves the buffers' positions past {@code n} bytes; copies them out of scratch when reading. */
+    private static void advance(Scratch s, ByteBuffer[] bufs, int offset, int count, long n, boolean copyOut) {
+        int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
+        for (int i = 0; i < count && n > 0; i++) {
+            ByteBuffer b = bufs[offset + i];
+            int len = (int) s.buf.getLong(Scratch.BYTES + i * Shim.IOVEC_SIZE + 8);
+            int k = (int) Math.min(len, n);
+            if (!b.isDirect()) {
+                if (copyOut && k > 0) {
+                    b.put(b.position(), s.buf, data, k);
+                }
+                data += len;
+            }
+            b.position(b.position() + k);
+            n -= k;
         }
     }
 
@@ -444,8 +729,28 @@ public final class StreamFd implements Closeable {
 
     /**
      * Takes the descriptor at the head of the stream ({@code I_RECVFD}),
+     * waiting at most {@code timeout} for one to arrive.
+     *
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return the descriptor and the sender's ids
+     * @throws StreamTimeoutException when nothing arrived in time
+     * @throws StreamsException as {@link #receiveFd()}
+     */
+    public ReceivedFd receiveFd(Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("receiveFd", timeout);
+            return receiveFd();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Takes the descriptor at the head of the stream ({@code I_RECVFD}),
      * blocking until one arrives.
      *
+     * @return the descriptor and the sender's ids
      * @throws StreamsException EBADMSG when data is next (nothing of it is lost:
      *     the next read returns it); ENXIO when the other end hung up
      */
@@ -489,12 +794,49 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** The credentials of the process at the other end (getpeerucred, SO_PEERCRED, getpeereid). */
+    /**
+     * The credentials of the process at the other end (getpeerucred,
+     * SO_PEERCRED, getpeereid), with its supplementary groups where the
+     * platform reports them (ucred_getgroups, SO_PEERGROUPS).
+     *
+     * @return the peer's credentials
+     * @throws StreamsException e.g. ENOTSUP where the descriptor has no peer credentials
+     */
     public PeerCredentials peerCredentials() throws StreamsException {
         Scratch s = Scratch.get(0);
         call("peerCredentials", () -> Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED));
-        return new PeerCredentials(s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID),
-            s.cred(Shim.CRED_PID), s.cred(Shim.CRED_ZONE));
+        int uid = s.cred(Shim.CRED_UID);
+        int gid = s.cred(Shim.CRED_GID);
+        int pid = s.cred(Shim.CRED_PID);
+        int zone = s.cred(Shim.CRED_ZONE);
+        return new PeerCredentials(uid, gid, pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid),
+            zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone), peerGroups());
+    }
+
+    /** The peer's supplementary groups; empty where the platform does not say. */
+    private Set<Integer> peerGroups() throws StreamsException {
+        int max = 32;
+        while (true) {
+            Scratch s = Scratch.get(4 * max);
+            handle.acquire("peerCredentials");
+            int n;
+            try {
+                n = Shim.s4j_peer_groups(handle.fd, s.address + Scratch.BYTES, max);
+            } finally {
+                handle.release();
+            }
+            if (n < 0) {
+                return Set.of();   // EOPNOTSUPP, or a kernel without SO_PEERGROUPS
+            }
+            if (n <= max) {
+                Set<Integer> g = new HashSet<>();
+                for (int i = 0; i < n; i++) {
+                    g.add(s.buf.getInt(Scratch.BYTES + 4 * i));
+                }
+                return g;
+            }
+            max = n;
+        }
     }
 
     // ---- STREAMS modules ----------------------------------------------------
@@ -640,23 +982,52 @@ public final class StreamFd implements Closeable {
         };
     }
 
-    /** A ByteChannel over this descriptor; closing it closes this descriptor. */
-    public ByteChannel channel() {
-        return new ByteChannel() {
+    /**
+     * A channel over this descriptor: byte, scattering and gathering, for
+     * heap, direct and read-only buffers. Closing it closes this descriptor.
+     *
+     * @return a channel; each call makes a new one over the same descriptor
+     */
+    public StreamChannel channel() {
+        return new StreamChannel() {
             @Override
             public int read(ByteBuffer dst) throws IOException {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
+                open();
                 return StreamFd.this.read(dst);
             }
 
             @Override
             public int write(ByteBuffer src) throws IOException {
+                open();
+                return StreamFd.this.write(src);
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+                open();
+                return StreamFd.this.read(dsts, offset, length);
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts) throws IOException {
+                return read(dsts, 0, dsts.length);
+            }
+
+            @Override
+            public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+                open();
+                return StreamFd.this.write(srcs, offset, length);
+            }
+
+            @Override
+            public long write(ByteBuffer[] srcs) throws IOException {
+                return write(srcs, 0, srcs.length);
+            }
+
+            private void open() throws ClosedChannelException {
                 if (!isOpen()) {
                     throw new ClosedChannelException();
                 }
-                return StreamFd.this.write(src);
             }
 
             @Override
@@ -683,9 +1054,14 @@ public final class StreamFd implements Closeable {
         cleanable.clean();
     }
 
-    /** Kind of descriptor (regular file, socket, FIFO...) as the shim's FT_* value. */
-    public int fileType() throws StreamsException {
-        return call("fstat", () -> Shim.s4j_file_type(handle.fd));
+    /**
+     * What kind of file the descriptor refers to ({@code fstat(2)}).
+     *
+     * @return regular file, socket, FIFO...
+     * @throws StreamsException when the descriptor is closed or fstat fails
+     */
+    public FileType fileType() throws StreamsException {
+        return FileType.of(call("fstat", () -> Shim.s4j_file_type(handle.fd)));
     }
 
     // ---- plumbing ---------------------------------------------------------------
