@@ -27,6 +27,7 @@ public final class Accounts {
      * @throws StreamsException when the lookup itself fails (e.g. EIO from a directory server)
      */
     public static OptionalInt uid(String user) throws StreamsException {
+        Platform.ensureAvailability();
         return valid(user) ? id("getpwnam", user, Shim.s4j_uid_of(user)) : OptionalInt.empty();
     }
 
@@ -38,6 +39,7 @@ public final class Accounts {
      * @throws StreamsException when the lookup itself fails
      */
     public static OptionalInt gid(String group) throws StreamsException {
+        Platform.ensureAvailability();
         return valid(group) ? id("getgrnam", group, Shim.s4j_gid_of(group)) : OptionalInt.empty();
     }
 
@@ -78,6 +80,7 @@ public final class Accounts {
     }
 
     private static Optional<String> name(String op, int id, boolean user) throws StreamsException {
+        Platform.ensureAvailability();
         for (int size = NAME_START; ; size *= 2) {
             byte[] buf = new byte[size];
             int r = user ? Shim.s4j_user_name(id, buf, size) : Shim.s4j_group_name(id, buf, size);

@@ -78,6 +78,7 @@ public final class ConnldServer implements Closeable {
 
     /** Binds the path; see the class comment for what happens when it is busy. */
     public static ConnldServer bind(Path path, ConnldOptions options) throws StreamsException {
+        Platform.ensureAvailability();
         String p = path.toString();
         int type = Shim.s4j_path_type(p);
         if (type == Shim.FT_SYMLINK) {

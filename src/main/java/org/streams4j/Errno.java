@@ -17,7 +17,7 @@ public final class Errno {
     private static final Map<String, Integer> VALUES = new HashMap<>();
 
     static {
-        for (int i = 1; i < MAX; i++) {
+        for (int i = 1; i < MAX && Platform.isAvailable(); i++) {
             String n = Shim.s4j_errno_name(i);
             if (n != null) {
                 NAMES[i] = n;
@@ -73,7 +73,7 @@ public final class Errno {
     /** The platform's strerror text, starting in lower case: "device busy". */
     public static String message(int errno) {
         byte[] buf = new byte[256];
-        if (Shim.s4j_strerror(errno, buf, buf.length) != 0) {
+        if (!Platform.isAvailable() || Shim.s4j_strerror(errno, buf, buf.length) != 0) {
             return "error " + errno;
         }
         int n = 0;

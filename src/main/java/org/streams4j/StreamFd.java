@@ -49,7 +49,9 @@ public final class StreamFd implements Closeable {
     static {
         // Created up front, not on the first concurrent close, which may come
         // when descriptors have run out.
-        Objects.requireNonNull(Integer.valueOf(Marker.FD));
+        if (Platform.isAvailable()) {
+            Objects.requireNonNull(Integer.valueOf(Marker.FD));
+        }
     }
 
     private final Handle handle;
@@ -66,6 +68,7 @@ public final class StreamFd implements Closeable {
 
     /** Takes ownership of an open descriptor number; it will be closed by this object only. */
     public static StreamFd adopt(int fd) {
+        Platform.ensureAvailability();
         if (fd < 0) {
             throw new IllegalArgumentException("not a descriptor: " + fd);
         }
@@ -85,6 +88,7 @@ public final class StreamFd implements Closeable {
 
     /** {@code open(2)} a path (close-on-exec), e.g. a file whose descriptor is to be passed. */
     public static StreamFd open(Path path, Mode mode) throws StreamsException {
+        Platform.ensureAvailability();
         int fd = Shim.s4j_open(path.toString(), mode.flags, 0);
         if (fd < 0) {
             throw new StreamsException("open", path.toString(), -fd);

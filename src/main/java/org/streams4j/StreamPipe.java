@@ -17,7 +17,14 @@ public final class StreamPipe implements Closeable {
         this.second = second;
     }
 
+    /**
+     * A new pipe.
+     *
+     * @return both ends, each owned by its StreamFd
+     * @throws StreamsException e.g. EMFILE when descriptors have run out
+     */
     public static StreamPipe open() throws StreamsException {
+        Platform.ensureAvailability();
         int[] fds = new int[2];
         int r = Shim.s4j_pipe(fds);
         if (r < 0) {

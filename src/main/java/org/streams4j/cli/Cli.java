@@ -95,10 +95,16 @@ final class Cli {
 
     /** Backend and OS, or why the native library would not load. */
     static String platformLine() {
+        return Platform.isAvailable() ? Platform.describe() : "unavailable: " + unavailable();
+    }
+
+    /** The one line that says why the native library did not load, or null when it did. */
+    static String unavailable() {
         try {
-            return Platform.describe();
-        } catch (LinkageError e) {
-            return "unavailable: cannot load the streams4j native library (" + e.getMessage() + ")";
+            Platform.ensureAvailability();
+            return null;
+        } catch (UnsatisfiedLinkError e) {
+            return e.getMessage();
         }
     }
 

@@ -44,8 +44,19 @@ public final class Shim {
     public static final int CRED_PID = 2;
     public static final int CRED_ZONE = 3;
 
+    /** Why the shim could not be registered, or null when it was. */
+    private static final Throwable LOAD_FAILURE;
+
     static {
-        Native.register(Shim.class, NativeLibrary.NAME);
+        Throwable failure = null;
+        try {
+            Native.register(Shim.class, NativeLibrary.NAME);
+        } catch (LinkageError | RuntimeException e) {
+            // No shim for this platform, or JNA itself cannot load: every
+            // native method stays unbound; Platform reports the cause.
+            failure = e;
+        }
+        LOAD_FAILURE = failure;
     }
 
     private Shim() {
@@ -54,6 +65,11 @@ public final class Shim {
     /** Loads the library; cheap after the first call. */
     public static void load() {
         // class initialisation did the work
+    }
+
+    /** Why the shim did not load (this class's natives are unbound then), or null when it did. */
+    public static Throwable loadFailure() {
+        return LOAD_FAILURE;
     }
 
     public static native int s4j_backend();
