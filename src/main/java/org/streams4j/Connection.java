@@ -32,6 +32,8 @@ public final class Connection implements Closeable {
      * The process at the other end: on the server, the client's uid, gid, pid
      * and (illumos) zone; on the client, what the platform reports for the
      * server end, or null when it reports nothing.
+     *
+     * @return the peer's credentials; null only on a client
      */
     public PeerCredentials peer() {
         if (!peerAsked) {
@@ -46,27 +48,48 @@ public final class Connection implements Closeable {
         return peer;
     }
 
-    /** The descriptor, owned by this connection. */
+    /**
+     * The descriptor, owned by this connection.
+     *
+     * @return its StreamFd
+     */
     public StreamFd fd() {
         return fd;
     }
 
-    /** Reads the connection; closing the stream closes the connection. */
+    /**
+     * Reads the connection; closing the stream closes the connection.
+     *
+     * @return an InputStream over the connection
+     */
     public InputStream inputStream() {
         return fd.inputStream();
     }
 
-    /** Writes the connection; closing the stream closes the connection. */
+    /**
+     * Writes the connection; closing the stream closes the connection.
+     *
+     * @return an OutputStream over the connection
+     */
     public OutputStream outputStream() {
         return fd.outputStream();
     }
 
-    /** What the application keeps with this connection (e.g. the state of an event handler); null at first. */
+    /**
+     * What the application keeps with this connection (e.g. the state of an event handler).
+     *
+     * @return the attachment; null at first
+     */
     public Object attachment() {
         return attachment;
     }
 
-    /** Replaces the attachment; returns the previous one. */
+    /**
+     * Replaces the attachment.
+     *
+     * @param value the new attachment
+     * @return the previous one
+     */
     public Object attach(Object value) {
         Object old = attachment;
         attachment = value;

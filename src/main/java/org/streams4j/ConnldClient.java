@@ -26,7 +26,13 @@ public final class ConnldClient {
     private ConnldClient() {
     }
 
-    /** Connects, waiting as long as the server takes to accept. */
+    /**
+     * Connects, waiting as long as the server takes to accept.
+     *
+     * @param path where the server is bound
+     * @return the connection
+     * @throws StreamsException e.g. {@code connect /x: no server attached at /x}
+     */
     public static Connection connect(Path path) throws StreamsException {
         String p = path.toString();
         int fd = open(p);
@@ -37,6 +43,11 @@ public final class ConnldClient {
      * Connects, giving up after {@code timeout}: {@code ETIMEDOUT}. A
      * connection that the server completes after the caller gave up is closed,
      * never leaked.
+     *
+     * @param path where the server is bound
+     * @param timeout how long to wait for the server
+     * @return the connection
+     * @throws StreamsException ETIMEDOUT when the server did not accept in time
      */
     public static Connection connect(Path path, Duration timeout) throws StreamsException {
         String p = path.toString();

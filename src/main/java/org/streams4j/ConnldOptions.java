@@ -39,54 +39,102 @@ public final class ConnldOptions {
         this.maxConnections = b.maxConnections;
     }
 
+    /**
+     * The defaults listed in the class comment.
+     *
+     * @return options with every default
+     */
     public static ConnldOptions defaults() {
         return builder().build();
     }
 
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Permission bits of an attach point the server creates (STREAMS) or of its socket (portable). */
+    /**
+     * Permission bits of an attach point the server creates (STREAMS) or of its socket (portable).
+     *
+     * @return bits within 0777
+     */
     public int mode() {
         return mode;
     }
 
-    /** Whether a dead server's attachment or socket at the path is replaced. */
+    /**
+     * Whether a dead server's attachment or socket at the path is replaced.
+     *
+     * @return true to replace it
+     */
     public boolean replaceStale() {
         return replaceStale;
     }
 
-    /** Allowed client uids; empty means all. */
+    /**
+     * Allowed client uids.
+     *
+     * @return the uids; empty means all
+     */
     public Set<Integer> allowedUids() {
         return allowedUids;
     }
 
-    /** Allowed client gids; empty means all. */
+    /**
+     * Allowed client groups: a client is admitted when its effective gid or
+     * one of its supplementary groups is in the set.
+     *
+     * @return the gids; empty means all
+     */
     public Set<Integer> allowedGids() {
         return allowedGids;
     }
 
-    /** Allowed client zone ids; empty means all. A client whose zone is unknown passes only an empty list. */
+    /**
+     * Allowed client zone ids. A client whose zone is unknown passes only an empty list.
+     *
+     * @return the zone ids; empty means all
+     */
     public Set<Integer> allowedZones() {
         return allowedZones;
     }
 
-    /** Connections {@link ConnldServer#serve} handles at once. */
+    /**
+     * Connections {@link ConnldServer#serve} handles at once.
+     *
+     * @return the number of handler threads
+     */
     public int threads() {
         return threads;
     }
 
+    /**
+     * Whether the server closes itself (detaching, removing its path) in a JVM shutdown hook.
+     *
+     * @return true when a hook is installed
+     */
     public boolean shutdownHook() {
         return shutdownHook;
     }
 
-    /** How long a busy path's server is given to answer before it is taken as live. */
+    /**
+     * How long a busy path's server is given to answer before it is taken as live.
+     *
+     * @return the probe's time-out
+     */
     public Duration probeTimeout() {
         return probeTimeout;
     }
 
-    /** listen(2) backlog on the portable backend. */
+    /**
+     * listen(2) backlog on the portable backend.
+     *
+     * @return the backlog
+     */
     public int backlog() {
         return backlog;
     }
@@ -96,7 +144,11 @@ public final class ConnldOptions {
         return !allowedUids.isEmpty() || !allowedGids.isEmpty() || !allowedZones.isEmpty();
     }
 
-    /** Event-loop threads of {@link ConnldServer#serveEvents}. */
+    /**
+     * Event-loop threads of {@link ConnldServer#serveEvents}.
+     *
+     * @return the number of loops
+     */
     public int loops() {
         return loops;
     }
@@ -104,6 +156,8 @@ public final class ConnldOptions {
     /**
      * Connections {@link ConnldServer#serveEvents} holds at once; beyond it the
      * server stops accepting until one closes (clients wait in the backlog).
+     *
+     * @return the most connections held at once
      */
     public int maxConnections() {
         return maxConnections;
@@ -130,6 +184,7 @@ public final class ConnldOptions {
             || p.zone().isPresent() && allowedZones.contains(p.zone().getAsInt());
     }
 
+    /** Builds {@link ConnldOptions}; every setter returns the builder. */
     public static final class Builder {
         private int mode = 0600;
         private boolean replaceStale = true;
@@ -181,26 +236,56 @@ public final class ConnldOptions {
             return mode(bits);
         }
 
+        /**
+         * Whether a dead server's attachment or socket at the path is replaced.
+         *
+         * @param replace true to replace it (the default)
+         * @return this builder
+         */
         public Builder replaceStale(boolean replace) {
             this.replaceStale = replace;
             return this;
         }
 
+        /**
+         * Admits only clients with these effective uids.
+         *
+         * @param uids the uids; empty admits all
+         * @return this builder
+         */
         public Builder allowUids(Collection<Integer> uids) {
             this.allowedUids = Set.copyOf(uids);
             return this;
         }
 
+        /**
+         * Admits only clients whose effective gid or a supplementary group is one of these.
+         *
+         * @param gids the gids; empty admits all
+         * @return this builder
+         */
         public Builder allowGids(Collection<Integer> gids) {
             this.allowedGids = Set.copyOf(gids);
             return this;
         }
 
+        /**
+         * Admits only clients in these zones (illumos); a client of unknown zone is then refused.
+         *
+         * @param zones the zone ids; empty admits all
+         * @return this builder
+         */
         public Builder allowZones(Collection<Integer> zones) {
             this.allowedZones = Set.copyOf(zones);
             return this;
         }
 
+        /**
+         * Connections {@link ConnldServer#serve} handles at once.
+         *
+         * @param threads at least 1
+         * @return this builder
+         */
         public Builder threads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1: " + threads);
@@ -209,21 +294,45 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * Whether to close the server in a JVM shutdown hook.
+         *
+         * @param hook true to install one
+         * @return this builder
+         */
         public Builder shutdownHook(boolean hook) {
             this.shutdownHook = hook;
             return this;
         }
 
+        /**
+         * How long a busy path's server is given to answer before it is taken as live.
+         *
+         * @param timeout the probe's time-out
+         * @return this builder
+         */
         public Builder probeTimeout(Duration timeout) {
             this.probeTimeout = timeout;
             return this;
         }
 
+        /**
+         * listen(2) backlog on the portable backend.
+         *
+         * @param backlog the backlog
+         * @return this builder
+         */
         public Builder backlog(int backlog) {
             this.backlog = backlog;
             return this;
         }
 
+        /**
+         * Event-loop threads of {@link ConnldServer#serveEvents}.
+         *
+         * @param loops at least 1
+         * @return this builder
+         */
         public Builder loops(int loops) {
             if (loops < 1) {
                 throw new IllegalArgumentException("loops must be at least 1: " + loops);
@@ -232,6 +341,12 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * Connections {@link ConnldServer#serveEvents} holds at once.
+         *
+         * @param max at least 1
+         * @return this builder
+         */
         public Builder maxConnections(int max) {
             if (max < 1) {
                 throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
@@ -240,6 +355,11 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * The options as set.
+         *
+         * @return immutable options
+         */
         public ConnldOptions build() {
             return new ConnldOptions(this);
         }

@@ -72,11 +72,25 @@ public final class ConnldServer implements Closeable {
         }
     }
 
+    /**
+     * Binds the path with the default options ({@link ConnldOptions#defaults()}).
+     *
+     * @param path where clients connect
+     * @return the bound server
+     * @throws StreamsException e.g. {@code bind /run/x: EBUSY} when a live server is there
+     */
     public static ConnldServer bind(Path path) throws StreamsException {
         return bind(path, ConnldOptions.defaults());
     }
 
-    /** Binds the path; see the class comment for what happens when it is busy. */
+    /**
+     * Binds the path; see the class comment for what happens when it is busy.
+     *
+     * @param path where clients connect
+     * @param options mode, allow lists, threads...
+     * @return the bound server
+     * @throws StreamsException e.g. {@code bind /run/x: EBUSY} when a live server is there
+     */
     public static ConnldServer bind(Path path, ConnldOptions options) throws StreamsException {
         Platform.ensureAvailability();
         String p = path.toString();
@@ -265,24 +279,50 @@ public final class ConnldServer implements Closeable {
 
     // ---- accepting --------------------------------------------------------------
 
+    /**
+     * Where clients connect.
+     *
+     * @return the path the server was bound to
+     */
     public Path path() {
         return path;
     }
 
+    /**
+     * The options the server was bound with.
+     *
+     * @return its options
+     */
     public ConnldOptions options() {
         return options;
     }
 
+    /**
+     * Whether the server still accepts clients.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return !closed.get();
     }
 
-    /** Waits for the next allowed client. Refused clients are closed and logged, not returned. */
+    /**
+     * Waits for the next allowed client. Refused clients are closed and logged, not returned.
+     *
+     * @return the client's connection
+     * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
+     */
     public Connection accept() throws StreamsException {
         return acceptWithin(null).orElseThrow();
     }
 
-    /** Like {@link #accept()}, giving up after {@code timeout} with an empty result. */
+    /**
+     * Like {@link #accept()}, giving up after {@code timeout} with an empty result.
+     *
+     * @param timeout how long to wait
+     * @return the client's connection, or empty when none came in time
+     * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
+     */
     public Optional<Connection> accept(Duration timeout) throws StreamsException {
         return acceptWithin(timeout);
     }
@@ -453,6 +493,12 @@ public final class ConnldServer implements Closeable {
     /** Handles one connection; the server closes the connection when this returns. */
     @FunctionalInterface
     public interface Handler {
+        /**
+         * Serves one client.
+         *
+         * @param connection the client's connection
+         * @throws Exception anything: logged, and the connection is closed
+         */
         void handle(Connection connection) throws Exception;
     }
 
@@ -462,6 +508,9 @@ public final class ConnldServer implements Closeable {
      * threads. A slow client holds only its own thread. The loop survives
      * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
      * vanish.
+     *
+     * @param handler what serves each connection
+     * @throws StreamsException when accepting fails for good
      */
     public void serve(Handler handler) throws StreamsException {
         int threads = options.threads();
@@ -497,7 +546,12 @@ public final class ConnldServer implements Closeable {
      * for long: it reads what is there, answers, and returns.
      */
     public interface EventHandler {
-        /** A new connection (its {@link Connection#peer()} is known); may write a greeting or attach state. */
+        /**
+         * A new connection (its {@link Connection#peer()} is known); may write a greeting or attach state.
+         *
+         * @param connection the new connection
+         * @throws Exception anything: the connection is closed
+         */
         default void opened(Connection connection) throws Exception {
         }
 
@@ -506,11 +560,17 @@ public final class ConnldServer implements Closeable {
          * stream (a read returns -1). One read will not block. Called again
          * while anything is left to read.
          *
+         * @param connection the readable connection
          * @return false to close the connection
+         * @throws Exception anything: the connection is closed
          */
         boolean readable(Connection connection) throws Exception;
 
-        /** The connection has been closed: by the handler, the peer, or the server stopping. */
+        /**
+         * The connection has been closed: by the handler, the peer, or the server stopping.
+         *
+         * @param connection the closed connection
+         */
         default void closed(Connection connection) {
         }
     }
@@ -523,6 +583,9 @@ public final class ConnldServer implements Closeable {
      * {@link ConnldOptions#maxConnections()} are held at once. When the server
      * is closed the loops close every connection and this method returns. A
      * handler that throws, or returns false, closes its connection only.
+     *
+     * @param handler what the loops call for each connection
+     * @throws StreamsException when accepting fails for good
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
         int n = options.loops();

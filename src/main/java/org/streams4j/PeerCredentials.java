@@ -24,6 +24,12 @@ public record PeerCredentials(int uid, int gid, OptionalInt pid, OptionalInt zon
     /**
      * Checks and copies: no component may be null; {@code groups} is kept as
      * an unmodifiable copy.
+     *
+     * @param uid the effective user id
+     * @param gid the effective group id
+     * @param pid the process id, if known
+     * @param zone the zone id, if known
+     * @param groups the supplementary group ids
      */
     public PeerCredentials {
         Objects.requireNonNull(pid, "pid");

@@ -20,22 +20,38 @@ public final class ReceivedFd implements Closeable {
         this.gid = gid;
     }
 
-    /** The received descriptor; owned by this object (closing either closes it). */
+    /**
+     * The received descriptor; owned by this object (closing either closes it).
+     *
+     * @return its StreamFd
+     */
     public StreamFd fd() {
         return fd;
     }
 
-    /** The sender's effective uid. */
+    /**
+     * The sender's effective uid.
+     *
+     * @return a uid
+     */
     public int uid() {
         return uid;
     }
 
-    /** The sender's effective gid. */
+    /**
+     * The sender's effective gid.
+     *
+     * @return a gid
+     */
     public int gid() {
         return gid;
     }
 
-    /** Reads the received descriptor (pipe, socket, file at its current offset). */
+    /**
+     * Reads the received descriptor (pipe, socket, file at its current offset).
+     *
+     * @return an InputStream; closing it closes the descriptor
+     */
     public InputStream inputStream() {
         return fd.inputStream();
     }
@@ -44,6 +60,9 @@ public final class ReceivedFd implements Closeable {
      * A FileChannel on the same file, for a received regular file: opened
      * through {@code /dev/fd/N} (illumos, macOS, BSD) or {@code /proc/self/fd/N}
      * (Linux). Independent of this descriptor, which stays open.
+     *
+     * @return a new FileChannel for reading
+     * @throws IOException EINVAL when the descriptor is not a regular file; what opening it fails with
      */
     public FileChannel openFileChannel() throws IOException {
         if (fd.fileType() != FileType.REGULAR) {

@@ -66,7 +66,12 @@ public final class StreamFd implements Closeable {
         this.cleanable = CLEANER.register(this, handle);
     }
 
-    /** Takes ownership of an open descriptor number; it will be closed by this object only. */
+    /**
+     * Takes ownership of an open descriptor number; it will be closed by this object only.
+     *
+     * @param fd an open descriptor
+     * @return its owner
+     */
     public static StreamFd adopt(int fd) {
         Platform.ensureAvailability();
         if (fd < 0) {
@@ -77,7 +82,12 @@ public final class StreamFd implements Closeable {
 
     /** How files are opened by {@link #open(Path, Mode)}. */
     public enum Mode {
-        READ(Shim.O_READ), WRITE(Shim.O_WRITE), READ_WRITE(Shim.O_READ | Shim.O_WRITE);
+        /** O_RDONLY. */
+        READ(Shim.O_READ),
+        /** O_WRONLY. */
+        WRITE(Shim.O_WRITE),
+        /** O_RDWR. */
+        READ_WRITE(Shim.O_READ | Shim.O_WRITE);
 
         final int flags;
 
@@ -86,7 +96,14 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** {@code open(2)} a path (close-on-exec), e.g. a file whose descriptor is to be passed. */
+    /**
+     * {@code open(2)} a path (close-on-exec), e.g. a file whose descriptor is to be passed.
+     *
+     * @param path the file
+     * @param mode read, write or both
+     * @return the open descriptor's owner
+     * @throws StreamsException e.g. {@code open /x: ENOENT}
+     */
     public static StreamFd open(Path path, Mode mode) throws StreamsException {
         Platform.ensureAvailability();
         int fd = Shim.s4j_open(path.toString(), mode.flags, 0);
@@ -96,12 +113,20 @@ public final class StreamFd implements Closeable {
         return new StreamFd(fd);
     }
 
-    /** The descriptor number, for logs and for handing to other code; -1 once closed. */
+    /**
+     * The descriptor number, for logs and for handing to other code.
+     *
+     * @return the number; -1 once closed
+     */
     public int fd() {
         return handle.isClosed() ? NO_FD : handle.fd;
     }
 
-    /** {@code fd N}, the name used in messages. */
+    /**
+     * The name used in messages.
+     *
+     * @return {@code fd N}
+     */
     public String name() {
         return target();
     }
@@ -111,6 +136,11 @@ public final class StreamFd implements Closeable {
         return StreamsException.fd(handle.fd);
     }
 
+    /**
+     * Whether the descriptor is still open here.
+     *
+     * @return false once {@link #close()} was called
+     */
     public boolean isOpen() {
         return !handle.isClosed();
     }
@@ -129,6 +159,9 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException EBADMSG when a descriptor is next on the stream
      *     (take it with {@link #receiveFd()}); {@link StreamClosedException} when
      *     this descriptor is or gets closed
+     * @param b where the bytes go
+     * @param off where in {@code b} the first goes
+     * @param len the most bytes to read
      */
     public int read(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -376,6 +409,12 @@ public final class StreamFd implements Closeable {
     /**
      * Writes some of the bytes; returns how many were written. Zero bytes are
      * never written (a zero-length STREAMS message reads as end of file).
+     *
+     * @param b the bytes
+     * @param off where they start
+     * @param len how many to write
+     * @return how many were written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public int write(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -532,7 +571,7 @@ public final class StreamFd implements Closeable {
      * Writes from the buffers' remaining bytes, in order, with one
      * {@code writev(2)}; direct buffers without a copy, heap and read-only
      * buffers through this thread's native scratch (at most 256 KiB of them
-     * a call: the rest is a short write, as {@link GatheringByteChannel} allows).
+     * a call: the rest is a short write, as {@link java.nio.channels.GatheringByteChannel} allows).
      *
      * @param srcs the buffers
      * @param offset the first buffer to take
@@ -691,6 +730,9 @@ public final class StreamFd implements Closeable {
      * the portable backend). This end keeps its own copy of {@code fd} open.
      * Like a write, it waits while the receiver's queue is full (I_SENDFD
      * itself answers EAGAIN there).
+     *
+     * @param fd the descriptor to pass
+     * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public void sendFd(StreamFd fd) throws StreamsException {
         fd.handle.acquire("sendFd");
@@ -845,7 +887,12 @@ public final class StreamFd implements Closeable {
 
     // ---- STREAMS modules ----------------------------------------------------
 
-    /** {@code isastream(3C)}: true for a STREAMS descriptor. Always false on the portable backend. */
+    /**
+     * {@code isastream(3C)}: whether this is a STREAMS descriptor.
+     *
+     * @return true for a stream; always false on the portable backend
+     * @throws StreamsException when the descriptor is closed
+     */
     public boolean isStream() throws StreamsException {
         if (!Platform.supportsModules()) {
             call("isastream", () -> Shim.s4j_file_type(handle.fd));
@@ -854,20 +901,34 @@ public final class StreamFd implements Closeable {
         return call("isastream", () -> StreamsShim.s4j_isastream(handle.fd)) == 1;
     }
 
-    /** {@code I_PUSH}: pushes a module (at most 8 characters) on the stream. */
+    /**
+     * {@code I_PUSH}: pushes a module on the stream.
+     *
+     * @param module its name, at most 8 ASCII characters
+     * @throws StreamsException e.g. EINVAL for no such module; {@link UnsupportedPlatformException} off STREAMS
+     */
     public void push(String module) throws StreamsException {
         checkModuleName("push", module);
         requireModules("push");
         call("push", () -> StreamsShim.s4j_push(handle.fd, module));
     }
 
-    /** {@code I_POP}: removes the topmost module. */
+    /**
+     * {@code I_POP}: removes the topmost module.
+     *
+     * @throws StreamsException EINVAL when no module is pushed; {@link UnsupportedPlatformException} off STREAMS
+     */
     public void pop() throws StreamsException {
         requireModules("pop");
         call("pop", () -> StreamsShim.s4j_pop(handle.fd));
     }
 
-    /** {@code I_LOOK}: the topmost module's name, or null when no module is pushed. */
+    /**
+     * {@code I_LOOK}: the topmost module's name.
+     *
+     * @return the name, or null when no module is pushed
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
+     */
     public String look() throws StreamsException {
         requireModules("look");
         byte[] name = new byte[Shim.MODNAME_SIZE];
@@ -887,7 +948,13 @@ public final class StreamFd implements Closeable {
         return cString(name, 0, name.length);
     }
 
-    /** {@code I_FIND}: whether the module is on the stream. */
+    /**
+     * {@code I_FIND}: whether the module is on the stream.
+     *
+     * @param module its name
+     * @return true when it is pushed
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
+     */
     public boolean find(String module) throws StreamsException {
         checkModuleName("find", module);
         requireModules("find");
@@ -897,6 +964,9 @@ public final class StreamFd implements Closeable {
     /**
      * {@code I_LIST}: the modules on the stream, topmost first, and last the
      * driver. A pipe or FIFO has no driver: a bare pipe end lists nothing.
+     *
+     * @return the names
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
      */
     public List<String> list() throws StreamsException {
         requireModules("list");
@@ -939,7 +1009,11 @@ public final class StreamFd implements Closeable {
 
     // ---- streams and channels ---------------------------------------------
 
-    /** An InputStream reading this descriptor; closing it closes this descriptor. */
+    /**
+     * An InputStream reading this descriptor; closing it closes this descriptor.
+     *
+     * @return a new stream
+     */
     public InputStream inputStream() {
         return new InputStream() {
             @Override
@@ -966,7 +1040,11 @@ public final class StreamFd implements Closeable {
         };
     }
 
-    /** An OutputStream writing this descriptor; closing it closes this descriptor. */
+    /**
+     * An OutputStream writing this descriptor; closing it closes this descriptor.
+     *
+     * @return a new stream
+     */
     public OutputStream outputStream() {
         return new OutputStream() {
             @Override

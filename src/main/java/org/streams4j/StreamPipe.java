@@ -33,12 +33,20 @@ public final class StreamPipe implements Closeable {
         return new StreamPipe(StreamFd.adopt(fds[0]), StreamFd.adopt(fds[1]));
     }
 
-    /** fds[0]. */
+    /**
+     * One end: fds[0] of pipe(2) or socketpair(2).
+     *
+     * @return the first end
+     */
     public StreamFd first() {
         return first;
     }
 
-    /** fds[1]. */
+    /**
+     * The other end: fds[1].
+     *
+     * @return the second end
+     */
     public StreamFd second() {
         return second;
     }

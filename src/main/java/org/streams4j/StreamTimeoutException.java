@@ -10,6 +10,7 @@ import java.time.Duration;
 public final class StreamTimeoutException extends StreamsException {
     private static final long serialVersionUID = 1L;
 
+    /** How long the operation waited. */
     private final Duration timeout;
 
     /**

@@ -30,6 +30,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  * member of: real client processes started under {@code setpriv --groups}.
  */
 @EnabledOnOs(OS.LINUX)
+@SuppressWarnings("try") // a serving server is a resource its try block need not name
 class SupplementaryGroupsTest {
     private static final Path SETPRIV = Path.of("/usr/bin/setpriv");
 
