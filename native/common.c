@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #if defined(__sun)
 #include <stropts.h>
 #include <sys/filio.h>
@@ -448,4 +449,24 @@ s4j_nread(int fd)
 		return (-errno);
 #endif
 	return (n);
+}
+
+long
+s4j_writev(int fd, const void *iov, int iovcnt)
+{
+	const struct iovec *v = iov;
+	size_t total = 0;
+	ssize_t n;
+	int i;
+
+	if (iovcnt <= 0 || v == NULL)
+		return (-EINVAL);
+	for (i = 0; i < iovcnt; i++)
+		total += v[i].iov_len;
+	if (total == 0)	/* a zero-length STREAMS message reads as EOF */
+		return (-EINVAL);
+	do {
+		n = writev(fd, v, iovcnt);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
 }

@@ -104,10 +104,9 @@ s4j_sendfd(int fd, int passfd)
  * *passed (the first one; any others are closed: the contract passes one).
  */
 static long
-recv_with_fd(int fd, char *buf, long len, int *passed)
+recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 {
 	struct msghdr msg;
-	struct iovec iov;
 	struct cmsghdr *cm;
 	union {
 		struct cmsghdr align;
@@ -118,10 +117,8 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 
 	*passed = -1;
 	(void) memset(&msg, 0, sizeof (msg));
-	iov.iov_base = buf;
-	iov.iov_len = (size_t)len;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
+	msg.msg_iov = (struct iovec *)iov;
+	msg.msg_iovlen = iovcnt;
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof (ctl.buf);
 	do {
@@ -153,6 +150,16 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 	if (err != 0 && *passed < 0)
 		return (err);
 	return ((long)n);
+}
+
+static long
+recv_with_fd(int fd, char *buf, long len, int *passed)
+{
+	struct iovec iov;
+
+	iov.iov_base = buf;
+	iov.iov_len = (size_t)len;
+	return (recv_iov(fd, &iov, 1, passed));
 }
 
 long
@@ -379,6 +386,55 @@ s4j_socket_error(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return (-errno);
 	return (-err);
+}
+
+long
+s4j_recvv(int fd, const void *iov, int iovcnt, int *passed)
+{
+	long n;
+
+	if (iovcnt <= 0 || iov == NULL) {
+		*passed = -1;
+		return (-EINVAL);
+	}
+	n = recv_iov(fd, iov, iovcnt, passed);
+	/* A received file, FIFO or tty is no socket: read it as it is. */
+	if (n == -ENOTSOCK) {
+		do {
+			n = readv(fd, iov, iovcnt);
+		} while (n < 0 && errno == EINTR);
+		if (n < 0)
+			n = -errno;
+	}
+	return (n);
+}
+
+int
+s4j_peer_groups(int fd, int *groups, int max)
+{
+#if defined(SO_PEERGROUPS) && defined(__linux__)
+	/*
+	 * Linux 4.13+: the supplementary groups of the peer's credentials as
+	 * connect(2) or socketpair(2) recorded them, as gid_t (an unsigned
+	 * int: stored straight into groups).  Too little room gives ERANGE
+	 * with len set to what is needed.
+	 */
+	socklen_t len;
+
+	_Static_assert(sizeof (gid_t) == sizeof (int), "gid_t is an int");
+	if (max < 0)
+		return (-EINVAL);
+	len = (socklen_t)((size_t)max * sizeof (gid_t));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0 &&
+	    errno != ERANGE)
+		return (-errno);
+	return ((int)(len / sizeof (gid_t)));
+#else
+	(void) fd;
+	(void) groups;
+	(void) max;
+	return (-EOPNOTSUPP);
+#endif
 }
 
 #endif /* !__sun */

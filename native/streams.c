@@ -19,6 +19,7 @@
 #include <sys/conf.h>
 #include <sys/types.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 
 #include "streams4j.h"
 
@@ -210,6 +211,46 @@ s4j_fstype(const char *path, char *name, int len)
 	(void) strncpy(name, sv.f_basetype, (size_t)len - 1);
 	name[len - 1] = '\0';
 	return (0);
+}
+
+long
+s4j_recvv(int fd, const void *iov, int iovcnt, int *passed)
+{
+	ssize_t n;
+
+	*passed = -1;
+	if (iovcnt <= 0 || iov == NULL)
+		return (-EINVAL);
+	do {
+		n = readv(fd, iov, iovcnt);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
+}
+
+int
+s4j_peer_groups(int fd, int *groups, int max)
+{
+	ucred_t *uc = NULL;
+	const gid_t *g;
+	int i, n;
+
+	/*
+	 * getpeerucred(3C) gives the credentials connld recorded for the
+	 * client (the cred of the opener, held by the new pipe); the groups
+	 * are the cr_groups of that cred, read by ucred_getgroups(3C).
+	 */
+	if (getpeerucred(fd, &uc) != 0)
+		return (-errno);
+	n = ucred_getgroups(uc, &g);
+	if (n < 0) {
+		n = -errno;
+		ucred_free(uc);
+		return (n);
+	}
+	for (i = 0; i < n && i < max; i++)
+		groups[i] = (int)g[i];
+	ucred_free(uc);
+	return (n);
 }
 
 #endif /* __sun */

@@ -251,6 +251,37 @@ int s4j_ev_wake(int ep, int64_t token);
 long s4j_exchange(int fd, const void *wbuf, long woff, long wlen, void *rbuf,
     long roff, long rlen, long *written, int *passed);
 
+/* ---- gathering and scattering I/O, peer groups (issue 11) --------------- */
+/*
+ * iov points at iovcnt struct iovec (void *base, size_t len: the same 16
+ * bytes on every LP64 platform the shim builds for).  s4j_writev is
+ * writev(2), EINTR retried, -EINVAL for a total of zero bytes (a zero-length
+ * STREAMS message reads as end of file).  s4j_recvv is readv(2) on STREAMS
+ * and recvmsg(2) on the portable backend, where a descriptor that came with
+ * the data is stored in *passed as s4j_recv does (else -1).
+ */
+long s4j_writev(int fd, const void *iov, int iovcnt);
+long s4j_recvv(int fd, const void *iov, int iovcnt, int *passed);
+/*
+ * The peer's supplementary groups (illumos: getpeerucred + ucred_getgroups;
+ * Linux: SO_PEERGROUPS).  Stores at most max gids at groups and returns how
+ * many the peer has: more than max means "call again with that much room".
+ * -EOPNOTSUPP where the platform does not report them.
+ */
+int s4j_peer_groups(int fd, int *groups, int max);
+
+/* ---- names.c: the system's user and group databases (nsswitch) ---------- */
+/*
+ * getpwnam_r/getgrnam_r: the id of a name into *id; -ENOENT when the
+ * database has no such entry.  getpwuid_r/getgrgid_r: the name of an id
+ * into buf (NUL-terminated); -ENOENT when there is none, -ERANGE when buf is
+ * too small.
+ */
+int s4j_uid_of(const char *name, int *id);
+int s4j_gid_of(const char *name, int *id);
+int s4j_user_name(int uid, char *buf, int len);
+int s4j_group_name(int gid, char *buf, int len);
+
 #ifdef __cplusplus
 }
 #endif

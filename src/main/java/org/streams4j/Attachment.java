@@ -13,11 +13,20 @@ public final class Attachment implements Closeable {
         this.path = path;
     }
 
+    /**
+     * Where the stream is attached.
+     *
+     * @return the path
+     */
     public Path path() {
         return path;
     }
 
-    /** fdetach now; an error is thrown only for the first call. */
+    /**
+     * fdetach now; an error is thrown only for the first call.
+     *
+     * @throws StreamsException e.g. EPERM when this process does not own the path
+     */
     public void detach() throws StreamsException {
         if (detached.compareAndSet(false, true)) {
             Streams.fdetach(path);

@@ -13,6 +13,11 @@ public enum Backend {
         this.description = description;
     }
 
+    /**
+     * What the backend is made of, for logs and {@code streamsctl info}.
+     *
+     * @return e.g. {@code STREAMS (pipe, streamio ioctls, fattach, connld)}
+     */
     public String description() {
         return description;
     }

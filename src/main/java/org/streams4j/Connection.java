@@ -4,7 +4,7 @@ import java.io.Closeable;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.ByteChannel;
+import java.time.Duration;
 
 /**
  * One private connection: on STREAMS the pipe connld made for one client
@@ -32,6 +32,8 @@ public final class Connection implements Closeable {
      * The process at the other end: on the server, the client's uid, gid, pid
      * and (illumos) zone; on the client, what the platform reports for the
      * server end, or null when it reports nothing.
+     *
+     * @return the peer's credentials; null only on a client
      */
     public PeerCredentials peer() {
         if (!peerAsked) {
@@ -46,65 +48,186 @@ public final class Connection implements Closeable {
         return peer;
     }
 
-    /** The descriptor, owned by this connection. */
+    /**
+     * The descriptor, owned by this connection.
+     *
+     * @return its StreamFd
+     */
     public StreamFd fd() {
         return fd;
     }
 
-    /** Reads the connection; closing the stream closes the connection. */
+    /**
+     * Reads the connection; closing the stream closes the connection.
+     *
+     * @return an InputStream over the connection
+     */
     public InputStream inputStream() {
         return fd.inputStream();
     }
 
-    /** Writes the connection; closing the stream closes the connection. */
+    /**
+     * Writes the connection; closing the stream closes the connection.
+     *
+     * @return an OutputStream over the connection
+     */
     public OutputStream outputStream() {
         return fd.outputStream();
     }
 
-    /** What the application keeps with this connection (e.g. the state of an event handler); null at first. */
+    /**
+     * What the application keeps with this connection (e.g. the state of an event handler).
+     *
+     * @return the attachment; null at first
+     */
     public Object attachment() {
         return attachment;
     }
 
-    /** Replaces the attachment; returns the previous one. */
+    /**
+     * Replaces the attachment.
+     *
+     * @param value the new attachment
+     * @return the previous one
+     */
     public Object attach(Object value) {
         Object old = attachment;
         attachment = value;
         return old;
     }
 
-    public ByteChannel channel() {
+    /**
+     * The connection as a byte, scattering and gathering channel; closing it
+     * closes the connection.
+     *
+     * @return see {@link StreamFd#channel()}
+     */
+    public StreamChannel channel() {
         return fd.channel();
     }
 
+    /**
+     * Reads some bytes, blocking until some arrive.
+     *
+     * @param b where the bytes go
+     * @param off where in {@code b} the first goes
+     * @param len the most bytes to read
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamsException see {@link StreamFd#read(byte[], int, int)}
+     */
     public int read(byte[] b, int off, int len) throws StreamsException {
         return fd.read(b, off, len);
     }
 
+    /**
+     * Reads some bytes, waiting at most {@code timeout} for them.
+     *
+     * @param b where the bytes go
+     * @param off where in {@code b} the first goes
+     * @param len the most bytes to read
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time
+     * @throws StreamsException see {@link StreamFd#read(byte[], int, int)}
+     */
+    public int read(byte[] b, int off, int len, Duration timeout) throws StreamsException {
+        return fd.read(b, off, len, timeout);
+    }
+
+    /**
+     * Reads into the buffer's remaining space, blocking until some bytes arrive.
+     *
+     * @param dst where the bytes go
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamsException see {@link StreamFd#read(ByteBuffer)}
+     */
     public int read(ByteBuffer dst) throws StreamsException {
         return fd.read(dst);
     }
 
+    /**
+     * Reads into the buffer's remaining space, waiting at most {@code timeout}.
+     *
+     * @param dst where the bytes go
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time
+     * @throws StreamsException see {@link StreamFd#read(ByteBuffer)}
+     */
+    public int read(ByteBuffer dst, Duration timeout) throws StreamsException {
+        return fd.read(dst, timeout);
+    }
+
+    /**
+     * Writes all the bytes.
+     *
+     * @param b the bytes
+     * @param off where they start
+     * @param len how many
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b, int off, int len) throws StreamsException {
         fd.writeFully(b, off, len);
     }
 
+    /**
+     * Writes all the bytes.
+     *
+     * @param b the bytes
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b) throws StreamsException {
         fd.writeFully(b, 0, b.length);
     }
 
+    /**
+     * Writes from the buffer's remaining bytes: heap, direct or read-only.
+     *
+     * @param src the bytes
+     * @return how many were written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public int write(ByteBuffer src) throws StreamsException {
         return fd.write(src);
     }
 
+    /**
+     * Passes a descriptor to the other end; this end keeps its copy.
+     *
+     * @param passed the descriptor to pass
+     * @throws StreamsException see {@link StreamFd#sendFd(StreamFd)}
+     */
     public void sendFd(StreamFd passed) throws StreamsException {
         fd.sendFd(passed);
     }
 
+    /**
+     * Takes a descriptor the other end passed, blocking until one arrives.
+     *
+     * @return the descriptor and the sender's ids
+     * @throws StreamsException see {@link StreamFd#receiveFd()}
+     */
     public ReceivedFd receiveFd() throws StreamsException {
         return fd.receiveFd();
     }
 
+    /**
+     * Takes a descriptor the other end passed, waiting at most {@code timeout}.
+     *
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return the descriptor and the sender's ids
+     * @throws StreamTimeoutException when nothing arrived in time
+     * @throws StreamsException see {@link StreamFd#receiveFd()}
+     */
+    public ReceivedFd receiveFd(Duration timeout) throws StreamsException {
+        return fd.receiveFd(timeout);
+    }
+
+    /**
+     * Whether the connection is still open here.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return fd.isOpen();
     }

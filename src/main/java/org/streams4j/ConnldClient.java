@@ -13,7 +13,13 @@ public final class ConnldClient {
     private ConnldClient() {
     }
 
-    /** Connects, waiting as long as the server takes to accept. */
+    /**
+     * Connects, waiting as long as the server takes to accept.
+     *
+     * @param path where the server is bound
+     * @return the connection
+     * @throws StreamsException e.g. {@code connect /x: no server attached at /x}
+     */
     public static Connection connect(Path path) throws StreamsException {
         String p = path.toString();
         return finish(p, Transport.get().connect(p));
@@ -28,6 +34,11 @@ public final class ConnldClient {
      * server's I_RECVFD): one thread per path opens on behalf of every caller
      * waiting for that path, and a descriptor it gets for a caller who gave
      * up is closed at once (the server sees a connection that ends).
+     *
+     * @param path where the server is bound
+     * @param timeout how long to wait for the server
+     * @return the connection
+     * @throws StreamsException ETIMEDOUT when the server did not accept in time
      */
     public static Connection connect(Path path, Duration timeout) throws StreamsException {
         String p = path.toString();

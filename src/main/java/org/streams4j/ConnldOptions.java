@@ -1,5 +1,6 @@
 package org.streams4j;
 
+import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
@@ -39,54 +40,102 @@ public final class ConnldOptions {
         this.idleTimeout = b.idleTimeout;
     }
 
+    /**
+     * The defaults listed in the class comment.
+     *
+     * @return options with every default
+     */
     public static ConnldOptions defaults() {
         return builder().build();
     }
 
+    /**
+     * A builder starting from the defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Permission bits of an attach point the server creates (STREAMS) or of its socket (portable). */
+    /**
+     * Permission bits of an attach point the server creates (STREAMS) or of its socket (portable).
+     *
+     * @return bits within 0777
+     */
     public int mode() {
         return mode;
     }
 
-    /** Whether a dead server's attachment or socket at the path is replaced. */
+    /**
+     * Whether a dead server's attachment or socket at the path is replaced.
+     *
+     * @return true to replace it
+     */
     public boolean replaceStale() {
         return replaceStale;
     }
 
-    /** Allowed client uids; empty means all. */
+    /**
+     * Allowed client uids.
+     *
+     * @return the uids; empty means all
+     */
     public Set<Integer> allowedUids() {
         return allowedUids;
     }
 
-    /** Allowed client gids; empty means all. */
+    /**
+     * Allowed client groups: a client is admitted when its effective gid or
+     * one of its supplementary groups is in the set.
+     *
+     * @return the gids; empty means all
+     */
     public Set<Integer> allowedGids() {
         return allowedGids;
     }
 
-    /** Allowed client zone ids; empty means all. A client whose zone is unknown passes only an empty list. */
+    /**
+     * Allowed client zone ids. A client whose zone is unknown passes only an empty list.
+     *
+     * @return the zone ids; empty means all
+     */
     public Set<Integer> allowedZones() {
         return allowedZones;
     }
 
-    /** Connections {@link ConnldServer#serve} handles at once. */
+    /**
+     * Connections {@link ConnldServer#serve} handles at once.
+     *
+     * @return the number of handler threads
+     */
     public int threads() {
         return threads;
     }
 
+    /**
+     * Whether the server closes itself (detaching, removing its path) in a JVM shutdown hook.
+     *
+     * @return true when a hook is installed
+     */
     public boolean shutdownHook() {
         return shutdownHook;
     }
 
-    /** How long a busy path's server is given to answer before it is taken as live. */
+    /**
+     * How long a busy path's server is given to answer before it is taken as live.
+     *
+     * @return the probe's time-out
+     */
     public Duration probeTimeout() {
         return probeTimeout;
     }
 
-    /** listen(2) backlog on the portable backend. */
+    /**
+     * listen(2) backlog on the portable backend.
+     *
+     * @return the backlog
+     */
     public int backlog() {
         return backlog;
     }
@@ -96,7 +145,11 @@ public final class ConnldOptions {
         return !allowedUids.isEmpty() || !allowedGids.isEmpty() || !allowedZones.isEmpty();
     }
 
-    /** Event-loop threads of {@link ConnldServer#serveEvents}. */
+    /**
+     * Event-loop threads of {@link ConnldServer#serveEvents}.
+     *
+     * @return the number of loops
+     */
     public int loops() {
         return loops;
     }
@@ -104,17 +157,28 @@ public final class ConnldOptions {
     /**
      * Connections {@link ConnldServer#serveEvents} holds at once; beyond it the
      * server stops accepting until one closes (clients wait in the backlog).
+     *
+     * @return the most connections held at once
      */
     public int maxConnections() {
         return maxConnections;
     }
 
-    /** Whether a client with these credentials may connect. */
+    /**
+     * Whether a client with these credentials may connect: its uid is allowed,
+     * its effective gid or one of its supplementary groups (where the platform
+     * reports them, {@link PeerCredentials#groups()}) is allowed, and its zone
+     * is allowed. An empty list allows everyone.
+     *
+     * @param p the client's credentials
+     * @return true when every allow list admits the client
+     */
     public boolean allows(PeerCredentials p) {
         if (!allowedUids.isEmpty() && !allowedUids.contains(p.uid())) {
             return false;
         }
-        if (!allowedGids.isEmpty() && !allowedGids.contains(p.gid())) {
+        if (!allowedGids.isEmpty() && !allowedGids.contains(p.gid())
+            && p.groups().stream().noneMatch(allowedGids::contains)) {
             return false;
         }
         return allowedZones.isEmpty()
@@ -135,6 +199,7 @@ public final class ConnldOptions {
         return idleTimeout;
     }
 
+    /** Builds {@link ConnldOptions}; every setter returns the builder. */
     public static final class Builder {
         private int mode = 0600;
         private boolean replaceStale = true;
@@ -151,34 +216,91 @@ public final class ConnldOptions {
         private Builder() {
         }
 
+        /**
+         * Permission bits of the attach point or socket, e.g. {@code 0660}: a
+         * Java octal literal, with the leading zero. Only the nine rwx bits
+         * are taken; anything else (a decimal {@code 600} is {@code 01130},
+         * sticky bit included) is refused.
+         *
+         * @param mode permission bits within {@code 0777}
+         * @return this builder
+         * @throws IllegalArgumentException for bits outside {@code 0777}
+         */
         public Builder mode(int mode) {
-            if ((mode & ~07777) != 0) {
-                throw new IllegalArgumentException("mode must be within 07777: " + Integer.toOctalString(mode));
+            if ((mode & ~0777) != 0) {
+                throw new IllegalArgumentException("mode must be within 0777 (write it in octal, e.g. 0600): "
+                    + "0" + Integer.toOctalString(mode) + (mode > 0 ? " (decimal " + mode + ")" : ""));
             }
             this.mode = mode;
             return this;
         }
 
+        /**
+         * Permission bits as {@link java.nio.file.Files#setPosixFilePermissions} takes them,
+         * e.g. {@code PosixFilePermissions.fromString("rw-rw----")}.
+         *
+         * @param permissions the permissions to grant
+         * @return this builder
+         */
+        public Builder mode(Set<PosixFilePermission> permissions) {
+            int bits = 0;
+            for (PosixFilePermission p : permissions) {
+                // OWNER_READ is 0400 and each constant after it the next bit down.
+                bits |= 0400 >> p.ordinal();
+            }
+            return mode(bits);
+        }
+
+        /**
+         * Whether a dead server's attachment or socket at the path is replaced.
+         *
+         * @param replace true to replace it (the default)
+         * @return this builder
+         */
         public Builder replaceStale(boolean replace) {
             this.replaceStale = replace;
             return this;
         }
 
+        /**
+         * Admits only clients with these effective uids.
+         *
+         * @param uids the uids; empty admits all
+         * @return this builder
+         */
         public Builder allowUids(Collection<Integer> uids) {
             this.allowedUids = Set.copyOf(uids);
             return this;
         }
 
+        /**
+         * Admits only clients whose effective gid or a supplementary group is one of these.
+         *
+         * @param gids the gids; empty admits all
+         * @return this builder
+         */
         public Builder allowGids(Collection<Integer> gids) {
             this.allowedGids = Set.copyOf(gids);
             return this;
         }
 
+        /**
+         * Admits only clients in these zones (illumos); a client of unknown zone is then refused.
+         *
+         * @param zones the zone ids; empty admits all
+         * @return this builder
+         */
         public Builder allowZones(Collection<Integer> zones) {
             this.allowedZones = Set.copyOf(zones);
             return this;
         }
 
+        /**
+         * Connections {@link ConnldServer#serve} handles at once.
+         *
+         * @param threads at least 1
+         * @return this builder
+         */
         public Builder threads(int threads) {
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be at least 1: " + threads);
@@ -187,21 +309,45 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * Whether to close the server in a JVM shutdown hook.
+         *
+         * @param hook true to install one
+         * @return this builder
+         */
         public Builder shutdownHook(boolean hook) {
             this.shutdownHook = hook;
             return this;
         }
 
+        /**
+         * How long a busy path's server is given to answer before it is taken as live.
+         *
+         * @param timeout the probe's time-out
+         * @return this builder
+         */
         public Builder probeTimeout(Duration timeout) {
             this.probeTimeout = timeout;
             return this;
         }
 
+        /**
+         * listen(2) backlog on the portable backend.
+         *
+         * @param backlog the backlog
+         * @return this builder
+         */
         public Builder backlog(int backlog) {
             this.backlog = backlog;
             return this;
         }
 
+        /**
+         * Event-loop threads of {@link ConnldServer#serveEvents}.
+         *
+         * @param loops at least 1
+         * @return this builder
+         */
         public Builder loops(int loops) {
             if (loops < 1) {
                 throw new IllegalArgumentException("loops must be at least 1: " + loops);
@@ -210,6 +356,12 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * Connections {@link ConnldServer#serveEvents} holds at once.
+         *
+         * @param max at least 1
+         * @return this builder
+         */
         public Builder maxConnections(int max) {
             if (max < 1) {
                 throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
@@ -229,6 +381,11 @@ public final class ConnldOptions {
             return this;
         }
 
+        /**
+         * The options as set.
+         *
+         * @return immutable options
+         */
         public ConnldOptions build() {
             return new ConnldOptions(this);
         }

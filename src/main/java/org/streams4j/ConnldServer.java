@@ -71,6 +71,13 @@ public final class ConnldServer implements Closeable {
         }
     }
 
+    /**
+     * Binds the path with the default options ({@link ConnldOptions#defaults()}).
+     *
+     * @param path where clients connect
+     * @return the bound server
+     * @throws StreamsException e.g. {@code bind /run/x: EBUSY} when a live server is there
+     */
     public static ConnldServer bind(Path path) throws StreamsException {
         return bind(path, ConnldOptions.defaults());
     }
@@ -80,8 +87,14 @@ public final class ConnldServer implements Closeable {
      * The mode is set without a race: on a descriptor (STREAMS) or inside a
      * directory only this process can write (portable), never by a name that
      * someone else could swap meanwhile.
+     *
+     * @param path where clients connect
+     * @param options mode, allow lists, threads...
+     * @return the bound server
+     * @throws StreamsException e.g. {@code bind /run/x: EBUSY} when a live server is there
      */
     public static ConnldServer bind(Path path, ConnldOptions options) throws StreamsException {
+        Platform.ensureAvailability();
         ConnldServer s = new ConnldServer(path, options, Transport.get().bind(path.toString(), options));
         LOG.log(Level.DEBUG, "serving {0} ({1}, mode {2})", path, Platform.backend(),
             Integer.toOctalString(options.mode()));
@@ -90,24 +103,50 @@ public final class ConnldServer implements Closeable {
 
     // ---- accepting --------------------------------------------------------------
 
+    /**
+     * Where clients connect.
+     *
+     * @return the path the server was bound to
+     */
     public Path path() {
         return path;
     }
 
+    /**
+     * The options the server was bound with.
+     *
+     * @return its options
+     */
     public ConnldOptions options() {
         return options;
     }
 
+    /**
+     * Whether the server still accepts clients.
+     *
+     * @return false once closed
+     */
     public boolean isOpen() {
         return !closed.get();
     }
 
-    /** Waits for the next allowed client. Refused clients are closed and logged, not returned. */
+    /**
+     * Waits for the next allowed client. Refused clients are closed and logged, not returned.
+     *
+     * @return the client's connection
+     * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
+     */
     public Connection accept() throws StreamsException {
         return acceptWithin(null).orElseThrow();
     }
 
-    /** Like {@link #accept()}, giving up after {@code timeout} with an empty result. */
+    /**
+     * Like {@link #accept()}, giving up after {@code timeout} with an empty result.
+     *
+     * @param timeout how long to wait
+     * @return the client's connection, or empty when none came in time
+     * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
+     */
     public Optional<Connection> accept(Duration timeout) throws StreamsException {
         return acceptWithin(timeout);
     }
@@ -230,6 +269,12 @@ public final class ConnldServer implements Closeable {
     /** Handles one connection; the server closes the connection when this returns. */
     @FunctionalInterface
     public interface Handler {
+        /**
+         * Serves one client.
+         *
+         * @param connection the client's connection
+         * @throws Exception anything: logged, and the connection is closed
+         */
         void handle(Connection connection) throws Exception;
     }
 
@@ -241,6 +286,9 @@ public final class ConnldServer implements Closeable {
      * vanish. A handler that throws anything, an {@link Error} too, closes its
      * own connection only; the failure is logged at WARNING with the client's
      * credentials.
+     *
+     * @param handler what serves each connection
+     * @throws StreamsException when accepting fails for good
      */
     public void serve(Handler handler) throws StreamsException {
         int threads = options.threads();
@@ -281,7 +329,12 @@ public final class ConnldServer implements Closeable {
      * for long: it reads what is there, answers, and returns.
      */
     public interface EventHandler {
-        /** A new connection (its {@link Connection#peer()} is known); may write a greeting or attach state. */
+        /**
+         * A new connection (its {@link Connection#peer()} is known); may write a greeting or attach state.
+         *
+         * @param connection the new connection
+         * @throws Exception anything: the connection is closed
+         */
         default void opened(Connection connection) throws Exception {
         }
 
@@ -290,11 +343,17 @@ public final class ConnldServer implements Closeable {
          * stream (a read returns -1). One read will not block. Called again
          * while anything is left to read.
          *
+         * @param connection the readable connection
          * @return false to close the connection
+         * @throws Exception anything: the connection is closed
          */
         boolean readable(Connection connection) throws Exception;
 
-        /** The connection has been closed: by the handler, the peer, or the server stopping. */
+        /**
+         * The connection has been closed: by the handler, the peer, or the server stopping.
+         *
+         * @param connection the closed connection
+         */
         default void closed(Connection connection) {
         }
     }
@@ -316,6 +375,9 @@ public final class ConnldServer implements Closeable {
      * until then), so a client that reads slowly holds up only itself. A
      * handler that throws anything, or returns false, closes its connection
      * only (logged at WARNING with the peer when it threw).
+     *
+     * @param handler what the loops call for each connection
+     * @throws StreamsException when accepting fails for good
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
         int n = options.loops();

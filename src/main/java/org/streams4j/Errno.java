@@ -17,7 +17,7 @@ public final class Errno {
     private static final Map<String, Integer> VALUES = new HashMap<>();
 
     static {
-        for (int i = 1; i < MAX; i++) {
+        for (int i = 1; i < MAX && Platform.isAvailable(); i++) {
             String n = Shim.s4j_errno_name(i);
             if (n != null) {
                 NAMES[i] = n;
@@ -26,43 +26,80 @@ public final class Errno {
         }
     }
 
+    /** EPERM here, or -1 where the platform has none. */
     public static final int EPERM = value("EPERM");
+    /** ENOENT here, or -1 where the platform has none. */
     public static final int ENOENT = value("ENOENT");
+    /** EINTR here, or -1 where the platform has none. */
     public static final int EINTR = value("EINTR");
+    /** ENXIO here, or -1 where the platform has none. */
     public static final int ENXIO = value("ENXIO");
+    /** EBADF here, or -1 where the platform has none. */
     public static final int EBADF = value("EBADF");
+    /** EAGAIN here, or -1 where the platform has none. */
     public static final int EAGAIN = value("EAGAIN");
+    /** ENOMEM here, or -1 where the platform has none. */
     public static final int ENOMEM = value("ENOMEM");
+    /** EACCES here, or -1 where the platform has none. */
     public static final int EACCES = value("EACCES");
+    /** EBUSY here, or -1 where the platform has none. */
     public static final int EBUSY = value("EBUSY");
+    /** EEXIST here, or -1 where the platform has none. */
     public static final int EEXIST = value("EEXIST");
+    /** ENOTDIR here, or -1 where the platform has none. */
     public static final int ENOTDIR = value("ENOTDIR");
+    /** EINVAL here, or -1 where the platform has none. */
     public static final int EINVAL = value("EINVAL");
+    /** ENFILE here, or -1 where the platform has none. */
     public static final int ENFILE = value("ENFILE");
+    /** EMFILE here, or -1 where the platform has none. */
     public static final int EMFILE = value("EMFILE");
+    /** EPIPE here, or -1 where the platform has none. */
     public static final int EPIPE = value("EPIPE");
+    /** ENAMETOOLONG here, or -1 where the platform has none. */
     public static final int ENAMETOOLONG = value("ENAMETOOLONG");
+    /** ELOOP here, or -1 where the platform has none. */
     public static final int ELOOP = value("ELOOP");
+    /** ENOSTR here, or -1 where the platform has none. */
     public static final int ENOSTR = value("ENOSTR");
+    /** EBADMSG here, or -1 where the platform has none. */
     public static final int EBADMSG = value("EBADMSG");
+    /** ENOTSOCK here, or -1 where the platform has none. */
     public static final int ENOTSOCK = value("ENOTSOCK");
+    /** EOPNOTSUPP here, or -1 where the platform has none. */
     public static final int EOPNOTSUPP = value("EOPNOTSUPP");
+    /** EADDRINUSE here, or -1 where the platform has none. */
     public static final int EADDRINUSE = value("EADDRINUSE");
+    /** ECONNRESET here, or -1 where the platform has none. */
     public static final int ECONNRESET = value("ECONNRESET");
+    /** ENOTCONN here, or -1 where the platform has none. */
     public static final int ENOTCONN = value("ENOTCONN");
+    /** ETIMEDOUT here, or -1 where the platform has none. */
     public static final int ETIMEDOUT = value("ETIMEDOUT");
+    /** ECONNREFUSED here, or -1 where the platform has none. */
     public static final int ECONNREFUSED = value("ECONNREFUSED");
+    /** ECONNABORTED here, or -1 where the platform has none. */
     public static final int ECONNABORTED = value("ECONNABORTED");
 
     private Errno() {
     }
 
-    /** The number of the errno called {@code name} here, or -1 when this platform has none. */
+    /**
+     * The number of an errno on this platform.
+     *
+     * @param name e.g. {@code "EBUSY"}
+     * @return its number here, or -1 when this platform has none
+     */
     public static int value(String name) {
         return VALUES.getOrDefault(name, -1);
     }
 
-    /** {@code "EBUSY"} for EBUSY's number; {@code "errno 123"} for a number with no name. */
+    /**
+     * The name of an errno number.
+     *
+     * @param errno a number
+     * @return {@code "EBUSY"} for EBUSY's number; {@code "errno 123"} for a number with no name
+     */
     public static String name(int errno) {
         if (errno > 0 && errno < MAX && NAMES[errno] != null) {
             return NAMES[errno];
@@ -70,10 +107,15 @@ public final class Errno {
         return "errno " + errno;
     }
 
-    /** The platform's strerror text, starting in lower case: "device busy". */
+    /**
+     * The platform's strerror text, starting in lower case.
+     *
+     * @param errno a number
+     * @return e.g. {@code "device busy"}
+     */
     public static String message(int errno) {
         byte[] buf = new byte[256];
-        if (Shim.s4j_strerror(errno, buf, buf.length) != 0) {
+        if (!Platform.isAvailable() || Shim.s4j_strerror(errno, buf, buf.length) != 0) {
             return "error " + errno;
         }
         int n = 0;

@@ -1,62 +1,85 @@
 package org.streams4j;
 
+import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Who is at the other end: effective uid and gid, and where the platform says
- * so, the pid and the zone id. Absent fields are absent, never zero.
+ * so, the pid, the zone id and the supplementary groups. Absent fields are
+ * absent, never zero.
+ *
+ * @param uid the peer's effective user id
+ * @param gid the peer's effective group id
+ * @param pid the peer's process id; absent where the platform cannot say
+ * @param zone the peer's zone id; absent on platforms without zones
+ * @param groups the peer's supplementary group ids ({@code ucred_getgroups} on
+ *     illumos, {@code SO_PEERGROUPS} on Linux); empty where the platform does
+ *     not report them
  */
-public final class PeerCredentials {
-    private final int uid;
-    private final int gid;
-    private final int pid;
-    private final int zone;
+public record PeerCredentials(int uid, int gid, OptionalInt pid, OptionalInt zone, Set<Integer> groups) {
 
-    /** -1 marks a field as absent. */
+    /**
+     * Checks and copies: no component may be null; {@code groups} is kept as
+     * an unmodifiable copy.
+     *
+     * @param uid the effective user id
+     * @param gid the effective group id
+     * @param pid the process id, if known
+     * @param zone the zone id, if known
+     * @param groups the supplementary group ids
+     */
+    public PeerCredentials {
+        Objects.requireNonNull(pid, "pid");
+        Objects.requireNonNull(zone, "zone");
+        groups = Set.copyOf(groups);
+    }
+
+    /**
+     * Credentials without supplementary groups; -1 marks pid or zone as absent.
+     *
+     * @param uid the effective user id
+     * @param gid the effective group id
+     * @param pid the process id, or -1
+     * @param zone the zone id, or -1
+     */
     public PeerCredentials(int uid, int gid, int pid, int zone) {
-        this.uid = uid;
-        this.gid = gid;
-        this.pid = pid;
-        this.zone = zone;
+        this(uid, gid, pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid),
+            zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone), Set.of());
     }
 
-    public int uid() {
-        return uid;
+    /**
+     * The same credentials with these supplementary groups.
+     *
+     * @param supplementary the group ids
+     * @return a new record
+     */
+    public PeerCredentials withGroups(Set<Integer> supplementary) {
+        return new PeerCredentials(uid, gid, pid, zone, supplementary);
     }
 
-    public int gid() {
-        return gid;
+    /**
+     * Whether the peer is a member of the group: its effective gid or one of
+     * its supplementary groups.
+     *
+     * @param group a group id
+     * @return true for a member
+     */
+    public boolean inGroup(int group) {
+        return gid == group || groups.contains(group);
     }
 
-    /** The peer's process id; absent where the platform cannot say. */
-    public OptionalInt pid() {
-        return pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid);
-    }
-
-    /** The peer's zone id; absent on platforms without zones. */
-    public OptionalInt zone() {
-        return zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone);
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof PeerCredentials p && p.uid == uid && p.gid == gid && p.pid == pid && p.zone == zone;
-    }
-
-    @Override
-    public int hashCode() {
-        return ((uid * 31 + gid) * 31 + pid) * 31 + zone;
-    }
-
-    /** {@code uid=501 gid=20 pid=4711 zone=0}, absent fields left out. */
+    /** {@code uid=501 gid=20 pid=4711 zone=0 groups=12,20}, absent fields left out. */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder().append("uid=").append(uid).append(" gid=").append(gid);
-        if (pid >= 0) {
-            sb.append(" pid=").append(pid);
-        }
-        if (zone >= 0) {
-            sb.append(" zone=").append(zone);
+        pid.ifPresent(p -> sb.append(" pid=").append(p));
+        zone.ifPresent(z -> sb.append(" zone=").append(z));
+        if (!groups.isEmpty()) {
+            sb.append(" groups=").append(new TreeSet<>(groups).stream().map(String::valueOf)
+                .collect(Collectors.joining(",")));
         }
         return sb.toString();
     }

@@ -7,7 +7,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
-import org.streams4j.internal.Shim;
 
 /** A descriptor received over a stream ({@code I_RECVFD}), with the sender's uid and gid. */
 public final class ReceivedFd implements Closeable {
@@ -21,22 +20,38 @@ public final class ReceivedFd implements Closeable {
         this.gid = gid;
     }
 
-    /** The received descriptor; owned by this object (closing either closes it). */
+    /**
+     * The received descriptor; owned by this object (closing either closes it).
+     *
+     * @return its StreamFd
+     */
     public StreamFd fd() {
         return fd;
     }
 
-    /** The sender's effective uid. */
+    /**
+     * The sender's effective uid.
+     *
+     * @return a uid
+     */
     public int uid() {
         return uid;
     }
 
-    /** The sender's effective gid. */
+    /**
+     * The sender's effective gid.
+     *
+     * @return a gid
+     */
     public int gid() {
         return gid;
     }
 
-    /** Reads the received descriptor (pipe, socket, file at its current offset). */
+    /**
+     * Reads the received descriptor (pipe, socket, file at its current offset).
+     *
+     * @return an InputStream; closing it closes the descriptor
+     */
     public InputStream inputStream() {
         return fd.inputStream();
     }
@@ -50,10 +65,11 @@ public final class ReceivedFd implements Closeable {
      * {@code /dev/fd/N} is used, which on macOS and the BSDs (as fdfs on
      * illumos) is a {@code dup}: the offset is shared there.
      *
+     * @return a new FileChannel for reading
      * @throws StreamsException EINVAL when the received descriptor is not a regular file
      */
     public FileChannel openFileChannel() throws IOException {
-        if (fd.fileType() != Shim.FT_REGULAR) {
+        if (fd.fileType() != FileType.REGULAR) {
             throw new StreamsException("openFileChannel", fd.name(), Errno.EINVAL,
                 "not a regular file");
         }
@@ -62,7 +78,7 @@ public final class ReceivedFd implements Closeable {
         IOException[] failed = new IOException[1];
         FileChannel[] ch = new FileChannel[1];
         // Holding a use count: the number cannot be closed and reused meanwhile.
-        fd.withFd("openFileChannel", n -> {
+        fd.withFdQuick("openFileChannel", n -> {
             try {
                 ch[0] = FileChannel.open(Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)),
                     StandardOpenOption.READ);

@@ -4,6 +4,12 @@ package org.streams4j;
 public final class StreamClosedException extends StreamsException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The descriptor was or got closed.
+     *
+     * @param operation the operation
+     * @param target the descriptor, {@code fd 7}
+     */
     public StreamClosedException(String operation, String target) {
         super(operation, target, Errno.EBADF, "closed");
     }

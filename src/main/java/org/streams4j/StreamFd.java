@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.ReadOnlyBufferException;
-import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -15,7 +14,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -48,7 +50,9 @@ public final class StreamFd implements Closeable {
     static {
         // Created up front, not on the first concurrent close, which may come
         // when descriptors have run out.
-        Objects.requireNonNull(Integer.valueOf(Marker.FD));
+        if (Platform.isAvailable()) {
+            Objects.requireNonNull(Integer.valueOf(Marker.FD));
+        }
     }
 
     private final Handle handle;
@@ -69,8 +73,14 @@ public final class StreamFd implements Closeable {
         this.cleanable = CLEANER.register(this, handle);
     }
 
-    /** Takes ownership of an open descriptor number; it will be closed by this object only. */
+    /**
+     * Takes ownership of an open descriptor number; it will be closed by this object only.
+     *
+     * @param fd an open descriptor
+     * @return its owner
+     */
     public static StreamFd adopt(int fd) {
+        Platform.ensureAvailability();
         if (fd < 0) {
             throw new IllegalArgumentException("not a descriptor: " + fd);
         }
@@ -79,7 +89,12 @@ public final class StreamFd implements Closeable {
 
     /** How files are opened by {@link #open(Path, Mode)}. */
     public enum Mode {
-        READ(Shim.O_READ), WRITE(Shim.O_WRITE), READ_WRITE(Shim.O_READ | Shim.O_WRITE);
+        /** O_RDONLY. */
+        READ(Shim.O_READ),
+        /** O_WRONLY. */
+        WRITE(Shim.O_WRITE),
+        /** O_RDWR. */
+        READ_WRITE(Shim.O_READ | Shim.O_WRITE);
 
         final int flags;
 
@@ -88,8 +103,16 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** {@code open(2)} a path (close-on-exec), e.g. a file whose descriptor is to be passed. */
+    /**
+     * {@code open(2)} a path (close-on-exec), e.g. a file whose descriptor is to be passed.
+     *
+     * @param path the file
+     * @param mode read, write or both
+     * @return the open descriptor's owner
+     * @throws StreamsException e.g. {@code open /x: ENOENT}
+     */
     public static StreamFd open(Path path, Mode mode) throws StreamsException {
+        Platform.ensureAvailability();
         int fd = Shim.s4j_open(path.toString(), mode.flags, 0);
         if (fd < 0) {
             throw new StreamsException("open", path.toString(), -fd);
@@ -97,12 +120,20 @@ public final class StreamFd implements Closeable {
         return new StreamFd(fd);
     }
 
-    /** The descriptor number, for logs and for handing to other code; -1 once closed. */
+    /**
+     * The descriptor number, for logs and for handing to other code.
+     *
+     * @return the number; -1 once closed
+     */
     public int fd() {
         return handle.isClosed() ? NO_FD : handle.fd;
     }
 
-    /** {@code fd N}, the name used in messages. */
+    /**
+     * The name used in messages.
+     *
+     * @return {@code fd N}
+     */
     public String name() {
         return target();
     }
@@ -112,6 +143,11 @@ public final class StreamFd implements Closeable {
         return StreamsException.fd(handle.fd);
     }
 
+    /**
+     * Whether the descriptor is still open here.
+     *
+     * @return false once {@link #close()} was called
+     */
     public boolean isOpen() {
         return !handle.isClosed();
     }
@@ -130,6 +166,9 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException EBADMSG when a descriptor is next on the stream
      *     (take it with {@link #receiveFd()}); {@link StreamClosedException} when
      *     this descriptor is or gets closed
+     * @param b where the bytes go
+     * @param off where in {@code b} the first goes
+     * @param len the most bytes to read
      */
     public int read(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -164,17 +203,79 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    /**
+     * Reads up to {@code b.length} bytes, blocking until some arrive.
+     *
+     * @param b where the bytes go
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
     public int read(byte[] b) throws StreamsException {
         return read(b, 0, b.length);
+    }
+
+    /**
+     * Reads up to {@code len} bytes, waiting at most {@code timeout} for some
+     * to arrive.
+     *
+     * @param b where the bytes go
+     * @param off where in {@code b} the first byte goes
+     * @param len the most bytes to read
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time (nothing was taken)
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
+    public int read(byte[] b, int off, int len, Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(b, off, len);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Reads into the buffer's remaining space, waiting at most {@code timeout}
+     * for something to arrive.
+     *
+     * @param dst where the bytes go
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamTimeoutException when nothing arrived in time (nothing was taken)
+     * @throws StreamsException as {@link #read(ByteBuffer)}
+     */
+    public int read(ByteBuffer dst, Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(dst);
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /** Waits (holding the read lock) until a read or receiveFd would not block, or throws the time-out. */
+    private void awaitOrTimeOut(String op, Duration timeout) throws StreamsException {
+        if (timeout != null && !timeout.isNegative() && !awaitReadable(timeout)) {
+            throw new StreamTimeoutException(op, target(), timeout);
+        }
     }
 
     /**
      * Reads into the buffer's remaining space; a direct buffer is read into
      * without a copy.
      *
+     * @param dst where the bytes go
      * @return bytes read, or -1 at end of stream
+     * @throws java.nio.ReadOnlyBufferException for a read-only buffer
+     * @throws StreamsException as {@link #read(byte[], int, int)}
      */
     public int read(ByteBuffer dst) throws StreamsException {
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
         int len = dst.remaining();
         if (len == 0) {
             return 0;
@@ -194,9 +295,6 @@ public final class StreamFd implements Closeable {
                 return 1;
             }
             checkNoPendingFd();
-            if (dst.isReadOnly()) {
-                throw new ReadOnlyBufferException();
-            }
             Scratch s = Scratch.get(0);
             handle.acquire("read");
             long n;
@@ -251,7 +349,9 @@ public final class StreamFd implements Closeable {
     /**
      * Waits until the descriptor is readable (or at end of stream).
      *
+     * @param timeout how long to wait; null or negative waits for ever
      * @return true when a read would not block, false when the time ran out
+     * @throws StreamsException when poll fails or the descriptor is closed
      */
     public boolean awaitReadable(Duration timeout) throws StreamsException {
         if (pushback >= 0 || handle.pendingFd.get() != NO_FD) {
@@ -261,13 +361,21 @@ public final class StreamFd implements Closeable {
     }
 
     /**
-     * {@code poll(2)} this descriptor for {@link Shim#POLLIN}/{@link Shim#POLLOUT};
-     * EINTR is retried with what is left of the timeout. A null or negative
-     * timeout waits forever.
+     * {@code poll(2)} this descriptor; EINTR is retried with what is left of
+     * the timeout.
      *
-     * @return the shim's revents bits, 0 on time-out
+     * @param events what to wait for: {@link PollEvent#READABLE}, {@link PollEvent#WRITABLE}
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return what happened (errors and hang-up are reported whether asked for
+     *     or not); empty when the time ran out
+     * @throws StreamsException when poll fails or the descriptor is closed
      */
-    public int poll(int events, Duration timeout) throws StreamsException {
+    public Set<PollEvent> poll(Set<PollEvent> events, Duration timeout) throws StreamsException {
+        return PollEvent.of(poll(PollEvent.bits(events), timeout));
+    }
+
+    /** poll with the shim's POLL* bits; returns revents bits, 0 on time-out. */
+    int poll(int events, Duration timeout) throws StreamsException {
         long deadline = timeout == null || timeout.isNegative() ? -1
             : System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -293,7 +401,12 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** Bytes that can be read now without blocking (STREAMS: of the first message). */
+    /**
+     * Bytes that can be read now without blocking (STREAMS: of the first message).
+     *
+     * @return a byte count
+     * @throws StreamsException when the descriptor is closed or the ioctl fails
+     */
     public int available() throws StreamsException {
         if (pushback >= 0) {
             return 1;
@@ -306,6 +419,12 @@ public final class StreamFd implements Closeable {
     /**
      * Writes some of the bytes; returns how many were written. Zero bytes are
      * never written (a zero-length STREAMS message reads as end of file).
+     *
+     * @param b the bytes
+     * @param off where they start
+     * @param len how many to write
+     * @return how many were written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public int write(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
@@ -321,12 +440,28 @@ public final class StreamFd implements Closeable {
     }
 
     private int writeOnce(byte[] b, int off, int len) throws StreamsException {
+        return writeCopy(b, null, off, len);
+    }
+
+    /** A heap copy of len bytes of b (or, when b is null, of src) from off, for the event loop's queue. */
+    private static ByteBuffer copyOf(byte[] b, ByteBuffer src, int off, int len) {
+        return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
+            : ByteBuffer.allocate(len).put(0, src, off, len);
+    }
+
+    /**
+     * One write(2) of a copy of {@code len} bytes of {@code b} or (when b is
+     * null) of the buffer {@code src}, from {@code off}: the copy is in this
+     * thread's scratch, or for a large write in a block of its own, so that
+     * one call is still one write(2). A read-only buffer is copied without
+     * {@code array()}. On a connection of an event loop, what the connection
+     * cannot take now is queued for the loop.
+     */
+    private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
         if (outbox != null && !outbox.isEmpty()) {
-            outbox.add(ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len)));
+            outbox.add(copyOf(b, src, off, len));
             return len;
         }
-        // One copy into native memory: this thread's scratch, or for a large
-        // write a block of its own, so that one call is still one write(2).
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
         try {
@@ -334,11 +469,19 @@ public final class StreamFd implements Closeable {
             long at;
             if (big == null) {
                 Scratch s = Scratch.get(len);
-                s.buf.put(Scratch.BYTES, b, off, len);
+                if (b != null) {
+                    s.buf.put(Scratch.BYTES, b, off, len);
+                } else {
+                    s.buf.put(Scratch.BYTES, src, off, len);
+                }
                 address = s.address;
                 at = Scratch.BYTES;
             } else {
-                big.write(0, b, off, len);
+                if (b != null) {
+                    big.write(0, b, off, len);
+                } else {
+                    big.getByteBuffer(0, len).put(0, src, off, len);
+                }
                 address = Pointer.nativeValue(big);
                 at = 0;
             }
@@ -355,7 +498,7 @@ public final class StreamFd implements Closeable {
         }
         if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
             int done = (int) Math.max(0, n);
-            outbox.add(ByteBuffer.wrap(Arrays.copyOfRange(b, off + done, off + len)));
+            outbox.add(copyOf(b, src, off + done, len - done));
             queuedForLoop();
             return len;
         }
@@ -365,7 +508,14 @@ public final class StreamFd implements Closeable {
         return (int) n;
     }
 
-    /** Writes all the bytes (several write calls if need be) before another writer may write. */
+    /**
+     * Writes all the bytes (several write calls if need be) before another writer may write.
+     *
+     * @param b the bytes
+     * @param off where in {@code b} they start
+     * @param len how many to write
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
         writeLock.lock();
@@ -380,18 +530,42 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    /**
+     * Writes all the bytes before another writer may write.
+     *
+     * @param b the bytes
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public void writeFully(byte[] b) throws StreamsException {
         writeFully(b, 0, b.length);
     }
 
-    /** Writes from the buffer's remaining bytes; a direct buffer is written without a copy. */
+    /**
+     * Writes from the buffer's remaining bytes (one write(2)); a direct buffer
+     * is written without a copy. Heap, direct and read-only buffers all work.
+     *
+     * @param src the bytes, from its position to its limit
+     * @return how many were written (the position moves by as many)
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
     public int write(ByteBuffer src) throws StreamsException {
         int len = src.remaining();
         if (len == 0) {
             return 0;
         }
         if (!src.isDirect()) {
-            int n = write(src.array(), src.arrayOffset() + src.position(), len);
+            int n;
+            if (src.hasArray()) {
+                n = write(src.array(), src.arrayOffset() + src.position(), len);
+            } else {
+                // read-only heap buffer: no array() to be had
+                writeLock.lock();
+                try {
+                    n = writeCopy(null, src, src.position(), len);
+                } finally {
+                    writeLock.unlock();
+                }
+            }
             src.position(src.position() + n);
             return n;
         }
@@ -478,11 +652,172 @@ public final class StreamFd implements Closeable {
         }
     }
 
+    // ---- gathering and scattering ------------------------------------------------
+
+    /** The most buffers one readv/writev takes; a longer array is a short read or write. */
+    private static final int MAX_IOV = 64;
+
+    /**
+     * Writes from the buffers' remaining bytes, in order, with one
+     * {@code writev(2)}; direct buffers without a copy, heap and read-only
+     * buffers through this thread's native scratch (at most 256 KiB of them
+     * a call: the rest is a short write, as {@link java.nio.channels.GatheringByteChannel} allows).
+     *
+     * @param srcs the buffers
+     * @param offset the first buffer to take
+     * @param length how many buffers to take
+     * @return the number of bytes written; each buffer's position moves past what of it was written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
+    public long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
+        Objects.checkFromIndexSize(offset, length, srcs.length);
+        writeLock.lock();
+        try {
+            int count = vectors(srcs, offset, length, true);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            handle.acquire("write");
+            long n;
+            try {
+                n = Shim.s4j_writev(handle.fd, s.address + Scratch.BYTES, count);
+            } finally {
+                handle.release();
+            }
+            if (n < 0) {
+                throw failure("write", (int) -n);
+            }
+            advance(s, srcs, offset, count, n, false);
+            return n;
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
     private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
         while (out.hasRemaining()) {
             write(out);
         }
         return read(in);
+    }
+
+    /**
+     * Reads into the buffers' remaining space, in order, with one
+     * {@code readv(2)} (or {@code recvmsg(2)}); blocks until some bytes arrive.
+     *
+     * @param dsts the buffers; none may be read-only
+     * @param offset the first buffer to fill
+     * @param length how many buffers to fill
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws java.nio.ReadOnlyBufferException when one of the buffers is read-only
+     * @throws StreamsException as {@link #read(byte[], int, int)}
+     */
+    public long read(ByteBuffer[] dsts, int offset, int length) throws StreamsException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new ReadOnlyBufferException();
+            }
+        }
+        readLock.lock();
+        try {
+            if (pushback >= 0) {
+                for (int i = offset; i < offset + length; i++) {
+                    if (dsts[i].hasRemaining()) {
+                        dsts[i].put((byte) pushback);
+                        pushback = -1;
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            int count = vectors(dsts, offset, length, false);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            checkNoPendingFd();
+            handle.acquire("read");
+            long n;
+            try {
+                n = Shim.s4j_recvv(handle.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
+            } finally {
+                handle.release();
+            }
+            int r = readResult(n, s.passed());
+            if (r > 0) {
+                advance(s, dsts, offset, count, r, true);
+            }
+            return r;
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Fills this thread's scratch (taken here: callers use Scratch.get(0)
+     * after) with the iovec array (at BYTES) for the
+     * buffers, heap ones pointing at copies (write) or room (read) after the
+     * array. Returns the number of iovecs; buffers with nothing remaining are
+     * given an empty iovec so that iovec i is buffer offset + i.
+     */
+    private static int vectors(ByteBuffer[] bufs, int offset, int length, boolean copyIn) {
+        int count = Math.min(length, MAX_IOV);
+        int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
+        int heap = 0;
+        for (int i = 0; i < count; i++) {
+            ByteBuffer b = bufs[offset + i];
+            if (!b.isDirect()) {
+                heap = (int) Math.min(Scratch.MAX_CACHED, (long) heap + b.remaining());
+            }
+        }
+        Scratch s = Scratch.get(count * Shim.IOVEC_SIZE + heap);
+        int room = heap;
+        long total = 0;
+        int used = 0;
+        for (int i = 0; i < count; i++) {
+            ByteBuffer b = bufs[offset + i];
+            int len = b.remaining();
+            long base;
+            if (b.isDirect()) {
+                base = Shim.address(b) + b.position();
+            } else {
+                len = Math.min(len, room);
+                base = s.address + data;
+                if (copyIn && len > 0) {
+                    s.buf.put(data, b, b.position(), len);
+                }
+                data += len;
+                room -= len;
+            }
+            s.buf.putLong(Scratch.BYTES + i * Shim.IOVEC_SIZE, base);
+            s.buf.putLong(Scratch.BYTES + i * Shim.IOVEC_SIZE + 8, len);
+            total += len;
+            used = i + 1;
+            if (total >= Integer.MAX_VALUE / 2) {
+                break;
+            }
+        }
+        return total == 0 ? 0 : used;
+    }
+
+    /** Moves the buffers' positions past {@code n} bytes; copies them out of scratch when reading. */
+    private static void advance(Scratch s, ByteBuffer[] bufs, int offset, int count, long n, boolean copyOut) {
+        int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
+        for (int i = 0; i < count && n > 0; i++) {
+            ByteBuffer b = bufs[offset + i];
+            int len = (int) s.buf.getLong(Scratch.BYTES + i * Shim.IOVEC_SIZE + 8);
+            int k = (int) Math.min(len, n);
+            if (!b.isDirect()) {
+                if (copyOut && k > 0) {
+                    b.put(b.position(), s.buf, data, k);
+                }
+                data += len;
+            }
+            b.position(b.position() + k);
+            n -= k;
+        }
     }
 
     // ---- descriptor passing -------------------------------------------------
@@ -492,6 +827,9 @@ public final class StreamFd implements Closeable {
      * the portable backend). This end keeps its own copy of {@code fd} open.
      * Like a write, it waits while the receiver's queue is full (I_SENDFD
      * itself answers EAGAIN there).
+     *
+     * @param fd the descriptor to pass
+     * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public void sendFd(StreamFd fd) throws StreamsException {
         // A quick use of the passed descriptor: a close meanwhile waits for the
@@ -538,8 +876,28 @@ public final class StreamFd implements Closeable {
 
     /**
      * Takes the descriptor at the head of the stream ({@code I_RECVFD}),
+     * waiting at most {@code timeout} for one to arrive.
+     *
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return the descriptor and the sender's ids
+     * @throws StreamTimeoutException when nothing arrived in time
+     * @throws StreamsException as {@link #receiveFd()}
+     */
+    public ReceivedFd receiveFd(Duration timeout) throws StreamsException {
+        readLock.lock();
+        try {
+            awaitOrTimeOut("receiveFd", timeout);
+            return receiveFd();
+        } finally {
+            readLock.unlock();
+        }
+    }
+
+    /**
+     * Takes the descriptor at the head of the stream ({@code I_RECVFD}),
      * blocking until one arrives.
      *
+     * @return the descriptor and the sender's ids
      * @throws StreamsException EBADMSG when data is next (nothing of it is lost:
      *     the next read returns it); ENXIO when the other end hung up
      */
@@ -583,17 +941,59 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** The credentials of the process at the other end (getpeerucred, SO_PEERCRED, getpeereid). */
+    /**
+     * The credentials of the process at the other end (getpeerucred,
+     * SO_PEERCRED, getpeereid), with its supplementary groups where the
+     * platform reports them (ucred_getgroups, SO_PEERGROUPS).
+     *
+     * @return the peer's credentials
+     * @throws StreamsException e.g. ENOTSUP where the descriptor has no peer credentials
+     */
     public PeerCredentials peerCredentials() throws StreamsException {
         Scratch s = Scratch.get(0);
         call("peerCredentials", () -> Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED));
-        return new PeerCredentials(s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID),
-            s.cred(Shim.CRED_PID), s.cred(Shim.CRED_ZONE));
+        int uid = s.cred(Shim.CRED_UID);
+        int gid = s.cred(Shim.CRED_GID);
+        int pid = s.cred(Shim.CRED_PID);
+        int zone = s.cred(Shim.CRED_ZONE);
+        return new PeerCredentials(uid, gid, pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid),
+            zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone), peerGroups());
+    }
+
+    /** The peer's supplementary groups; empty where the platform does not say. */
+    private Set<Integer> peerGroups() throws StreamsException {
+        int max = 32;
+        while (true) {
+            Scratch s = Scratch.get(4 * max);
+            handle.acquire("peerCredentials");
+            int n;
+            try {
+                n = Shim.s4j_peer_groups(handle.fd, s.address + Scratch.BYTES, max);
+            } finally {
+                handle.release();
+            }
+            if (n < 0) {
+                return Set.of();   // EOPNOTSUPP, or a kernel without SO_PEERGROUPS
+            }
+            if (n <= max) {
+                Set<Integer> g = new HashSet<>();
+                for (int i = 0; i < n; i++) {
+                    g.add(s.buf.getInt(Scratch.BYTES + 4 * i));
+                }
+                return g;
+            }
+            max = n;
+        }
     }
 
     // ---- STREAMS modules ----------------------------------------------------
 
-    /** {@code isastream(3C)}: true for a STREAMS descriptor. Always false on the portable backend. */
+    /**
+     * {@code isastream(3C)}: whether this is a STREAMS descriptor.
+     *
+     * @return true for a stream; always false on the portable backend
+     * @throws StreamsException when the descriptor is closed
+     */
     public boolean isStream() throws StreamsException {
         if (!Platform.supportsModules()) {
             call("isastream", () -> Shim.s4j_file_type(handle.fd));
@@ -602,20 +1002,34 @@ public final class StreamFd implements Closeable {
         return call("isastream", () -> StreamsShim.s4j_isastream(handle.fd)) == 1;
     }
 
-    /** {@code I_PUSH}: pushes a module (at most 8 characters) on the stream. */
+    /**
+     * {@code I_PUSH}: pushes a module on the stream.
+     *
+     * @param module its name, at most 8 ASCII characters
+     * @throws StreamsException e.g. EINVAL for no such module; {@link UnsupportedPlatformException} off STREAMS
+     */
     public void push(String module) throws StreamsException {
         checkModuleName("push", module);
         requireModules("push");
         call("push", () -> StreamsShim.s4j_push(handle.fd, module));
     }
 
-    /** {@code I_POP}: removes the topmost module. */
+    /**
+     * {@code I_POP}: removes the topmost module.
+     *
+     * @throws StreamsException EINVAL when no module is pushed; {@link UnsupportedPlatformException} off STREAMS
+     */
     public void pop() throws StreamsException {
         requireModules("pop");
         call("pop", () -> StreamsShim.s4j_pop(handle.fd));
     }
 
-    /** {@code I_LOOK}: the topmost module's name, or null when no module is pushed. */
+    /**
+     * {@code I_LOOK}: the topmost module's name.
+     *
+     * @return the name, or null when no module is pushed
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
+     */
     public String look() throws StreamsException {
         requireModules("look");
         byte[] name = new byte[Shim.MODNAME_SIZE];
@@ -635,7 +1049,13 @@ public final class StreamFd implements Closeable {
         return cString(name, 0, name.length);
     }
 
-    /** {@code I_FIND}: whether the module is on the stream. */
+    /**
+     * {@code I_FIND}: whether the module is on the stream.
+     *
+     * @param module its name
+     * @return true when it is pushed
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
+     */
     public boolean find(String module) throws StreamsException {
         checkModuleName("find", module);
         requireModules("find");
@@ -645,6 +1065,9 @@ public final class StreamFd implements Closeable {
     /**
      * {@code I_LIST}: the modules on the stream, topmost first, and last the
      * driver. A pipe or FIFO has no driver: a bare pipe end lists nothing.
+     *
+     * @return the names
+     * @throws StreamsException {@link UnsupportedPlatformException} off STREAMS
      */
     public List<String> list() throws StreamsException {
         requireModules("list");
@@ -687,7 +1110,11 @@ public final class StreamFd implements Closeable {
 
     // ---- streams and channels ---------------------------------------------
 
-    /** An InputStream reading this descriptor; closing it closes this descriptor. */
+    /**
+     * An InputStream reading this descriptor; closing it closes this descriptor.
+     *
+     * @return a new stream
+     */
     public InputStream inputStream() {
         return new InputStream() {
             @Override
@@ -714,7 +1141,11 @@ public final class StreamFd implements Closeable {
         };
     }
 
-    /** An OutputStream writing this descriptor; closing it closes this descriptor. */
+    /**
+     * An OutputStream writing this descriptor; closing it closes this descriptor.
+     *
+     * @return a new stream
+     */
     public OutputStream outputStream() {
         return new OutputStream() {
             @Override
@@ -734,23 +1165,52 @@ public final class StreamFd implements Closeable {
         };
     }
 
-    /** A ByteChannel over this descriptor; closing it closes this descriptor. */
-    public ByteChannel channel() {
-        return new ByteChannel() {
+    /**
+     * A channel over this descriptor: byte, scattering and gathering, for
+     * heap, direct and read-only buffers. Closing it closes this descriptor.
+     *
+     * @return a channel; each call makes a new one over the same descriptor
+     */
+    public StreamChannel channel() {
+        return new StreamChannel() {
             @Override
             public int read(ByteBuffer dst) throws IOException {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
+                open();
                 return StreamFd.this.read(dst);
             }
 
             @Override
             public int write(ByteBuffer src) throws IOException {
+                open();
+                return StreamFd.this.write(src);
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
+                open();
+                return StreamFd.this.read(dsts, offset, length);
+            }
+
+            @Override
+            public long read(ByteBuffer[] dsts) throws IOException {
+                return read(dsts, 0, dsts.length);
+            }
+
+            @Override
+            public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
+                open();
+                return StreamFd.this.write(srcs, offset, length);
+            }
+
+            @Override
+            public long write(ByteBuffer[] srcs) throws IOException {
+                return write(srcs, 0, srcs.length);
+            }
+
+            private void open() throws ClosedChannelException {
                 if (!isOpen()) {
                     throw new ClosedChannelException();
                 }
-                return StreamFd.this.write(src);
             }
 
             @Override
@@ -777,9 +1237,14 @@ public final class StreamFd implements Closeable {
         cleanable.clean();
     }
 
-    /** Kind of descriptor (regular file, socket, FIFO...) as the shim's FT_* value. */
-    public int fileType() throws StreamsException {
-        return call("fstat", () -> Shim.s4j_file_type(handle.fd));
+    /**
+     * What kind of file the descriptor refers to ({@code fstat(2)}).
+     *
+     * @return regular file, socket, FIFO...
+     * @throws StreamsException when the descriptor is closed or fstat fails
+     */
+    public FileType fileType() throws StreamsException {
+        return FileType.of(call("fstat", () -> Shim.s4j_file_type(handle.fd)));
     }
 
     // ---- plumbing ---------------------------------------------------------------

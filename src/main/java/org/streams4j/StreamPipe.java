@@ -17,7 +17,14 @@ public final class StreamPipe implements Closeable {
         this.second = second;
     }
 
+    /**
+     * A new pipe.
+     *
+     * @return both ends, each owned by its StreamFd
+     * @throws StreamsException e.g. EMFILE when descriptors have run out
+     */
     public static StreamPipe open() throws StreamsException {
+        Platform.ensureAvailability();
         int[] fds = new int[2];
         int r = Shim.s4j_pipe(fds);
         if (r < 0) {
@@ -26,12 +33,20 @@ public final class StreamPipe implements Closeable {
         return new StreamPipe(StreamFd.adopt(fds[0]), StreamFd.adopt(fds[1]));
     }
 
-    /** fds[0]. */
+    /**
+     * One end: fds[0] of pipe(2) or socketpair(2).
+     *
+     * @return the first end
+     */
     public StreamFd first() {
         return first;
     }
 
-    /** fds[1]. */
+    /**
+     * The other end: fds[1].
+     *
+     * @return the second end
+     */
     public StreamFd second() {
         return second;
     }

@@ -15,6 +15,8 @@ public final class Streams {
      * {@code fattach(3C)}: attaches a STREAMS descriptor to an existing path.
      * STREAMS only.
      *
+     * @param fd a STREAMS descriptor
+     * @param path an existing path this process owns
      * @throws StreamsException e.g. {@code fattach /run/x: EBUSY (already attached)}
      */
     public static void fattach(StreamFd fd, Path path) throws StreamsException {
@@ -28,13 +30,25 @@ public final class Streams {
         }
     }
 
-    /** {@code fattach} that hands back an {@link Attachment}, which detaches on close. */
+    /**
+     * {@code fattach} that hands back an {@link Attachment}, which detaches on close.
+     *
+     * @param fd a STREAMS descriptor
+     * @param path an existing path this process owns
+     * @return the attachment
+     * @throws StreamsException as {@link #fattach}
+     */
     public static Attachment attach(StreamFd fd, Path path) throws StreamsException {
         fattach(fd, path);
         return new Attachment(path);
     }
 
-    /** {@code fdetach(3C)}: removes the stream attached at the path. STREAMS only. */
+    /**
+     * {@code fdetach(3C)}: removes the stream attached at the path. STREAMS only.
+     *
+     * @param path an attached path
+     * @throws StreamsException e.g. EINVAL when nothing is attached there
+     */
     public static void fdetach(Path path) throws StreamsException {
         String p = path.toString();
         if (!Platform.supportsFattach()) {
@@ -50,6 +64,10 @@ public final class Streams {
      * Whether a server is attached at the path. STREAMS: the path is on namefs
      * (a stream is fattach-ed there). Portable: a socket is there and accepts
      * a connection (the probe connects and closes at once).
+     *
+     * @param path a path
+     * @return true when a server is attached there
+     * @throws StreamsException when the path cannot be examined (e.g. EACCES)
      */
     public static boolean isAttached(Path path) throws StreamsException {
         String p = path.toString();

@@ -10,11 +10,21 @@ import java.io.IOException;
 public class StreamsException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /** The operation that failed. */
     private final String operation;
+    /** What it was applied to. */
     private final String target;
+    /** The errno, 0 for none. */
     private final int errno;
 
-    /** An error with an errno; {@code detail} null means the standard explanation. */
+    /**
+     * An error with an errno; {@code detail} null means the standard explanation.
+     *
+     * @param operation the operation, e.g. {@code fattach}
+     * @param target what it was applied to: a path, or {@code fd 7}
+     * @param errno the errno
+     * @param detail what it means here, or null
+     */
     public StreamsException(String operation, String target, int errno, String detail) {
         super(format(operation, target, errno, detail != null ? detail : explain(operation, errno)));
         this.operation = operation;
@@ -22,11 +32,24 @@ public class StreamsException extends IOException {
         this.errno = errno;
     }
 
+    /**
+     * An error with an errno and its standard explanation.
+     *
+     * @param operation the operation, e.g. {@code fattach}
+     * @param target what it was applied to: a path, or {@code fd 7}
+     * @param errno the errno
+     */
     public StreamsException(String operation, String target, int errno) {
         this(operation, target, errno, null);
     }
 
-    /** An error that no errno names ({@link #errno()} is 0): {@code connect /x: no server attached at /x}. */
+    /**
+     * An error that no errno names ({@link #errno()} is 0): {@code connect /x: no server attached at /x}.
+     *
+     * @param operation the operation
+     * @param target what it was applied to
+     * @param message what went wrong
+     */
     public StreamsException(String operation, String target, String message) {
         super(prefix(operation, target) + message);
         this.operation = operation;
@@ -34,27 +57,48 @@ public class StreamsException extends IOException {
         this.errno = 0;
     }
 
-    /** The operation that failed: {@code fattach}, {@code read}, {@code push}. */
+    /**
+     * The operation that failed.
+     *
+     * @return {@code fattach}, {@code read}, {@code push}...
+     */
     public String operation() {
         return operation;
     }
 
-    /** What it was applied to: a path, or {@code fd 7}. */
+    /**
+     * What it was applied to.
+     *
+     * @return a path, or {@code fd 7}
+     */
     public String target() {
         return target;
     }
 
-    /** The errno, or 0 when the failure is not an errno. */
+    /**
+     * The errno, compared with the constants of {@link Errno}.
+     *
+     * @return the errno, or 0 when the failure is not an errno
+     */
     public int errno() {
         return errno;
     }
 
-    /** The errno's name, {@code "EBUSY"}, or null when there is no errno. */
+    /**
+     * The errno's name.
+     *
+     * @return {@code "EBUSY"}, or null when there is no errno
+     */
     public String errnoName() {
         return errno == 0 ? null : Errno.name(errno);
     }
 
-    /** {@code fd 7}: how descriptors are named in messages. */
+    /**
+     * How descriptors are named in messages.
+     *
+     * @param fd a descriptor number
+     * @return {@code fd 7}
+     */
     public static String fd(int fd) {
         return "fd " + fd;
     }

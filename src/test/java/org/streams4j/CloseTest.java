@@ -214,7 +214,7 @@ class CloseTest {
                     assertInstanceOf(StreamClosedException.class, r.failure(GENEROUS));
                 }
                 for (StreamFd s : sentinels) {
-                    assertEquals(Shim.FT_REGULAR, s.fileType(), "sentinel " + s + " in round " + round);
+                    assertEquals(FileType.REGULAR, s.fileType(), "sentinel " + s + " in round " + round);
                     assertEquals(1, s.read(new byte[4]), "sentinel " + s + " still reads its file");
                 }
                 assertEndOfStream(p.second()); // the pipe end was really closed

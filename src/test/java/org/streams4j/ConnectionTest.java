@@ -27,7 +27,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.streams4j.internal.Shim;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
@@ -157,7 +156,7 @@ class ConnectionTest {
             writeLine(client, "sent");
             // The sender keeps its own copy.
             assertTrue(f.isOpen());
-            assertEquals(Shim.FT_REGULAR, f.fileType());
+            assertEquals(FileType.REGULAR, f.fileType());
         }
 
         assertEquals("here it comes", readLine(served));
@@ -165,7 +164,7 @@ class ConnectionTest {
             assertEquals(Platform.euid(), got.uid());
             assertEquals(Platform.egid(), got.gid());
             assertTrue(got.fd().isOpen());
-            assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+            assertEquals(FileType.REGULAR, got.fd().fileType());
             try (FileChannel ch = got.openFileChannel()) {
                 assertEquals(content.length, ch.size());
             }

@@ -43,7 +43,7 @@ class DescriptorPassingTest {
                 assertEquals(Platform.euid(), got.uid(), "sender's effective uid");
                 assertEquals(Platform.egid(), got.gid(), "sender's effective gid");
                 assertNotEquals(opened.fd(), got.fd().fd(), "a new descriptor number");
-                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+                assertEquals(FileType.REGULAR, got.fd().fileType());
 
                 // The received descriptor itself reads the content.
                 InputStream in = got.inputStream();
@@ -103,8 +103,8 @@ class DescriptorPassingTest {
             }
             for (int i = 0; i < 3; i++) {
                 try (ReceivedFd a = p.second().receiveFd(); ReceivedFd b = p.first().receiveFd()) {
-                    assertEquals(Shim.FT_REGULAR, a.fd().fileType());
-                    assertEquals(Shim.FT_REGULAR, b.fd().fileType());
+                    assertEquals(FileType.REGULAR, a.fd().fileType());
+                    assertEquals(FileType.REGULAR, b.fd().fileType());
                 }
             }
             assertNothingQueued(p.first());
@@ -178,7 +178,7 @@ class DescriptorPassingTest {
             StreamsException e = assertThrows(StreamsException.class, () -> p.second().read(buf, 0, 100));
             assertEquals("EBADMSG", e.errnoName());
             try (ReceivedFd got = p.second().receiveFd()) {
-                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+                assertEquals(FileType.REGULAR, got.fd().fileType());
             }
             assertNothingQueued(p.second());
         }

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
-import org.streams4j.internal.Shim;
 
 /**
  * Everywhere but illumos/Solaris the portable AF_UNIX backend is live: STREAMS-only
@@ -78,7 +77,7 @@ class PortableBackendTest {
             assertFalse(p.first().isStream());
             assertFalse(p.second().isStream());
             assertFalse(f.isStream());
-            assertEquals(Shim.FT_SOCKET, p.first().fileType(), "the portable pipe is a socketpair");
+            assertEquals(FileType.SOCKET, p.first().fileType(), "the portable pipe is a socketpair");
         }
     }
 

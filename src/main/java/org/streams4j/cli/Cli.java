@@ -1,12 +1,10 @@
 package org.streams4j.cli;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 import java.util.Stack;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
@@ -16,6 +14,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.streams4j.Accounts;
 import org.streams4j.Errno;
 import org.streams4j.PeerCredentials;
 import org.streams4j.Platform;
@@ -96,21 +95,32 @@ final class Cli {
 
     /** Backend and OS, or why the native library would not load. */
     static String platformLine() {
+        return Platform.isAvailable() ? Platform.describe() : "unavailable: " + unavailable();
+    }
+
+    /** The one line that says why the native library did not load, or null when it did. */
+    static String unavailable() {
         try {
-            return Platform.describe();
-        } catch (LinkageError e) {
-            return "unavailable: cannot load the streams4j native library (" + e.getMessage() + ")";
+            Platform.ensureAvailability();
+            return null;
+        } catch (UnsatisfiedLinkError e) {
+            return e.getMessage();
         }
     }
 
-    /** {@code uid=501 gid=20 pid=4711 zone=-}: every field, "-" for what the platform did not say. */
+    /**
+     * {@code uid=501 gid=20 pid=4711 zone=- groups=12,20}: every field, "-" for
+     * what the platform did not say (no supplementary groups read as "-" too).
+     */
     static String peer(PeerCredentials p) {
         if (p == null) {
-            return "uid=- gid=- pid=- zone=-";
+            return "uid=- gid=- pid=- zone=- groups=-";
         }
         return "uid=" + p.uid() + " gid=" + p.gid()
             + " pid=" + (p.pid().isPresent() ? Integer.toString(p.pid().getAsInt()) : "-")
-            + " zone=" + (p.zone().isPresent() ? Integer.toString(p.zone().getAsInt()) : "-");
+            + " zone=" + (p.zone().isPresent() ? Integer.toString(p.zone().getAsInt()) : "-")
+            + " groups=" + (p.groups().isEmpty() ? "-" : new java.util.TreeSet<>(p.groups()).stream()
+                .map(String::valueOf).collect(java.util.stream.Collectors.joining(",")));
     }
 
     /** Human name of a shim file type. */
@@ -180,7 +190,7 @@ final class Cli {
         }
     }
 
-    /** Octal permission bits: 0600, 660, 0o644; at most 07777. */
+    /** Octal permission bits: 0600, 660, 0o644; at most 0777. */
     static final class ModeConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
@@ -193,26 +203,26 @@ final class Cli {
                     + "' is not an octal mode (digits 0-7, e.g. 0600)");
             }
             long v = s.length() > 8 ? Long.MAX_VALUE : Long.parseLong(s, 8);
-            if (v > 07777) {
-                throw new TypeConversionException("'" + value + "' is out of range (0 to 7777)");
+            if (v > 0777) {
+                throw new TypeConversionException("'" + value + "' is out of range (0 to 777: permission bits only)");
             }
             return (int) v;
         }
     }
 
-    /** A user id, or a user name from /etc/passwd. */
+    /** A user id, or a user name the system's user database knows (getpwnam_r: files, LDAP, NIS...). */
     static final class UidConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            return id(value, Path.of("/etc/passwd"), "user");
+            return id(value, "user");
         }
     }
 
-    /** A group id, or a group name from /etc/group. */
+    /** A group id, or a group name the system's group database knows (getgrnam_r). */
     static final class GidConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
-            return id(value, Path.of("/etc/group"), "group");
+            return id(value, "group");
         }
     }
 
@@ -231,7 +241,7 @@ final class Cli {
         }
     }
 
-    private static int id(String value, Path db, String what) {
+    private static int id(String value, String what) {
         String s = value.trim();
         if (s.matches("\\d{1,10}")) {
             long v = Long.parseLong(s);
@@ -243,17 +253,17 @@ final class Cli {
         if (s.isEmpty()) {
             throw new TypeConversionException("empty " + what + " in the list");
         }
+        OptionalInt id;
         try {
-            for (String line : Files.readAllLines(db)) {
-                String[] f = line.split(":", -1);
-                if (f.length > 2 && f[0].equals(s) && f[2].matches("\\d+")) {
-                    return Integer.parseInt(f[2]);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through: unknown name
+            id = "user".equals(what) ? Accounts.uid(s) : Accounts.gid(s);
+        } catch (StreamsException e) {
+            throw new TypeConversionException("cannot look up " + what + " '" + value + "': " + e.getMessage());
         }
-        throw new TypeConversionException("unknown " + what + " '" + value + "' (give a number, or a name in " + db + ")");
+        if (id.isEmpty()) {
+            throw new TypeConversionException("unknown " + what + " '" + value
+                + "' (give a number, or a name the system's " + what + " database knows)");
+        }
+        return id.getAsInt();
     }
 
     /** For {@code --exec CMD [ARG...]}: takes every argument that follows. */

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.streams4j.Backend;
 import org.streams4j.Errno;
+import org.streams4j.FileType;
 import org.streams4j.Platform;
 import org.streams4j.StreamFd;
 import org.streams4j.Streams;
@@ -115,10 +116,10 @@ final class InfoCommand implements Callable<Integer> {
 
     private static void describeFd(Map<String, String> rows, int n) throws StreamsException {
         StreamFd fd = Cli.inherited("info", n);
-        int type = fd.fileType();
+        FileType type = fd.fileType();
         rows.put("fd", Integer.toString(n));
-        rows.put("file type", Cli.fileType(type));
-        if (type == Shim.FT_SOCKET || Platform.backend() == Backend.STREAMS) {
+        rows.put("file type", type.description());
+        if (type == FileType.SOCKET || Platform.backend() == Backend.STREAMS) {
             try {
                 rows.put("peer", Cli.peer(fd.peerCredentials()));
             } catch (StreamsException e) {
@@ -142,7 +143,7 @@ final class InfoCommand implements Callable<Integer> {
         try {
             List<String> mods = s.list();
             // A pipe or FIFO has no driver at the bottom of its stack.
-            String order = s.fileType() == Shim.FT_FIFO ? "  (topmost first)" : "  (topmost first, driver last)";
+            String order = s.fileType() == FileType.FIFO ? "  (topmost first)" : "  (topmost first, driver last)";
             rows.put("modules", mods.isEmpty() ? "(none)" : String.join(" ", mods) + order);
         } catch (StreamsException e) {
             if (e.errno() != Errno.EINVAL) {

@@ -91,6 +91,9 @@ final class SelftestCommand implements Callable<Integer> {
         if (clients < 1) {
             throw new Cli.Failure("selftest: --clients must be at least 1");
         }
+        if (!Platform.isAvailable()) {
+            return unavailable();
+        }
         boolean streams = Platform.backend() == Backend.STREAMS;
         out.println("streamsctl selftest: the streams4j contract on this host");
         out.printf("  backend  %s%n", Platform.backend().description());
@@ -148,6 +151,21 @@ final class SelftestCommand implements Callable<Integer> {
             Files.exists(dir) ? "; could not remove " + dir : "");
         out.flush();
         return count[1] > 0 ? 1 : 0;
+    }
+
+    /** No native library: the header, one FAIL row saying why, exit 1. */
+    private int unavailable() {
+        out.println("streamsctl selftest: the streams4j contract on this host");
+        out.printf("  backend  %s%n", Cli.platformLine());
+        out.printf("  system   %s %s %s%n", System.getProperty("os.name"), System.getProperty("os.version"),
+            System.getProperty("os.arch"));
+        out.printf("  java     %s (%s)%n%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
+        out.printf("  %-6s %-36s %s%n", "RESULT", "CHECK", "DETAIL");
+        out.printf("  %-6s %-36s %s%n", "FAIL", "native library loads",
+            Cli.unavailable());
+        out.printf("%n1 check: 0 passed, 1 failed, 0 skipped (no other check can run without it)%n");
+        out.flush();
+        return 1;
     }
 
     private void row(ExecutorService runner, int[] count, String name, Check check) {

@@ -18,12 +18,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.streams4j.Connection;
 import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
+import org.streams4j.FileType;
 import org.streams4j.PeerCredentials;
 import org.streams4j.Platform;
 import org.streams4j.StreamClosedException;
 import org.streams4j.StreamFd;
 import org.streams4j.StreamsException;
-import org.streams4j.internal.Shim;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -132,7 +132,7 @@ final class ServeCommand implements Callable<Integer> {
         } else if (action != null && action.sendFile != null) {
             Path file = action.sendFile;
             try (StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
-                if (f.fileType() == Shim.FT_DIRECTORY) {
+                if (f.fileType() == FileType.DIRECTORY) {
                     throw new Cli.Failure("serve: --send-file " + file + ": is a directory");
                 }
             }

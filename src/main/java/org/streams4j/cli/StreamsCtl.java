@@ -9,6 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
+import org.streams4j.Platform;
 import org.streams4j.StreamsException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -79,8 +80,34 @@ public final class StreamsCtl implements Callable<Integer> {
     /** Runs streamsctl; returns the exit status instead of exiting. */
     public static int run(String... args) {
         Cli.configureLogging(false);
+        if (!Platform.isAvailable() && needsTheShim(args)) {
+            // One line and exit 1, for every command: no class-loading traces.
+            try {
+                Platform.ensureAvailability();
+            } catch (UnsatisfiedLinkError e) {
+                return failure(e);
+            }
+        }
         CommandLine cl = commandLine();
         return cl.execute(args);
+    }
+
+    /**
+     * Whether the command line runs a command that needs the native library:
+     * all but help, version, usage errors without a command, and selftest
+     * (which reports the missing library as its FAIL row).
+     */
+    private static boolean needsTheShim(String[] args) {
+        String command = null;
+        for (String a : args) {
+            if (a.equals("-h") || a.equals("--help") || a.equals("-V") || a.equals("--version")) {
+                return false;
+            }
+            if (command == null && !a.startsWith("-")) {
+                command = a;
+            }
+        }
+        return command != null && !command.equals("selftest") && !command.equals("help");
     }
 
     static CommandLine commandLine() {
@@ -143,6 +170,9 @@ public final class StreamsCtl implements Callable<Integer> {
         }
         if (t instanceof FileSystemException e) {
             return oneLine(e.getMessage());
+        }
+        if (t instanceof UnsatisfiedLinkError && !Platform.isAvailable()) {
+            return oneLine(t.getMessage());
         }
         if (t instanceof UnsatisfiedLinkError || t instanceof NoClassDefFoundError) {
             return "cannot load the streams4j native library: " + oneLine(String.valueOf(t.getMessage()));

@@ -47,8 +47,19 @@ public final class Shim {
     public static final int CRED_PID = 2;
     public static final int CRED_ZONE = 3;
 
+    /** Why the shim could not be registered, or null when it was. */
+    private static final Throwable LOAD_FAILURE;
+
     static {
-        Native.register(Shim.class, NativeLibrary.NAME);
+        Throwable failure = null;
+        try {
+            Native.register(Shim.class, NativeLibrary.NAME);
+        } catch (LinkageError | RuntimeException e) {
+            // No shim for this platform, or JNA itself cannot load: every
+            // native method stays unbound; Platform reports the cause.
+            failure = e;
+        }
+        LOAD_FAILURE = failure;
     }
 
     private Shim() {
@@ -57,6 +68,11 @@ public final class Shim {
     /** Loads the library; cheap after the first call. */
     public static void load() {
         // class initialisation did the work
+    }
+
+    /** Why the shim did not load (this class's natives are unbound then), or null when it did. */
+    public static Throwable loadFailure() {
+        return LOAD_FAILURE;
     }
 
     public static native int s4j_backend();
@@ -215,6 +231,41 @@ public final class Shim {
      */
     public static native long s4j_exchange(int fd, long wbuf, long woff, long wlen, long rbuf, long roff,
         long rlen, long written, long passed);
+    // ---- gathering and scattering I/O, peer groups, names (issue 11) ---------
+
+    /** Size of one {@code struct iovec} (void *base, size_t len) on LP64. */
+    public static final int IOVEC_SIZE = 16;
+
+    /** writev(2) of {@code iovcnt} iovecs at the native address {@code iov}. */
+    public static native long s4j_writev(int fd, long iov, int iovcnt);
+
+    /** readv(2) / recvmsg(2) into {@code iovcnt} iovecs at {@code iov}; {@code passed}: address of an int. */
+    public static native long s4j_recvv(int fd, long iov, int iovcnt, long passed);
+
+    /** Up to {@code max} supplementary gids at the address {@code groups}; returns how many the peer has. */
+    public static native int s4j_peer_groups(int fd, long groups, int max);
+
+    /** getpwnam_r: the uid into this thread's Scratch at DATA; -ENOENT for no such user. */
+    public static int s4j_uid_of(String name) {
+        long n = Scratch.cString(name);
+        return s4j_uid_of(n, Scratch.get(0).address + Scratch.DATA);
+    }
+
+    private static native int s4j_uid_of(long name, long id);
+
+    /** getgrnam_r: the gid into this thread's Scratch at DATA; -ENOENT for no such group. */
+    public static int s4j_gid_of(String name) {
+        long n = Scratch.cString(name);
+        return s4j_gid_of(n, Scratch.get(0).address + Scratch.DATA);
+    }
+
+    private static native int s4j_gid_of(long name, long id);
+
+    /** getpwuid_r: the name into buf; -ENOENT for none, -ERANGE when buf is too small. */
+    public static native int s4j_user_name(int uid, byte[] buf, int len);
+
+    /** getgrgid_r: the name into buf; -ENOENT for none, -ERANGE when buf is too small. */
+    public static native int s4j_group_name(int gid, byte[] buf, int len);
 
     /**
      * This thread's native memory for out-parameters, C strings and byte[]

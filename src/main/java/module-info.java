@@ -1,0 +1,22 @@
+/**
+ * streams4j: SVR4/illumos STREAMS for Java (connld servers, descriptor
+ * passing, module stacks), with a portable AF_UNIX backend elsewhere.
+ *
+ * <p>The API is the package {@code org.streams4j}. {@code org.streams4j.internal}
+ * (the JNA bindings of the shim) and {@code org.streams4j.cli} (the
+ * {@code streamsctl} command) are not exported. JNA binds the shim's functions
+ * with {@code Native.register}, which needs no reflective access to them, so
+ * nothing is opened to it. On JDK 22 and later, give JNA native access:
+ * {@code --enable-native-access=com.sun.jna} on the module path,
+ * {@code ALL-UNNAMED} on the class path.
+ */
+module org.streams4j {
+    requires com.sun.jna;
+    // streamsctl only: its log format, its command line, its signal handling.
+    requires static java.logging;
+    requires static info.picocli;
+
+    exports org.streams4j;
+
+    opens org.streams4j.cli to info.picocli;
+}

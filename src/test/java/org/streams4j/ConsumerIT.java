@@ -1,0 +1,126 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.jna.Native;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A consumer project, offline: {@code src/it/consumer} compiled with the
+ * JDK's javac against the packaged jar (and JNA, its only dependency), then
+ * run on the class path and on the module path. Runs in {@code mvn verify}
+ * (failsafe, after {@code package}).
+ */
+class ConsumerIT {
+    private static final Path ROOT = Path.of(System.getProperty("basedir", System.getProperty("user.dir")))
+        .toAbsolutePath();
+    private static final Path SOURCES = ROOT.resolve("src/it/consumer");
+
+    @TempDir
+    static Path tmp;
+
+    private static String jar;
+    private static String jna;
+
+    @BeforeAll
+    static void artifacts() throws Exception {
+        jar = System.getProperty("streams4j.jar");
+        assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "streams4j.jar=" + jar);
+        jna = Path.of(Native.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String tool, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", tool).toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "still running: " + cmd);
+        Run r = new Run(p.exitValue(), out.get(), err.get());
+        System.out.println("$ " + String.join(" ", cmd) + "\n" + r.out() + r.err());
+        return r;
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static String path(String... entries) {
+        return String.join(File.pathSeparator, entries);
+    }
+
+    @Test
+    void theJarIsAModuleThatExportsTheApiOnly() throws Exception {
+        try (JarFile j = new JarFile(jar)) {
+            assertTrue(j.getEntry("module-info.class") != null, "module-info.class in " + jar);
+            assertTrue(j.getEntry("META-INF/LICENSE") != null, "LICENSE in " + jar);
+            assertTrue(j.getEntry("META-INF/NOTICE") != null, "NOTICE in " + jar);
+        }
+        Run d = run("jar", "--describe-module", "--file", jar);
+        assertEquals(0, d.exit(), d.toString());
+        assertTrue(d.out().contains("exports org.streams4j\n"), d.out());
+        assertTrue(d.out().contains("requires com.sun.jna"), d.out());
+        assertTrue(d.out().contains("contains org.streams4j.internal"), d.out());
+        assertTrue(!d.out().contains("exports org.streams4j.internal"), d.out());
+    }
+
+    @Test
+    void onTheClassPath() throws Exception {
+        Path out = tmp.resolve("cp-classes");
+        Run javac = run("javac", "-d", out.toString(), "-cp", path(jar, jna),
+            SOURCES.resolve("consumer/Main.java").toString());
+        assertEquals(0, javac.exit(), javac.toString());
+        Run r = run("java", "-cp", path(out.toString(), jar, jna), "consumer.Main", tmp.resolve("cp-sock").toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().startsWith("echo:hello\n"), r.out());
+        assertTrue(r.out().contains("consumer module null, streams4j module null"), r.out());
+    }
+
+    @Test
+    void onTheModulePath() throws Exception {
+        Path out = tmp.resolve("mp-classes");
+        Run javac = run("javac", "-d", out.toString(), "--module-path", path(jar, jna),
+            SOURCES.resolve("module-info.java").toString(), SOURCES.resolve("consumer/Main.java").toString());
+        assertEquals(0, javac.exit(), javac.toString());
+        Run r = run("java", "--module-path", path(out.toString(), jar, jna), "-m", "consumer/consumer.Main",
+            tmp.resolve("mp-sock").toString());
+        assertEquals(0, r.exit(), r.toString());
+        assertTrue(r.out().startsWith("echo:hello\n"), r.out());
+        assertTrue(r.out().contains("consumer module consumer, streams4j module org.streams4j"), r.out());
+        assertEquals("", r.err(), "no warnings on the module path");
+    }
+
+    @Test
+    void theInternalPackageIsNotReachableOnTheModulePath() throws Exception {
+        Run javac = run("javac", "-d", tmp.resolve("internal-classes").toString(), "--module-path", path(jar, jna),
+            SOURCES.resolve("module-info.java").toString(), SOURCES.resolve("consumer/Main.java").toString(),
+            SOURCES.resolve("Internal.java").toString());
+        assertNotEquals(0, javac.exit(), javac.toString());
+        assertTrue(javac.err().contains("package org.streams4j.internal is not visible")
+            || javac.err().contains("does not export org.streams4j.internal"), javac.err());
+    }
+}

@@ -1,0 +1,142 @@
+package org.streams4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.PlatformProbeMain;
+
+/**
+ * The library and streamsctl on a host the jar has no shim for: the build's
+ * classes copied without any {@code libstreams4j}, run in JVMs of their own
+ * (JNA really fails to load it). Platform reports it; every command prints
+ * one line and exits 1; selftest prints a FAIL row.
+ */
+class NativeUnavailableTest {
+    @TempDir
+    static Path tmp;
+
+    private static String classPath;
+
+    @BeforeAll
+    static void classesWithoutTheShim() throws IOException {
+        String full = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        Path classes = Path.of(PlatformProbeMain.class.getProtectionDomain().getCodeSource().getLocation().getPath())
+            .resolveSibling("classes");
+        Path copy = tmp.resolve("classes");
+        try (Stream<Path> all = Files.walk(classes)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                Path to = copy.resolve(classes.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else if (!p.getFileName().toString().startsWith("libstreams4j")) {
+                    Files.copy(p, to, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+        List<String> entries = new ArrayList<>();
+        for (String e : full.split(File.pathSeparator)) {
+            entries.add(Path.of(e).toAbsolutePath().equals(classes.toAbsolutePath()) ? copy.toString() : e);
+        }
+        assertTrue(entries.contains(copy.toString()), "target/classes is on the class path: " + full);
+        classPath = String.join(File.pathSeparator, entries);
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run java(String main, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-XX:TieredStopAtLevel=1", "-cp", classPath, main));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
+        pb.environment().remove("JAVA_TOOL_OPTIONS");
+        Process p = pb.start();
+        p.getOutputStream().close();
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + cmd);
+        return new Run(p.exitValue(), out.get(), err.get());
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    @Test
+    void platformReportsTheCauseAndEntryPointsThrowItNamed() throws Exception {
+        Run r = java(PlatformProbeMain.class.getName());
+        assertEquals(0, r.exit(), r.toString());
+        List<String> lines = r.out().lines().collect(Collectors.toList());
+        assertEquals("AVAILABLE false", lines.get(0), r.toString());
+        assertEquals("CAUSE java.lang.UnsatisfiedLinkError", lines.get(1), r.toString());
+        assertTrue(lines.get(2).startsWith("PIPE java.lang.UnsatisfiedLinkError: streams4j native library unavailable"),
+            lines.get(2));
+        assertTrue(lines.get(2).contains("jna.library.path"), lines.get(2));
+        assertTrue(lines.get(2).endsWith("cause is the unavailability cause"), lines.get(2));
+    }
+
+    @Test
+    void everyCommandPrintsOneLineAndExits1() throws Exception {
+        Path sock = tmp.resolve("sock");
+        List<List<String>> commands = List.of(
+            List.of("serve", sock.toString(), "--echo"),
+            List.of("connect", sock.toString()),
+            List.of("info", tmp.toString()),
+            List.of("push", "ldterm", "--fd", "0"),
+            List.of("pop", "--fd", "0"),
+            List.of("list", "--fd", "0"),
+            List.of("detach", sock.toString()),
+            List.of("--debug", "info", tmp.toString()),
+            List.of("serve", sock.toString(), "--echo", "--allow-uid", "root"));
+        for (List<String> c : commands) {
+            Run r = java(StreamsCtl.class.getName(), c.toArray(new String[0]));
+            String what = String.join(" ", c) + ": " + r;
+            assertEquals(1, r.exit(), what);
+            assertEquals("", r.out(), what);
+            if (!c.contains("--debug")) {
+                assertEquals(1, r.err().lines().count(), what);
+            }
+            assertTrue(r.err().startsWith("streamsctl: streams4j native library unavailable ("), what);
+        }
+    }
+
+    @Test
+    void selftestPrintsAFailRow() throws Exception {
+        Run r = java(StreamsCtl.class.getName(), "selftest");
+        assertEquals(1, r.exit(), r.toString());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches("\\s+FAIL\\s+native library loads\\s+streams4j native "
+            + "library unavailable.*")), r.toString());
+        assertTrue(r.out().contains("1 check: 0 passed, 1 failed"), r.toString());
+        assertEquals("", r.err(), r.toString());
+    }
+
+    @Test
+    void helpAndVersionStillWork() throws Exception {
+        Run help = java(StreamsCtl.class.getName(), "--help");
+        assertEquals(0, help.exit(), help.toString());
+        assertTrue(help.out().contains("serve"), help.toString());
+        Run version = java(StreamsCtl.class.getName(), "--version");
+        assertEquals(0, version.exit(), version.toString());
+        assertTrue(version.out().contains("backend: unavailable: streams4j native library unavailable"),
+            version.toString());
+    }
+}
