@@ -81,7 +81,7 @@ class DescriptorPassingTest {
                     assertEquals(CONTENT.substring(3), readAll(ch));
                 }
                 assertTrue(got.fd().isOpen(), "closing the channel leaves the descriptor open");
-                assertEquals(Shim.FT_REGULAR, got.fd().fileType());
+                assertEquals(FileType.REGULAR, got.fd().fileType());
             }
         }
     }

@@ -28,7 +28,7 @@ class StreamFdTest {
         Files.writeString(f, "0123456789");
         try (StreamFd w = StreamFd.open(f, StreamFd.Mode.WRITE)) {
             w.writeFully(ascii("abc"));
-            assertEquals(Shim.FT_REGULAR, w.fileType());
+            assertEquals(FileType.REGULAR, w.fileType());
             // Write-only: a read is refused by the kernel, and names the descriptor.
             StreamsException e = assertThrows(StreamsException.class, () -> w.read(new byte[4]));
             assertEquals("read", e.operation());
