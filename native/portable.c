@@ -99,9 +99,30 @@ s4j_sendfd(int fd, int passfd)
 	return (n < 0 ? -errno : 0);
 }
 
+/* The byte at offset at of the iovecs (at < the bytes they hold). */
+static unsigned char
+iov_byte(const struct iovec *iov, int iovcnt, long at)
+{
+	int i;
+
+	for (i = 0; i < iovcnt; i++) {
+		if ((size_t)at < iov[i].iov_len)
+			return (((const unsigned char *)iov[i].iov_base)[at]);
+		at -= (long)iov[i].iov_len;
+	}
+	return (0xff);
+}
+
 /*
  * recvmsg into buf; a descriptor that came with the data is stored in
  * *passed (the first one; any others are closed: the contract passes one).
+ *
+ * A descriptor travels with the last bytes a recvmsg returns (Linux
+ * unix_stream_read_generic stops after the message that carries it).
+ * s4j_sendfd's carrier is one NUL byte: with strip, a final NUL that came
+ * with a descriptor is taken as that carrier and not returned.  Any other
+ * byte that came with one is data (a peer that is not streams4j sending
+ * "abc" and a descriptor in one message): returned, never dropped.
  */
 static long
 recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
@@ -153,6 +174,16 @@ recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 }
 
 static long
+recv_strip(int fd, const struct iovec *iov, int iovcnt, int *passed)
+{
+	long n = recv_iov(fd, iov, iovcnt, passed);
+
+	if (n > 0 && *passed >= 0 && iov_byte(iov, iovcnt, n - 1) == 0)
+		n--;
+	return (n);
+}
+
+static long
 recv_with_fd(int fd, char *buf, long len, int *passed)
 {
 	struct iovec iov;
@@ -165,7 +196,12 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 long
 s4j_recv(int fd, void *buf, long off, long len, int *passed)
 {
-	long n = recv_with_fd(fd, (char *)buf + off, len, passed);
+	struct iovec iov;
+	long n;
+
+	iov.iov_base = (char *)buf + off;
+	iov.iov_len = (size_t)len;
+	n = recv_strip(fd, &iov, 1, passed);
 
 	/* A received file, FIFO or tty is no socket: read it as it is. */
 	if (n == -ENOTSOCK)
@@ -221,8 +257,15 @@ s4j_recvfd(int fd, int cred[4], int *data)
 		return ((int)n);
 	if (n == 0)
 		return (-ENXIO);	/* hang-up, as I_RECVFD reports it */
-	if (passed < 0) {
-		*data = (unsigned char)byte;	/* data came first: EBADMSG */
+	if (passed < 0 || byte != 0) {
+		/*
+		 * Data came first: EBADMSG, the byte handed back to be read.  A
+		 * descriptor that came with a data byte (not s4j_sendfd's NUL
+		 * carrier) is closed: the stream keeps its bytes, not that one.
+		 */
+		if (passed >= 0)
+			(void) close(passed);
+		*data = (unsigned char)byte;
 		return (-EBADMSG);
 	}
 	if ((err = s4j_peer_cred(fd, cred)) != 0) {
@@ -397,7 +440,7 @@ s4j_recvv(int fd, const void *iov, int iovcnt, int *passed)
 		*passed = -1;
 		return (-EINVAL);
 	}
-	n = recv_iov(fd, iov, iovcnt, passed);
+	n = recv_strip(fd, iov, iovcnt, passed);
 	/* A received file, FIFO or tty is no socket: read it as it is. */
 	if (n == -ENOTSOCK) {
 		do {

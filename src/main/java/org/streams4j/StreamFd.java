@@ -329,10 +329,10 @@ public final class StreamFd implements Closeable {
             throw failure("read", (int) -n);
         }
         if (passed >= 0) {
-            // The descriptor travelled with the last byte read (portable backend):
-            // that byte is the carrier, not data. Keep the descriptor for receiveFd.
+            // A descriptor came with the last bytes read (portable backend);
+            // the shim has taken off its NUL carrier, and any other byte that
+            // came with it is data. Keep the descriptor for receiveFd.
             handle.setPending(passed);
-            n--;
             if (n == 0) {
                 throw new StreamsException("read", target(), Errno.EBADMSG);
             }
