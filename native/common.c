@@ -227,8 +227,18 @@ s4j_to_poll(int ev)
 {
 	short r = 0;
 
-	if (ev & S4J_POLLIN)
+	if (ev & S4J_POLLIN) {
 		r |= POLLIN;
+#if defined(__sun)
+		/*
+		 * strpoll raises only POLLPRI for a high-priority message
+		 * (M_PCPROTO, which any peer can send with putmsg RS_HIPRI) and
+		 * POLLRDBAND for a priority band: asking for POLLIN alone would
+		 * never see them, and the connection would hang unread.
+		 */
+		r |= POLLRDBAND | POLLPRI;
+#endif
+	}
 	if (ev & S4J_POLLOUT)
 		r |= POLLOUT;
 	return (r);
@@ -239,7 +249,7 @@ s4j_from_poll(short rev)
 {
 	short r = 0;
 
-	if (rev & POLLIN)
+	if (rev & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI))
 		r |= S4J_POLLIN;
 	if (rev & POLLOUT)
 		r |= S4J_POLLOUT;

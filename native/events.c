@@ -151,7 +151,7 @@ to_poll(int ev)
 	int r = 0;
 
 	if (ev & S4J_POLLIN)
-		r |= POLLIN;
+		r |= POLLIN | POLLRDBAND | POLLPRI;	/* see common.c s4j_to_poll */
 	if (ev & S4J_POLLOUT)
 		r |= POLLOUT;
 	return (r);

@@ -126,7 +126,11 @@ public class StreamsException extends IOException {
             return "data is next on the stream, not a descriptor";
         }
         if (errno == Errno.EBADMSG && "read".equals(op)) {
-            return "a descriptor is next on the stream, not data";
+            // STREAMS read(2): EBADMSG for a passed descriptor (M_PASSFP) or a
+            // control part (M_PROTO, M_PCPROTO: any peer's putmsg) at the head.
+            return Platform.backend() == Backend.STREAMS
+                ? "a descriptor or a control message (putmsg) is next on the stream, not data"
+                : "a descriptor is next on the stream, not data";
         }
         if (errno == Errno.EBADF) {
             return "not an open descriptor";
