@@ -23,6 +23,15 @@
 #include <sys/ucred.h>
 #endif
 
+#if defined(__linux__)
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#endif
+
 #include "streams4j.h"
 
 #if defined(MSG_NOSIGNAL)
@@ -476,6 +485,96 @@ s4j_peer_groups(int fd, int *groups, int max)
 	(void) fd;
 	(void) groups;
 	(void) max;
+	return (-EOPNOTSUPP);
+#endif
+}
+
+int
+s4j_unix_listening(const char *path)
+{
+#if defined(__linux__)
+	/*
+	 * sock_diag (NETLINK_SOCK_DIAG, unix_diag.c): the AF_UNIX sockets of
+	 * this network namespace in the listening state, each with the device
+	 * and inode of the file it is bound to (UDIAG_SHOW_VFS; the device as
+	 * the kernel keeps it, major << 20 | minor).  Nobody is connected to.
+	 */
+	struct {
+		struct nlmsghdr nlh;
+		struct unix_diag_req req;
+	} q;
+	struct stat st;
+	char buf[16384];
+	unsigned long kdev;
+	int nl, found = 0, done = 0, err = 0;
+	ssize_t n;
+
+	if (lstat(path, &st) != 0)
+		return (-errno);
+	if (!S_ISSOCK(st.st_mode))
+		return (0);
+	kdev = ((unsigned long)major(st.st_dev) << 20) |
+	    (unsigned long)minor(st.st_dev);
+	if ((nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) < 0)
+		return (-errno);
+	(void) memset(&q, 0, sizeof (q));
+	q.nlh.nlmsg_len = sizeof (q);
+	q.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	q.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	q.req.sdiag_family = AF_UNIX;
+	q.req.udiag_states = 1 << 10;	/* TCP_LISTEN */
+	q.req.udiag_show = UDIAG_SHOW_VFS;
+	if (send(nl, &q, sizeof (q), 0) < 0) {
+		err = -errno;
+		(void) close(nl);
+		return (err);
+	}
+	while (!done) {
+		struct nlmsghdr *h;
+
+		do {
+			n = recv(nl, buf, sizeof (buf), 0);
+		} while (n < 0 && errno == EINTR);
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			break;
+		}
+		for (h = (struct nlmsghdr *)(void *)buf; NLMSG_OK(h, (size_t)n);
+		    h = NLMSG_NEXT(h, n)) {
+			struct unix_diag_msg *d;
+			struct rtattr *a;
+			int len;
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = 1;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				err = -EOPNOTSUPP;
+				done = 1;
+				break;
+			}
+			d = NLMSG_DATA(h);
+			len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof (*d)));
+			for (a = (struct rtattr *)(void *)(d + 1); RTA_OK(a, len);
+			    a = RTA_NEXT(a, len)) {
+				struct unix_diag_vfs v;
+
+				if (a->rta_type != UNIX_DIAG_VFS ||
+				    RTA_PAYLOAD(a) < sizeof (v))
+					continue;
+				(void) memcpy(&v, RTA_DATA(a), sizeof (v));
+				if (v.udiag_vfs_ino == (unsigned int)st.st_ino &&
+				    v.udiag_vfs_dev == (unsigned int)kdev)
+					found = 1;
+			}
+		}
+	}
+	(void) close(nl);
+	return (err != 0 ? err : found);
+#else
+	(void) path;
 	return (-EOPNOTSUPP);
 #endif
 }

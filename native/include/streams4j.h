@@ -191,6 +191,11 @@ int s4j_unix_connect(const char *path);
 int s4j_unix_connect_nb(const char *path, int *pending);
 /* SO_ERROR as -errno (0: none). */
 int s4j_socket_error(int fd);
+/*
+ * Whether a socket listens at path, asked of the kernel without connecting
+ * (Linux sock_diag): 1 yes, 0 no, -EOPNOTSUPP where it cannot tell.
+ */
+int s4j_unix_listening(const char *path);
 
 /* ---- event-loop waits (events.c) ---------------------------------------- */
 /*

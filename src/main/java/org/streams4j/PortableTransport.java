@@ -385,10 +385,12 @@ final class PortableTransport extends Transport {
     }
 
     /**
-     * A socket file says nothing of whether anyone listens on it: the probe
-     * connects (and closes at once; a live server sees a connection that ends
-     * before a byte). ECONNREFUSED is a dead server's; EACCES and the like
-     * say nothing about life and are thrown.
+     * A socket file says nothing of whether anyone listens on it. On Linux
+     * the kernel is asked (sock_diag) and a live server never notices the
+     * probe; elsewhere, or to confirm that nobody listens, the probe connects
+     * (and closes at once: a live server sees a connection that ends before a
+     * byte). ECONNREFUSED is a dead server's; EACCES and the like say nothing
+     * about life and are thrown.
      */
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
@@ -401,6 +403,13 @@ final class PortableTransport extends Transport {
         }
         if (type != Shim.FT_SOCKET) {
             return Probe.NOT_A_SERVER;
+        }
+        // Linux: the kernel says whether anyone listens there (sock_diag),
+        // and a live server sees nothing. When it says no one does, a
+        // connect confirms it (a server in another network namespace is
+        // not listed), which a dead socket does not notice.
+        if (PortableShim.s4j_unix_listening(p) == 1) {
+            return Probe.LIVE;
         }
         try {
             Shim.s4j_close(connect(p, timeout));
@@ -422,6 +431,9 @@ final class PortableTransport extends Transport {
 
     @Override
     boolean probeConnects() {
-        return true;
+        return !LISTENING_KNOWN;
     }
+
+    /** Whether this kernel answers s4j_unix_listening (Linux sock_diag). */
+    private static final boolean LISTENING_KNOWN = PortableShim.s4j_unix_listening("/") != -Errno.EOPNOTSUPP;
 }

@@ -2,7 +2,6 @@ package org.streams4j;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.streams4j.internal.PortableShim;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.StreamsShim;
 
@@ -62,12 +61,16 @@ public final class Streams {
 
     /**
      * Whether a server is attached at the path. STREAMS: the path is on namefs
-     * (a stream is fattach-ed there). Portable: a socket is there and accepts
-     * a connection (the probe connects and closes at once).
+     * (a stream is fattach-ed there), which the kernel keeps only while the
+     * server's end is open. Portable: a socket is there and someone listens
+     * on it: on Linux asked of the kernel (sock_diag), which no server
+     * notices; elsewhere, or to confirm that nobody listens, by a connection
+     * that closes at once.
      *
-     * @param path a path
-     * @return true when a server is attached there
-     * @throws StreamsException when the path cannot be examined (e.g. EACCES)
+     * @param path the path to look at
+     * @return whether a server is attached or listening there
+     * @throws StreamsException e.g. EACCES when this user may not connect to a
+     *     socket nobody is known to listen on, so that nothing can be told
      */
     public static boolean isAttached(Path path) throws StreamsException {
         String p = path.toString();
@@ -86,21 +89,16 @@ public final class Streams {
             }
             return "namefs".equals(new String(name, 0, n, StandardCharsets.US_ASCII));
         }
-        int type = Shim.s4j_path_type(p);
-        if (type == -Errno.ENOENT || type == -Errno.ENOTDIR) {
-            return false;
+        try {
+            return Transport.get().probe(p, PROBE) == Transport.Probe.LIVE;
+        } catch (StreamsException e) {
+            if (e.errno() == Errno.ENOTDIR) {
+                return false;
+            }
+            throw e;
         }
-        if (type < 0) {
-            throw new StreamsException("lstat", p, -type);
-        }
-        if (type != Shim.FT_SOCKET) {
-            return false;
-        }
-        int fd = PortableShim.s4j_unix_connect(p);
-        if (fd < 0) {
-            return false;
-        }
-        Shim.s4j_close(fd);
-        return true;
     }
+
+    /** How long a portable probe waits for a server whose queue is full before calling it live. */
+    private static final java.time.Duration PROBE = java.time.Duration.ofSeconds(1);
 }

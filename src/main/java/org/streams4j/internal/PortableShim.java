@@ -36,4 +36,11 @@ public final class PortableShim {
     private static native int s4j_unix_connect_nb(long path, long pending);
 
     public static native int s4j_socket_error(int fd);
+
+    /** 1 when a socket listens at the path, 0 when none, -EOPNOTSUPP where the kernel cannot tell. */
+    public static int s4j_unix_listening(String path) {
+        return s4j_unix_listening(Shim.Scratch.cString(path));
+    }
+
+    private static native int s4j_unix_listening(long path);
 }
