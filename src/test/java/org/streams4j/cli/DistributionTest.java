@@ -260,6 +260,22 @@ class DistributionTest {
         r = run(List.of("/bin/sh", "-c", "streamsctl --version"), Map.of("PATH", bin + ":" + System.getenv("PATH")));
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.out.startsWith("streamsctl "), r.out);
+        // no readlink(1) on the PATH (older illumos): the link is read with ls -ld
+        Path onlyLs = Files.createDirectories(tmp.resolve("only-ls"));
+        Files.copy(Path.of(which("ls")), onlyLs.resolve("ls"));
+        Files.setPosixFilePermissions(onlyLs.resolve("ls"), PosixFilePermissions.fromString("rwxr-xr-x"));
+        r = run(List.of("/bin/sh", link.toString(), "info", "--json", plain.toString()), Map.of("PATH", onlyLs.toString()));
+        assertEquals(0, r.exit, r.toString());
+        assertEquals("regular file", StrictJson.object(r.out).get("file_type"), r.out);
+    }
+
+    private static String which(String tool) {
+        for (String d : System.getenv("PATH").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return Path.of(d, tool).toString();
+            }
+        }
+        throw new AssertionError("no " + tool + " on the PATH");
     }
 
     @Test
