@@ -35,6 +35,7 @@ import picocli.CommandLine.Spec;
         "",
         "Examples:",
         "  streamsctl info /tmp/echo",
+        "  streamsctl info --json /tmp/echo",
         "  streamsctl info --fd 0 < /dev/tty",
     })
 final class InfoCommand implements Callable<Integer> {
@@ -47,6 +48,10 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--fd", paramLabel = "N",
         description = "A descriptor this command inherited, e.g. --fd 0 < /dev/x.")
     Integer fd;
+
+    @Option(names = "--json",
+        description = "One JSON object on one line: the same rows, keys with _ for spaces (file_type).")
+    boolean json;
 
     @Override
     public Integer call() throws Exception {
@@ -61,7 +66,13 @@ final class InfoCommand implements Callable<Integer> {
         }
         rows.put("backend", Platform.describe());
         StringBuilder sb = new StringBuilder();
-        rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+        if (json) {
+            Map<String, String> keyed = new LinkedHashMap<>();
+            rows.forEach((k, v) -> keyed.put(Json.key(k), v));
+            sb.append(Json.of(keyed)).append(System.lineSeparator());
+        } else {
+            rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+        }
         System.out.print(sb);
         System.out.flush();
         return 0;

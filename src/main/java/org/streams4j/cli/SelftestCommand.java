@@ -12,7 +12,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,6 +55,8 @@ import picocli.CommandLine.Option;
         "with concurrent clients, peer credentials, detach and clean-up, the error paths, and",
         "the module operations (STREAMS) or their refusal (portable backend).",
         "Prints PASS, FAIL or SKIP per check; exits 1 if any check fails.",
+        "With --json: one JSON object on one line, {\"backend\":..., \"checks\":[{\"check\":...,",
+        "\"result\":\"PASS\", \"detail\":...}, ...], \"passed\":N, \"failed\":N, \"skipped\":N}.",
     })
 final class SelftestCommand implements Callable<Integer> {
     private static final Duration IO_TIMEOUT = Duration.ofSeconds(5);
@@ -65,6 +69,12 @@ final class SelftestCommand implements Callable<Integer> {
     @Option(names = "--timeout", paramLabel = "DUR", defaultValue = "20s", converter = Cli.DurationConverter.class,
         description = "Time one check may take before it counts as failed (default: ${DEFAULT-VALUE}).")
     Duration checkTimeout;
+
+    @Option(names = "--json", description = "Print the host and the results as one JSON object instead of the table.")
+    boolean json;
+
+    /** The rows, for --json. */
+    private final List<Map<String, Object>> results = new ArrayList<>();
 
     private final PrintStream out = System.out;
     private Path dir;
@@ -95,17 +105,26 @@ final class SelftestCommand implements Callable<Integer> {
             return unavailable();
         }
         boolean streams = Platform.backend() == Backend.STREAMS;
-        out.println("streamsctl selftest: the streams4j contract on this host");
-        out.printf("  backend  %s%n", Platform.backend().description());
-        out.printf("  system   %s %s %s%n", System.getProperty("os.name"), System.getProperty("os.version"),
-            System.getProperty("os.arch"));
-        out.printf("  java     %s (%s)%n", System.getProperty("java.version"), System.getProperty("java.vm.name"));
-        out.printf("  process  uid=%d gid=%d pid=%d%n", Platform.euid(), Platform.egid(),
-            ProcessHandle.current().pid());
+        Map<String, Object> host = new LinkedHashMap<>();
+        host.put("backend", Platform.backend().description());
+        host.put("system", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+            + System.getProperty("os.arch"));
+        host.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+        host.put("uid", Platform.euid());
+        host.put("gid", Platform.egid());
+        host.put("pid", ProcessHandle.current().pid());
         dir = tempDir();
-        out.printf("  temp     %s (removed afterwards)%n%n", dir);
-        out.printf("  %-6s %-36s %s%n", "RESULT", "CHECK", "DETAIL");
-        out.flush();
+        if (!json) {
+            out.println("streamsctl selftest: the streams4j contract on this host");
+            out.printf("  backend  %s%n", host.get("backend"));
+            out.printf("  system   %s%n", host.get("system"));
+            out.printf("  java     %s%n", host.get("java"));
+            out.printf("  process  uid=%d gid=%d pid=%d%n", Platform.euid(), Platform.egid(),
+                ProcessHandle.current().pid());
+            out.printf("  temp     %s (removed afterwards)%n%n", dir);
+            out.printf("  %-6s %-36s %s%n", "RESULT", "CHECK", "DETAIL");
+            out.flush();
+        }
 
         // The checks provoke what the library logs as warnings (a refused client).
         quiet = java.util.logging.Logger.getLogger("org.streams4j.connld");
@@ -147,8 +166,17 @@ final class SelftestCommand implements Callable<Integer> {
             deleteTree(dir);
         }
         int total = count[0] + count[1] + count[2];
-        out.printf("%n%d checks: %d passed, %d failed, %d skipped%s%n", total, count[0], count[1], count[2],
-            Files.exists(dir) ? "; could not remove " + dir : "");
+        if (json) {
+            host.put("checks", results);
+            host.put("passed", count[0]);
+            host.put("failed", count[1]);
+            host.put("skipped", count[2]);
+            host.put("temp_left_behind", Files.exists(dir) ? dir.toString() : null);
+            out.println(Json.of(host));
+        } else {
+            out.printf("%n%d checks: %d passed, %d failed, %d skipped%s%n", total, count[0], count[1], count[2],
+                Files.exists(dir) ? "; could not remove " + dir : "");
+        }
         out.flush();
         return count[1] > 0 ? 1 : 0;
     }
@@ -200,6 +228,14 @@ final class SelftestCommand implements Callable<Integer> {
                     t.printStackTrace();
                 }
             }
+        }
+        if (json) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("check", name);
+            r.put("result", result);
+            r.put("detail", detail == null ? "" : detail);
+            results.add(r);
+            return;
         }
         out.printf("  %-6s %-36s %s%n", result, name, detail == null ? "" : detail);
         out.flush();

@@ -265,7 +265,13 @@ class StreamsCtlTest {
                 "list", "--fd", "0"));
             cases.add(new Case("detach of a plain file", 1, List.of("EINVAL", "nothing is attached"),
                 "detach", plain.toString()));
+            cases.add(new Case("list -m on Linux", 1, List.of("find fd 0", "not supported on this platform"),
+                "list", "--fd", "0", "-m", "connld"));
         }
+        cases.add(new Case("list -m and -t together", 2, List.of("-m and -t are mutually exclusive"),
+            "list", "--fd", "0", "-m", "connld", "-t"));
+        cases.add(new Case("list -m with a 9-character name", 2, List.of("module name", "'ninechars'", "8"),
+            "list", "--fd", "0", "-m", "ninechars"));
         // Start them all, then check each: JVMs start in parallel.
         List<Launched> runs = cases.stream().map(c -> launch("", c.args)).collect(Collectors.toList());
         return Stream.iterate(0, i -> i + 1).limit(cases.size()).map(i -> DynamicTest.dynamicTest(cases.get(i).name,
@@ -309,6 +315,90 @@ class StreamsCtlTest {
         }
         assertTrue(r.out.contains("uid=" + Platform.euid() + " gid=" + Platform.egid()), r.out);
         assertTrue(r.out.contains("server exited 0"), r.out);
+    }
+
+    // ---- machine-readable output: info --json, selftest --json, list -m ---------------
+
+    @Test
+    void infoJsonHasTheTextRowsOfALiveServerAndOfAPlainFile() throws Exception {
+        Path path = tmp.resolve("json");
+        Path plain = tmp.resolve("plain \"quoted\\name\"");
+        Files.writeString(plain, "x");
+        Server server = serve(path, "--echo");
+        for (Path p : List.of(path, plain)) {
+            Launched text = launch("", "info", p.toString());
+            Launched json = launch("", "info", "--json", p.toString());
+            Result t = text.await();
+            Result j = json.await();
+            assertEquals(0, t.exit, t.toString());
+            assertEquals(0, j.exit, j.toString());
+            assertEquals("", j.err, j.toString());
+            assertEquals(1, j.out.lines().count(), "one line: " + j.out);
+            Map<String, Object> obj = StrictJson.object(j.out);
+            assertEquals(p.toString(), obj.get("path"), j.out);
+            // the same rows as the table, "file type" as file_type
+            Map<String, Object> rows = new java.util.LinkedHashMap<>();
+            for (String line : t.out.split("\n")) {
+                String key = line.length() > 10 ? line.substring(0, 10).strip() : line.strip();
+                rows.put(Json.key(key), line.length() > 11 ? line.substring(11) : "");
+            }
+            assertEquals(rows, obj, "text:\n" + t.out + "json: " + j.out);
+        }
+        Map<String, Object> served = StrictJson.object(launch("", "info", "--json", path.toString()).await().out);
+        assertTrue(String.valueOf(served.get("server")).startsWith("attached"), served.toString());
+        Map<String, Object> file = StrictJson.object(launch("", "info", "--json", plain.toString()).await().out);
+        assertEquals("regular file", file.get("file_type"), file.toString());
+        assertTrue(String.valueOf(file.get("stream")).startsWith("no"), file.toString());
+        assertEquals("none attached", file.get("server"), file.toString());
+        server.stop("TERM");
+    }
+
+    @Test
+    void selftestJsonIsOneObjectWithEveryCheckAndTheTotals() throws Exception {
+        Result r = launch("", "selftest", "--json").await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals("", r.err, r.toString());
+        assertEquals(1, r.out.lines().count(), "one line: " + r.out);
+        Map<String, Object> obj = StrictJson.object(r.out);
+        assertEquals(Platform.backend().description(), obj.get("backend"));
+        assertEquals((long) Platform.euid(), obj.get("uid"));
+        assertTrue(String.valueOf(obj.get("system")).startsWith(System.getProperty("os.name")), r.out);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> checks = (List<Map<String, Object>>) obj.get("checks");
+        assertTrue(checks.size() >= 12, "too few checks: " + r.out);
+        long pass = checks.stream().filter(c -> "PASS".equals(c.get("result"))).count();
+        long skip = checks.stream().filter(c -> "SKIP".equals(c.get("result"))).count();
+        assertEquals(checks.size(), pass + skip, r.out);
+        assertEquals(pass, obj.get("passed"));
+        assertEquals(0L, obj.get("failed"));
+        assertEquals(skip, obj.get("skipped"));
+        assertEquals(null, obj.get("temp_left_behind"));
+        for (String check : List.of("pipe round trip", "descriptor passing", "peer credentials", "error: busy path")) {
+            assertTrue(checks.stream().anyMatch(c -> "PASS".equals(c.get("result"))
+                && String.valueOf(c.get("check")).contains(check)), check + " did not pass: " + r.out);
+        }
+    }
+
+    /** strconf -m and -t on a shell pipeline's pipe, a STREAMS pipe on illumos (pipe(2)). */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.SOLARIS)
+    void listMAndTAnswerByExitStatusLikeStrconf() throws Exception {
+        String script = "L=\"$1\"\n"
+            + "(sleep 60 & echo $! > sleeper.pid; wait) | {\n"
+            + "  \"$L\" list --fd 0 -m connld; echo \"before=$?\"\n"
+            + "  \"$L\" list --fd 0 -t; echo \"top-before=$?\"\n"
+            + "  \"$L\" push connld --fd 0 2>&1; echo \"push=$?\"\n"
+            + "  \"$L\" list --fd 0 -m connld; echo \"after=$?\"\n"
+            + "  \"$L\" list --fd 0 -t; echo \"top-after=$?\"\n"
+            + "  kill \"$(cat sleeper.pid)\"\n"
+            + "}\n";
+        ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, "sh", LAUNCHER.toString())
+            .directory(tmp.toFile());
+        environment(pb);
+        Result r = new Launched(start(pb), "").await(Duration.ofSeconds(60));
+        List<String> out = r.out.lines().collect(Collectors.toList());
+        assertEquals(List.of("no", "before=1", "top-before=1", "push=0", "yes", "after=0", "connld", "top-after=0"),
+            out.stream().filter(l -> !l.startsWith("streamsctl: pushed")).collect(Collectors.toList()), r.toString());
     }
 
     // ---- plumbing ---------------------------------------------------------------------
