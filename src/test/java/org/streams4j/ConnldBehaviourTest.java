@@ -48,13 +48,14 @@ class ConnldBehaviourTest {
     final TestSupport.LogCapture log = new TestSupport.LogCapture("org.streams4j.connld");
 
     @Test
-    void aBusyPathsServerIsGivenTheWholeProbeTimeoutAndIsThenTakenAsLive() throws Exception {
+    void aBusyPathsServerThatCannotAnswerIsTakenAsLiveWithinTheProbeTimeout() throws Exception {
         Path p = dir.resolve("slow");
         List<Connection> queued = new ArrayList<>();
         try (ConnldServer deaf = ConnldServer.bind(p, ConnldOptions.builder().backlog(0).build())) {
             TestSupport.fillQueue(p, Duration.ofMillis(300), queued);
-            // The probe's connect cannot complete: bind waits the probe time-out (not the
-            // default second), then leaves the path to the server that did not answer.
+            // A probe's connect could not complete: bind takes the server as live,
+            // at once where the kernel says it listens (Linux sock_diag), else
+            // after the probe time-out (not the default second), and leaves it the path.
             Duration probe = Duration.ofMillis(2500);
             long t0 = System.nanoTime();
             StreamsException e = assertThrows(StreamsException.class,
@@ -63,7 +64,7 @@ class ConnldBehaviourTest {
             assertEquals("bind", e.operation());
             assertEquals(p.toString(), e.target());
             assertEquals("EBUSY", e.errnoName(), e.getMessage());
-            assertTrue(waited >= probe.toMillis(), "bind gave up after " + waited + " ms, before the probe time-out");
+            assertTrue(waited < probe.toMillis() + 10_000, "bind took " + waited + " ms for a probe time-out of " + probe);
             assertTrue(deaf.isOpen());
             assertTrue(Files.exists(p, LinkOption.NOFOLLOW_LINKS));
         } finally {
