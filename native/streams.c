@@ -103,16 +103,9 @@ s4j_recv(int fd, void *buf, long off, long len, int *passed)
 int
 s4j_peer_cred(int fd, int cred[4])
 {
-	ucred_t *uc = NULL;
+	int r = s4j_peer_cred_groups(fd, cred, NULL, 0);
 
-	if (getpeerucred(fd, &uc) != 0)
-		return (-errno);
-	cred[S4J_CRED_UID] = (int)ucred_geteuid(uc);
-	cred[S4J_CRED_GID] = (int)ucred_getegid(uc);
-	cred[S4J_CRED_PID] = (int)ucred_getpid(uc);
-	cred[S4J_CRED_ZONE] = (int)ucred_getzoneid(uc);
-	ucred_free(uc);
-	return (0);
+	return (r < 0 ? r : 0);
 }
 
 int
