@@ -52,86 +52,109 @@ copy_name(const char *name, char *buf, int len)
 	return (0);
 }
 
-int
-s4j_uid_of(const char *name, int *id)
+/* What a lookup gives back: an id, or a name copied into buf. */
+struct answer {
+	int	*id;
+	char	*buf;
+	int	len;
+	int	r;	/* 0, or -ERANGE when buf is too small for the name */
+};
+
+/* One _r lookup with tmp as its scratch; returns 0 or an errno. */
+typedef int (*lookup_fn)(const void *key, char *tmp, size_t size,
+    struct answer *a);
+
+/* Runs fn with scratch space grown while it answers ERANGE. */
+static int
+with_scratch(lookup_fn fn, const void *key, struct answer *a)
 {
-	struct passwd pw, *res = NULL;
 	size_t size;
 	char *tmp;
 	int err = ERANGE;
 
+	a->r = 0;
 	for (size = S4J_NSS_START; err == ERANGE && size <= S4J_NSS_MAX;
 	    size *= 2) {
 		if ((tmp = malloc(size)) == NULL)
 			return (-ENOMEM);
-		err = getpwnam_r(name, &pw, tmp, size, &res);
-		err = found(err, res);
-		if (err == 0)
-			*id = (int)pw.pw_uid;
+		err = fn(key, tmp, size, a);
 		free(tmp);
 	}
-	return (-err);
+	return (err != 0 ? -err : a->r);
+}
+
+static int
+uid_by_name(const void *key, char *tmp, size_t size, struct answer *a)
+{
+	struct passwd pw, *res = NULL;
+	int err = getpwnam_r(key, &pw, tmp, size, &res);
+
+	if ((err = found(err, res)) == 0)
+		*a->id = (int)pw.pw_uid;
+	return (err);
+}
+
+static int
+gid_by_name(const void *key, char *tmp, size_t size, struct answer *a)
+{
+	struct group gr, *res = NULL;
+	int err = getgrnam_r(key, &gr, tmp, size, &res);
+
+	if ((err = found(err, res)) == 0)
+		*a->id = (int)gr.gr_gid;
+	return (err);
+}
+
+static int
+name_by_uid(const void *key, char *tmp, size_t size, struct answer *a)
+{
+	struct passwd pw, *res = NULL;
+	int err = getpwuid_r((uid_t)*(const int *)key, &pw, tmp, size, &res);
+
+	if ((err = found(err, res)) == 0)
+		a->r = copy_name(pw.pw_name, a->buf, a->len);
+	return (err);
+}
+
+static int
+name_by_gid(const void *key, char *tmp, size_t size, struct answer *a)
+{
+	struct group gr, *res = NULL;
+	int err = getgrgid_r((gid_t)*(const int *)key, &gr, tmp, size, &res);
+
+	if ((err = found(err, res)) == 0)
+		a->r = copy_name(gr.gr_name, a->buf, a->len);
+	return (err);
+}
+
+int
+s4j_uid_of(const char *name, int *id)
+{
+	struct answer a = { id, NULL, 0, 0 };
+
+	return (with_scratch(uid_by_name, name, &a));
 }
 
 int
 s4j_gid_of(const char *name, int *id)
 {
-	struct group gr, *res = NULL;
-	size_t size;
-	char *tmp;
-	int err = ERANGE;
+	struct answer a = { id, NULL, 0, 0 };
 
-	for (size = S4J_NSS_START; err == ERANGE && size <= S4J_NSS_MAX;
-	    size *= 2) {
-		if ((tmp = malloc(size)) == NULL)
-			return (-ENOMEM);
-		err = getgrnam_r(name, &gr, tmp, size, &res);
-		err = found(err, res);
-		if (err == 0)
-			*id = (int)gr.gr_gid;
-		free(tmp);
-	}
-	return (-err);
+	return (with_scratch(gid_by_name, name, &a));
 }
 
 int
 s4j_user_name(int uid, char *buf, int len)
 {
-	struct passwd pw, *res = NULL;
-	size_t size;
-	char *tmp;
-	int err = ERANGE, r = 0;
+	struct answer a = { NULL, buf, len, 0 };
 
-	for (size = S4J_NSS_START; err == ERANGE && size <= S4J_NSS_MAX;
-	    size *= 2) {
-		if ((tmp = malloc(size)) == NULL)
-			return (-ENOMEM);
-		err = getpwuid_r((uid_t)uid, &pw, tmp, size, &res);
-		err = found(err, res);
-		if (err == 0)
-			r = copy_name(pw.pw_name, buf, len);
-		free(tmp);
-	}
-	return (err != 0 ? -err : r);
+	return (with_scratch(name_by_uid, &uid, &a));
 }
 
 int
 s4j_group_name(int gid, char *buf, int len)
 {
-	struct group gr, *res = NULL;
-	size_t size;
-	char *tmp;
-	int err = ERANGE, r = 0;
+	struct answer a = { NULL, buf, len, 0 };
 
-	for (size = S4J_NSS_START; err == ERANGE && size <= S4J_NSS_MAX;
-	    size *= 2) {
-		if ((tmp = malloc(size)) == NULL)
-			return (-ENOMEM);
-		err = getgrgid_r((gid_t)gid, &gr, tmp, size, &res);
-		err = found(err, res);
-		if (err == 0)
-			r = copy_name(gr.gr_name, buf, len);
-		free(tmp);
-	}
-	return (err != 0 ? -err : r);
+	return (with_scratch(name_by_gid, &gid, &a));
 }

@@ -103,16 +103,9 @@ s4j_recv(int fd, void *buf, long off, long len, int *passed)
 int
 s4j_peer_cred(int fd, int cred[4])
 {
-	ucred_t *uc = NULL;
+	int r = s4j_peer_cred_groups(fd, cred, NULL, 0);
 
-	if (getpeerucred(fd, &uc) != 0)
-		return (-errno);
-	cred[S4J_CRED_UID] = (int)ucred_geteuid(uc);
-	cred[S4J_CRED_GID] = (int)ucred_getegid(uc);
-	cred[S4J_CRED_PID] = (int)ucred_getpid(uc);
-	cred[S4J_CRED_ZONE] = (int)ucred_getzoneid(uc);
-	ucred_free(uc);
-	return (0);
+	return (r < 0 ? r : 0);
 }
 
 int
@@ -228,7 +221,7 @@ s4j_recvv(int fd, const void *iov, int iovcnt, int *passed)
 }
 
 int
-s4j_peer_groups(int fd, int *groups, int max)
+s4j_peer_cred_groups(int fd, int cred[4], int *groups, int max)
 {
 	ucred_t *uc = NULL;
 	const gid_t *g;
@@ -237,20 +230,20 @@ s4j_peer_groups(int fd, int *groups, int max)
 	/*
 	 * getpeerucred(3C) gives the credentials connld recorded for the
 	 * client (the cred of the opener, held by the new pipe); the groups
-	 * are the cr_groups of that cred, read by ucred_getgroups(3C).
+	 * are the cr_groups of that cred (cred2ucred), read by
+	 * ucred_getgroups(3C).  One ucred for both: no second ioctl.
 	 */
 	if (getpeerucred(fd, &uc) != 0)
 		return (-errno);
+	cred[S4J_CRED_UID] = (int)ucred_geteuid(uc);
+	cred[S4J_CRED_GID] = (int)ucred_getegid(uc);
+	cred[S4J_CRED_PID] = (int)ucred_getpid(uc);
+	cred[S4J_CRED_ZONE] = (int)ucred_getzoneid(uc);
 	n = ucred_getgroups(uc, &g);
-	if (n < 0) {
-		n = -errno;
-		ucred_free(uc);
-		return (n);
-	}
 	for (i = 0; i < n && i < max; i++)
 		groups[i] = (int)g[i];
 	ucred_free(uc);
-	return (n);
+	return (n < 0 ? 0 : n);
 }
 
 #endif /* __sun */

@@ -268,12 +268,13 @@ long s4j_exchange(int fd, const void *wbuf, long woff, long wlen, void *rbuf,
 long s4j_writev(int fd, const void *iov, int iovcnt);
 long s4j_recvv(int fd, const void *iov, int iovcnt, int *passed);
 /*
- * The peer's supplementary groups (illumos: getpeerucred + ucred_getgroups;
- * Linux: SO_PEERGROUPS).  Stores at most max gids at groups and returns how
- * many the peer has: more than max means "call again with that much room".
- * -EOPNOTSUPP where the platform does not report them.
+ * s4j_peer_cred and the peer's supplementary groups in one go (illumos: one
+ * getpeerucred, ucred_getgroups; Linux: SO_PEERCRED, SO_PEERGROUPS).  Stores
+ * at most max gids at groups and returns how many the peer has: more than
+ * max means "call again with that much room"; 0 where the platform does not
+ * report groups.  -errno when the credentials cannot be read.
  */
-int s4j_peer_groups(int fd, int *groups, int max);
+int s4j_peer_cred_groups(int fd, int cred[4], int *groups, int max);
 
 /* ---- names.c: the system's user and group databases (nsswitch) ---------- */
 /*

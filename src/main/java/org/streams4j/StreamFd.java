@@ -950,39 +950,25 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException e.g. ENOTSUP where the descriptor has no peer credentials
      */
     public PeerCredentials peerCredentials() throws StreamsException {
-        Scratch s = Scratch.get(0);
-        call("peerCredentials", () -> Shim.s4j_peer_cred(handle.fd, s.address + Scratch.CRED));
-        int uid = s.cred(Shim.CRED_UID);
-        int gid = s.cred(Shim.CRED_GID);
-        int pid = s.cred(Shim.CRED_PID);
-        int zone = s.cred(Shim.CRED_ZONE);
-        return new PeerCredentials(uid, gid, pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid),
-            zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone), peerGroups());
-    }
-
-    /** The peer's supplementary groups; empty where the platform does not say. */
-    private Set<Integer> peerGroups() throws StreamsException {
         int max = 32;
         while (true) {
             Scratch s = Scratch.get(4 * max);
-            handle.acquire("peerCredentials");
-            int n;
-            try {
-                n = Shim.s4j_peer_groups(handle.fd, s.address + Scratch.BYTES, max);
-            } finally {
-                handle.release();
+            int room = max;
+            int n = call("peerCredentials", () -> Shim.s4j_peer_cred_groups(handle.fd,
+                s.address + Scratch.CRED, s.address + Scratch.BYTES, room));
+            if (n > max) {
+                max = n;     // more groups than room: ask again with enough
+                continue;
             }
-            if (n < 0) {
-                return Set.of();   // EOPNOTSUPP, or a kernel without SO_PEERGROUPS
+            Set<Integer> groups = n == 0 ? Set.of() : new HashSet<>();
+            for (int i = 0; i < n; i++) {
+                groups.add(s.buf.getInt(Scratch.BYTES + 4 * i));
             }
-            if (n <= max) {
-                Set<Integer> g = new HashSet<>();
-                for (int i = 0; i < n; i++) {
-                    g.add(s.buf.getInt(Scratch.BYTES + 4 * i));
-                }
-                return g;
-            }
-            max = n;
+            int pid = s.cred(Shim.CRED_PID);
+            int zone = s.cred(Shim.CRED_ZONE);
+            return new PeerCredentials(s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID),
+                pid < 0 ? OptionalInt.empty() : OptionalInt.of(pid),
+                zone < 0 ? OptionalInt.empty() : OptionalInt.of(zone), groups);
         }
     }
 

@@ -6,18 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.jna.Native;
 import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.Tool;
+import org.streams4j.testsupport.Tool.Run;
 
 /**
  * A consumer project, offline: {@code src/it/consumer} compiled with the
@@ -43,30 +40,10 @@ class ConsumerIT {
         jna = Path.of(Native.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
     private static Run run(String tool, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", tool).toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
-        pb.environment().remove("JAVA_TOOL_OPTIONS");
-        Process p = pb.start();
-        p.getOutputStream().close();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "still running: " + cmd);
-        Run r = new Run(p.exitValue(), out.get(), err.get());
-        System.out.println("$ " + String.join(" ", cmd) + "\n" + r.out() + r.err());
+        Run r = Tool.run(tmp, tool, List.of(args));
+        System.out.println("$ " + tool + " " + String.join(" ", args) + "\n" + r.out() + r.err());
         return r;
-    }
-
-    private static String read(java.io.InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
     }
 
     private static String path(String... entries) {

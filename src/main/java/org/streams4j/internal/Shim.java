@@ -242,8 +242,11 @@ public final class Shim {
     /** readv(2) / recvmsg(2) into {@code iovcnt} iovecs at {@code iov}; {@code passed}: address of an int. */
     public static native long s4j_recvv(int fd, long iov, int iovcnt, long passed);
 
-    /** Up to {@code max} supplementary gids at the address {@code groups}; returns how many the peer has. */
-    public static native int s4j_peer_groups(int fd, long groups, int max);
+    /**
+     * s4j_peer_cred into int[4] at {@code cred}, and up to {@code max}
+     * supplementary gids at {@code groups}; returns how many groups the peer has.
+     */
+    public static native int s4j_peer_cred_groups(int fd, long cred, long groups, int max);
 
     /** getpwnam_r: the uid into this thread's Scratch at DATA; -ENOENT for no such user. */
     public static int s4j_uid_of(String name) {

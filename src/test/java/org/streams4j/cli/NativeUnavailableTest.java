@@ -5,20 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.PlatformProbeMain;
+import org.streams4j.testsupport.Tool;
+import org.streams4j.testsupport.Tool.Run;
 
 /**
  * The library and streamsctl on a host the jar has no shim for: the build's
@@ -56,29 +55,10 @@ class NativeUnavailableTest {
         classPath = String.join(File.pathSeparator, entries);
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
     private static Run java(String main, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-XX:TieredStopAtLevel=1", "-cp", classPath, main));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
-        pb.environment().remove("JAVA_TOOL_OPTIONS");
-        Process p = pb.start();
-        p.getOutputStream().close();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "still running: " + cmd);
-        return new Run(p.exitValue(), out.get(), err.get());
-    }
-
-    private static String read(java.io.InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
-        }
+        List<String> a = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1", "-cp", classPath, main));
+        a.addAll(List.of(args));
+        return Tool.run(tmp, "java", a);
     }
 
     @Test

@@ -239,6 +239,8 @@ class StreamsCtlTest {
             new Case("mode not a number", 2, List.of("--mode", "'rw'", "octal"), "serve", sock, "--mode", "rw"),
             new Case("mode out of range", 2, List.of("--mode", "'17777'", "out of range"),
                 "serve", sock, "--mode", "17777"),
+            new Case("mode with the sticky bit", 2, List.of("--mode", "'1777'", "permission bits only"),
+                "serve", sock, "--mode", "1777"),
             new Case("module name over 8 characters", 2, List.of("module name", "'ldterm123'", "8"),
                 "push", "ldterm123", "--fd", "0"),
             new Case("--fd not open (list)", 1, List.of("list fd 1017", "EBADF"), "list", "--fd", "1017"),
