@@ -38,7 +38,8 @@ public final class ConnldClient {
      * @param path where the server is bound
      * @param timeout how long to wait for the server
      * @return the connection
-     * @throws StreamsException ETIMEDOUT when the server did not accept in time
+     * @throws StreamTimeoutException when the server did not accept in time (ETIMEDOUT)
+     * @throws StreamsException when the connect fails otherwise
      */
     public static Connection connect(Path path, Duration timeout) throws StreamsException {
         String p = path.toString();

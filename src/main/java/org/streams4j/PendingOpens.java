@@ -67,7 +67,7 @@ final class PendingOpens {
             if (!me.done) {
                 me.abandoned = true;
                 q.remove(me);
-                throw new StreamsException("connect", path, Errno.ETIMEDOUT,
+                throw new StreamTimeoutException("connect", path, timeout,
                     "no answer within " + ConnldClient.human(timeout));
             }
         }

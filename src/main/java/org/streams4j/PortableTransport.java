@@ -351,7 +351,7 @@ final class PortableTransport extends Transport {
     }
 
     private static StreamsException timedOut(String p, Duration timeout) {
-        return new StreamsException("connect", p, Errno.ETIMEDOUT, "no answer within " + ConnldClient.human(timeout));
+        return new StreamTimeoutException("connect", p, timeout, "no answer within " + ConnldClient.human(timeout));
     }
 
     /** Turns a failed connect(2) into what it means for a client. */

@@ -3,9 +3,10 @@ package org.streams4j;
 import java.time.Duration;
 
 /**
- * A read or {@code receiveFd} given a time-out found nothing within it. The
+ * A read or {@code receiveFd} given a time-out found nothing within it (the
  * descriptor is as it was: nothing was taken from the stream, and the call may
- * be made again. {@link #errno()} is ETIMEDOUT.
+ * be made again), or a connect given a time-out got no answer within it.
+ * {@link #errno()} is ETIMEDOUT.
  */
 public final class StreamTimeoutException extends StreamsException {
     private static final long serialVersionUID = 1L;
@@ -21,7 +22,11 @@ public final class StreamTimeoutException extends StreamsException {
      * @param timeout how long it waited
      */
     public StreamTimeoutException(String operation, String target, Duration timeout) {
-        super(operation, target, Errno.ETIMEDOUT, "nothing arrived within " + timeout.toMillis() + " ms");
+        this(operation, target, timeout, "nothing arrived within " + timeout.toMillis() + " ms");
+    }
+
+    StreamTimeoutException(String operation, String target, Duration timeout, String detail) {
+        super(operation, target, Errno.ETIMEDOUT, detail);
         this.timeout = timeout;
     }
 
