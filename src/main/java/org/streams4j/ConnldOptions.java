@@ -194,6 +194,8 @@ public final class ConnldOptions {
      * nothing (no readable event) before closing it; null (the default): for
      * ever. Checked by a sweep a few times per time-out (at most once a
      * second), so a connection goes between this and a quarter more.
+     *
+     * @return the idle time-out, or null for none
      */
     public Duration idleTimeout() {
         return idleTimeout;
@@ -372,7 +374,12 @@ public final class ConnldOptions {
 
         private Duration idleTimeout;
 
-        /** See {@link ConnldOptions#idleTimeout()}; null for none; else positive. */
+        /**
+         * See {@link ConnldOptions#idleTimeout()}.
+         *
+         * @param timeout positive, or null for none
+         * @return this builder
+         */
         public Builder idleTimeout(Duration timeout) {
             if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
                 throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);

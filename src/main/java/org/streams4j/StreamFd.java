@@ -608,7 +608,10 @@ public final class StreamFd implements Closeable {
      * both are one call into the native layer instead of two. Holds the write
      * and the read lock for the duration.
      *
+     * @param out the request: all its remaining bytes are written
+     * @param in where the answer is read to
      * @return bytes read into {@code in}, or -1 at end of stream
+     * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
         writeLock.lock();
