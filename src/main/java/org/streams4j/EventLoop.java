@@ -56,6 +56,7 @@ final class EventLoop implements Runnable {
     private int[] gens = new int[64];
     private int[] fds = new int[64];
     private int[] interest = new int[64];
+    /** When the client last sent something, or made room for what it is sent. */
     private long[] lastRead = new long[64];
     private int[] free = new int[64];
     private int nfree;
@@ -283,6 +284,9 @@ final class EventLoop implements Runnable {
         StreamFd fd = c.fd();
         boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
         if (keep && fd.hasQueued()) {
+            if ((rev & Shim.POLLOUT) != 0) {
+                lastRead[slot] = now;   // the client took some of what it was sent
+            }
             try {
                 fd.flushQueued();
             } catch (StreamsException e) {
@@ -348,10 +352,10 @@ final class EventLoop implements Runnable {
         return false;
     }
 
-    /** Closes connections that have sent nothing for idleNanos. */
+    /** Closes connections that have sent nothing, nor taken any of what they were sent, for idleNanos. */
     private void sweep() {
         for (int i = 0; i < used; i++) {
-            if (conns[i] != null && now - lastRead[i] >= idleNanos && !conns[i].fd().hasQueued()) {
+            if (conns[i] != null && now - lastRead[i] >= idleNanos) {
                 LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
                     (now - lastRead[i]) / 1_000_000);
                 remove(i);

@@ -443,6 +443,25 @@ class ConnldEventLoopTest {
     }
 
     @Test
+    void idleTimeoutClosesAClientThatTakesNothingOfWhatItWasSent() throws Exception {
+        Path p = dir.resolve("stuck");
+        Echo echo = new Echo();
+        ConnldOptions o = ConnldOptions.builder().loops(1).idleTimeout(Duration.ofMillis(300)).build();
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo);
+             Connection stuck = ConnldClient.connect(p)) {
+            stuck.writeFully(ascii("big"));     // 4 MiB back, and it reads none of it
+            await("the stuck client closed", () -> echo.closed.get() == 1);
+            // What the kernel held is still there to read, then the end: the rest was dropped.
+            long got = 0;
+            byte[] b = new byte[64 * 1024];
+            for (int n; (n = stuck.read(b, 0, b.length)) > 0; ) {
+                got += n;
+            }
+            assertTrue(got < Echo.BIG, "got " + got + " of " + Echo.BIG);
+        }
+    }
+
+    @Test
     void idleTimeoutMustBePositiveOrNone() {
         assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ZERO));
         assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ofSeconds(-1)));
