@@ -79,11 +79,6 @@ final class EventLoop implements Runnable {
         this.poller = Poller.open();
     }
 
-    /** "epoll", "event ports" or "poll". */
-    String kind() {
-        return poller.kind();
-    }
-
     /** Connections this loop holds or has been given. */
     int size() {
         return size.get();
@@ -125,6 +120,7 @@ final class EventLoop implements Runnable {
     @Override
     public void run() {
         thread = Thread.currentThread();
+        LOG.log(Level.DEBUG, "{0}: event loop on {1}", name, poller.kind());
         try {
             loop();
         } catch (StreamsException | RuntimeException | Error e) {

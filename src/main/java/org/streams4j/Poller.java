@@ -101,7 +101,7 @@ abstract class Poller implements AutoCloseable {
         }
 
         void ctl(int op, int fd, int events, long token) throws StreamsException {
-            int r = ep.withFd("epoll_ctl", e -> Shim.s4j_ev_ctl(e, op, fd, events, token));
+            int r = ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, op, fd, events, token));
             if (r < 0) {
                 throw new StreamsException(kind() + " " + (op == Shim.EV_ADD ? "add" : "modify"),
                     StreamsException.fd(fd), -r);
@@ -121,7 +121,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         void detach(int fd) {
             try {
-                ep.withFd("epoll_ctl", e -> Shim.s4j_ev_ctl(e, Shim.EV_DEL, fd, 0, 0));
+                ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, Shim.EV_DEL, fd, 0, 0));
             } catch (StreamsException e) {
                 // The loop has ended and closed its poller: nothing is registered any more.
             }
