@@ -27,6 +27,7 @@
 #endif
 
 #include "streams4j.h"
+#include "shim_internal.h"
 
 int
 s4j_backend(void)
@@ -222,7 +223,7 @@ s4j_write(int fd, const void *buf, long off, long len)
 	return (n < 0 ? -errno : (long)n);
 }
 
-static short
+short
 s4j_to_poll(int ev)
 {
 	short r = 0;
@@ -244,7 +245,7 @@ s4j_to_poll(int ev)
 	return (r);
 }
 
-static short
+short
 s4j_from_poll(short rev)
 {
 	short r = 0;

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "streams4j.h"
+#include "shim_internal.h"
 
 #if defined(__linux__)
 #include <sys/epoll.h>
@@ -145,36 +146,6 @@ s4j_ev_wake(int ep, int64_t token)
 
 #elif defined(__sun)
 
-static int
-to_poll(int ev)
-{
-	int r = 0;
-
-	if (ev & S4J_POLLIN)
-		r |= POLLIN | POLLRDBAND | POLLPRI;	/* see common.c s4j_to_poll */
-	if (ev & S4J_POLLOUT)
-		r |= POLLOUT;
-	return (r);
-}
-
-static int
-from_poll(int rev)
-{
-	int r = 0;
-
-	if (rev & (POLLIN | POLLRDNORM | POLLRDBAND | POLLPRI))
-		r |= S4J_POLLIN;
-	if (rev & POLLOUT)
-		r |= S4J_POLLOUT;
-	if (rev & POLLERR)
-		r |= S4J_POLLERR;
-	if (rev & POLLHUP)
-		r |= S4J_POLLHUP;
-	if (rev & POLLNVAL)
-		r |= S4J_POLLNVAL;
-	return (r);
-}
-
 int
 s4j_ev_kind(void)
 {
@@ -201,7 +172,7 @@ static int
 associate(int port, int fd, int events, int64_t token)
 {
 	if (port_associate(port, PORT_SOURCE_FD, (uintptr_t)fd,
-	    to_poll(events), (void *)(uintptr_t)token) < 0)
+	    s4j_to_poll(events), (void *)(uintptr_t)token) < 0)
 		return (-errno);
 	return (0);
 }
@@ -259,7 +230,7 @@ s4j_ev_wait(int port, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
 		out[i].token = (int64_t)(uintptr_t)evs[i].portev_user;
 		if (evs[i].portev_source == PORT_SOURCE_FD) {
 			out[i].fd = (int32_t)evs[i].portev_object;
-			out[i].events = from_poll(evs[i].portev_events);
+			out[i].events = s4j_from_poll((short)evs[i].portev_events);
 		} else {
 			/* port_send or port_alert: a wake-up, no descriptor. */
 			out[i].fd = -1;

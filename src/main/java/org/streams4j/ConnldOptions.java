@@ -191,7 +191,8 @@ public final class ConnldOptions {
 
     /**
      * How long {@link ConnldServer#serveEvents} keeps a connection that sends
-     * nothing (no readable event) before closing it; null (the default): for
+     * nothing (no readable event), and takes none of what it has been sent
+     * while that waits for room, before closing it; null (the default): for
      * ever. Checked by a sweep a few times per time-out (at most once a
      * second), so a connection goes between this and a quarter more.
      *

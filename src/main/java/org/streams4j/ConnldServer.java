@@ -372,9 +372,11 @@ public final class ConnldServer implements Closeable {
      * <p>Connections held by a loop are non-blocking: a read with nothing
      * there returns 0, and a write the connection cannot take whole is queued
      * and written by the loop when there is room (the connection is not read
-     * until then), so a client that reads slowly holds up only itself. A
-     * handler that throws anything, or returns false, closes its connection
-     * only (logged at WARNING with the peer when it threw).
+     * until then), so a client that reads slowly holds up only itself; what is
+     * still queued when its connection closes (the server closing, the idle
+     * time-out) is dropped. A handler that throws anything, or returns false,
+     * closes its connection only (logged at WARNING with the peer when it
+     * threw).
      *
      * @param handler what the loops call for each connection
      * @throws StreamsException when accepting fails for good

@@ -56,6 +56,7 @@ final class EventLoop implements Runnable {
     private int[] gens = new int[64];
     private int[] fds = new int[64];
     private int[] interest = new int[64];
+    /** When the client last sent something, or made room for what it is sent. */
     private long[] lastRead = new long[64];
     private int[] free = new int[64];
     private int nfree;
@@ -76,11 +77,6 @@ final class EventLoop implements Runnable {
         this.sweepNanos = idleNanos == 0 ? 0
             : Math.max(10_000_000L, Math.min(1_000_000_000L, idleNanos / 4));
         this.poller = Poller.open();
-    }
-
-    /** "epoll", "event ports" or "poll". */
-    String kind() {
-        return poller.kind();
     }
 
     /** Connections this loop holds or has been given. */
@@ -124,6 +120,7 @@ final class EventLoop implements Runnable {
     @Override
     public void run() {
         thread = Thread.currentThread();
+        LOG.log(Level.DEBUG, "{0}: event loop on {1}", name, poller.kind());
         try {
             loop();
         } catch (StreamsException | RuntimeException | Error e) {
@@ -283,6 +280,9 @@ final class EventLoop implements Runnable {
         StreamFd fd = c.fd();
         boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
         if (keep && fd.hasQueued()) {
+            if ((rev & Shim.POLLOUT) != 0) {
+                lastRead[slot] = now;   // the client took some of what it was sent
+            }
             try {
                 fd.flushQueued();
             } catch (StreamsException e) {
@@ -348,10 +348,10 @@ final class EventLoop implements Runnable {
         return false;
     }
 
-    /** Closes connections that have sent nothing for idleNanos. */
+    /** Closes connections that have sent nothing, nor taken any of what they were sent, for idleNanos. */
     private void sweep() {
         for (int i = 0; i < used; i++) {
-            if (conns[i] != null && now - lastRead[i] >= idleNanos && !conns[i].fd().hasQueued()) {
+            if (conns[i] != null && now - lastRead[i] >= idleNanos) {
                 LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
                     (now - lastRead[i]) / 1_000_000);
                 remove(i);

@@ -101,7 +101,7 @@ abstract class Poller implements AutoCloseable {
         }
 
         void ctl(int op, int fd, int events, long token) throws StreamsException {
-            int r = ep.withFd("epoll_ctl", e -> Shim.s4j_ev_ctl(e, op, fd, events, token));
+            int r = ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, op, fd, events, token));
             if (r < 0) {
                 throw new StreamsException(kind() + " " + (op == Shim.EV_ADD ? "add" : "modify"),
                     StreamsException.fd(fd), -r);
@@ -121,7 +121,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         void detach(int fd) {
             try {
-                ep.withFd("epoll_ctl", e -> Shim.s4j_ev_ctl(e, Shim.EV_DEL, fd, 0, 0));
+                ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, Shim.EV_DEL, fd, 0, 0));
             } catch (StreamsException e) {
                 // The loop has ended and closed its poller: nothing is registered any more.
             }
@@ -145,17 +145,15 @@ abstract class Poller implements AutoCloseable {
 
     /** Linux: level-triggered epoll; a pipe registered with WAKE wakes it. */
     static final class Epoll extends Kernel {
-        private final StreamPipe wake;
+        private final WakePipe wake;
         private final int waitFd;
-        private final byte[] drain = new byte[64];
-        private static final byte[] ONE = {1};
 
         Epoll() throws StreamsException {
             super("epoll_create");
             try {
-                wake = StreamPipe.open();
+                wake = new WakePipe();
                 waitFd = ep.withFd("epoll", e -> e);
-                add(wake.first().fd(), Shim.POLLIN, WAKE);
+                add(wake.fd(), Shim.POLLIN, WAKE);
             } catch (StreamsException | RuntimeException e) {
                 ep.close();
                 throw e;
@@ -184,20 +182,12 @@ abstract class Poller implements AutoCloseable {
 
         @Override
         void wakeup() {
-            try {
-                wake.second().write(ONE, 0, 1);
-            } catch (StreamsException e) {
-                LOG.log(Level.DEBUG, "waking an ended event loop: {0}", e.getMessage());
-            }
+            wake.wakeup();
         }
 
         @Override
         void woken() {
-            try {
-                wake.first().read(drain, 0, drain.length);
-            } catch (StreamsException e) {
-                LOG.log(Level.DEBUG, "event loop wake pipe: {0}", e.getMessage());
-            }
+            wake.woken();
         }
 
         @Override
@@ -301,9 +291,7 @@ abstract class Poller implements AutoCloseable {
     /** macOS, the BSDs: poll(2) over an array of all registrations; a pipe wakes it. */
     static final class Poll extends Poller {
         private static final int ENTRY = Shim.POLLFD_SIZE;
-        private final StreamPipe wake;
-        private final byte[] drain = new byte[64];
-        private static final byte[] ONE = {1};
+        private final WakePipe wake;
         private ByteBuffer fds;
         private long fdsAddress;
         private long[] tokens = new long[64];
@@ -313,9 +301,9 @@ abstract class Poller implements AutoCloseable {
         private final java.util.HashMap<Long, Integer> where = new java.util.HashMap<>();
 
         Poll() throws StreamsException {
-            wake = StreamPipe.open();
+            wake = new WakePipe();
             grow(64);
-            add(wake.first().fd(), Shim.POLLIN, WAKE);
+            add(wake.fd(), Shim.POLLIN, WAKE);
         }
 
         private void grow(int entries) {
@@ -399,17 +387,45 @@ abstract class Poller implements AutoCloseable {
 
         @Override
         void wakeup() {
+            wake.wakeup();
+        }
+
+        @Override
+        void woken() {
+            wake.woken();
+        }
+
+        @Override
+        public void close() {
+            wake.close();
+        }
+    }
+
+    /** A pipe the loop waits on (epoll, poll): one byte wakes it, the loop reads it back. */
+    private static final class WakePipe implements AutoCloseable {
+        private static final byte[] ONE = {1};
+        private final StreamPipe pipe;
+        private final byte[] drain = new byte[64];
+
+        WakePipe() throws StreamsException {
+            pipe = StreamPipe.open();
+        }
+
+        int fd() {
+            return pipe.first().fd();
+        }
+
+        void wakeup() {
             try {
-                wake.second().write(ONE, 0, 1);
+                pipe.second().write(ONE, 0, 1);
             } catch (StreamsException e) {
                 LOG.log(Level.DEBUG, "waking an ended event loop: {0}", e.getMessage());
             }
         }
 
-        @Override
         void woken() {
             try {
-                wake.first().read(drain, 0, drain.length);
+                pipe.first().read(drain, 0, drain.length);
             } catch (StreamsException e) {
                 LOG.log(Level.DEBUG, "event loop wake pipe: {0}", e.getMessage());
             }
@@ -417,7 +433,7 @@ abstract class Poller implements AutoCloseable {
 
         @Override
         public void close() {
-            wake.close();
+            pipe.close();
         }
     }
 }

@@ -162,6 +162,50 @@ class ConnldEventLoopTest {
 
     // ---- closes from other threads ---------------------------------------------
 
+    /**
+     * The registration must go before close() points the number at the dead
+     * marker: epoll keys it by the file, and a file with another reference
+     * (here a copy passed over a pipe) would otherwise keep reporting events
+     * for a number the loop no longer holds. (With the detach left out of
+     * closing(), this test sees the event.)
+     */
+    @Test
+    void closingAWatchedDescriptorDeregistersItEvenWhileItsFileLivesOn() throws Exception {
+        try (Poller p = Poller.open(); StreamPipe pipe = StreamPipe.open(); StreamPipe carrier = StreamPipe.open()) {
+            StreamFd a = pipe.first();
+            carrier.first().sendFd(a);
+            try (ReceivedFd copy = carrier.second().receiveFd()) {
+                AtomicInteger closings = new AtomicInteger();
+                a.watch(new StreamFd.Watch() {
+                    @Override
+                    public void register(int fd) throws StreamsException {
+                        p.add(fd, Shim.POLLIN, 7);
+                    }
+
+                    @Override
+                    public void queued() {
+                    }
+
+                    @Override
+                    public void closing(int fd) {
+                        closings.incrementAndGet();
+                        p.detach(fd);
+                    }
+                });
+                Thread closer = new Thread(a::close);
+                closer.start();
+                closer.join();
+                assertEquals(1, closings.get(), "closing() ran once, in the closing thread");
+                // The file lives on through the copy; on the portable backend close()
+                // also shut the socket down, which a registration would report
+                // (level-triggered: for ever) if it were still there.
+                assertEquals(0, p.await(300), "no event for the closed number");
+                assertTrue(copy.fd().isOpen());
+                a.unwatch();
+            }
+        }
+    }
+
     @Test
     void connectionsClosedByOtherThreadsWhileTheLoopWaitsLeaveNoDescriptorAndNoCrossTalk() throws Exception {
         Path p = dir.resolve("race");
@@ -439,6 +483,25 @@ class ConnldEventLoopTest {
             talker.writeFully(ascii("u"));
             assertEquals("u", readString(talker.fd(), 1));
             await("closed() for the silent one", () -> echo.closed.get() == 1);
+        }
+    }
+
+    @Test
+    void idleTimeoutClosesAClientThatTakesNothingOfWhatItWasSent() throws Exception {
+        Path p = dir.resolve("stuck");
+        Echo echo = new Echo();
+        ConnldOptions o = ConnldOptions.builder().loops(1).idleTimeout(Duration.ofMillis(300)).build();
+        try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo);
+             Connection stuck = ConnldClient.connect(p)) {
+            stuck.writeFully(ascii("big"));     // 4 MiB back, and it reads none of it
+            await("the stuck client closed", () -> echo.closed.get() == 1);
+            // What the kernel held is still there to read, then the end: the rest was dropped.
+            long got = 0;
+            byte[] b = new byte[64 * 1024];
+            for (int n; (n = stuck.read(b, 0, b.length)) > 0; ) {
+                got += n;
+            }
+            assertTrue(got < Echo.BIG, "got " + got + " of " + Echo.BIG);
         }
     }
 

@@ -29,7 +29,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
 /**
  * {@link ConnldServer#serveEvents}: many connections on a few event-loop
- * threads, each woken by one poll over all of its connections. Real clients,
+ * threads, each waiting on all of its connections at once. Real clients,
  * real descriptors; runs on both backends.
  */
 class ConnldServeEventsTest {

@@ -34,11 +34,23 @@ import org.streams4j.bench.Bench.Background;
  */
 public class S4jBench {
 
-    /** Echoes 64-byte messages back until end of stream. */
+    /**
+     * Echoes 64-byte messages back until end of stream: each answer and the
+     * read of the next message are one {@link StreamFd#exchange}.
+     */
     static void echo(StreamFd fd) throws StreamsException {
         ByteBuffer b = ByteBuffer.allocateDirect(MSG);
-        while (readFully(fd, b.clear())) {
-            writeFully(fd, b.flip());
+        ByteBuffer next = ByteBuffer.allocateDirect(MSG);
+        if (!readFully(fd, b.clear())) {
+            return;
+        }
+        while (true) {
+            if (fd.exchange(b.flip(), next.clear()) < 0 || !readFully(fd, next)) {
+                return;
+            }
+            ByteBuffer t = b;
+            b = next;
+            next = t;
         }
     }
 
@@ -47,6 +59,7 @@ public class S4jBench {
         StreamPipe pipe;
         StreamFd fd;
         final ByteBuffer buf = Bench.message();
+        final ByteBuffer in = ByteBuffer.allocateDirect(MSG);
         Background echo;
 
         @Setup(Level.Trial)
@@ -68,8 +81,8 @@ public class S4jBench {
     /** One 64-byte round trip. */
     @Benchmark
     public void pingpong(PingPong s) throws StreamsException {
-        writeFully(s.fd, s.buf.clear());
-        if (!readFully(s.fd, s.buf.clear())) {
+        // The message out and the read of its echo in one call (StreamFd.exchange).
+        if (s.fd.exchange(s.buf.clear(), s.in.clear()) < 0 || !readFully(s.fd, s.in)) {
             throw new IllegalStateException("the echo thread is gone");
         }
     }

@@ -127,11 +127,12 @@ public final class Scale {
             throw new IllegalStateException("no go");
         }
         ByteBuffer b = Bench.message();
+        ByteBuffer answer = ByteBuffer.allocateDirect(MSG);
         for (int k = 0; k < sweeps; k++) {
             long t0 = System.nanoTime();
             for (Connection c : conns) {
-                writeFully(c.fd(), b.clear());
-                if (!readFully(c.fd(), b.clear())) {
+                // The request and the read of its answer in one call.
+                if (c.fd().exchange(b.clear(), answer.clear()) < 0 || !readFully(c.fd(), answer)) {
                     throw new IllegalStateException("the server is gone");
                 }
             }
