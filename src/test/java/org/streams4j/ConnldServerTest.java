@@ -83,7 +83,7 @@ class ConnldServerTest {
         assertOneLineNaming(e, "connect", file);
         StreamsException e2 = assertThrows(StreamsException.class,
             () -> ConnldClient.connect(file, Duration.ofSeconds(5)));
-        assertTrue(e2.getMessage().contains("no server attached at " + file), e2.getMessage());
+        assertEquals(e.errnoName(), e2.errnoName(), e2.getMessage());
 
         assertArrayEquals(content, Files.readAllBytes(file));
         assertEquals(mtime, Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS));
@@ -99,7 +99,6 @@ class ConnldServerTest {
         // any open (an open of a FIFO with no reader could also block).
         StreamsException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
             () -> assertThrows(StreamsException.class, () -> ConnldClient.connect(fifo)));
-        assertTrue(e.getMessage().contains("no server attached at " + fifo), e.getMessage());
         assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
         assertOneLineNaming(e, "connect", fifo);
     }
@@ -142,7 +141,8 @@ class ConnldServerTest {
         Path link = Files.createSymbolicLink(dir.resolve("dangling"), target);
 
         StreamsException e = assertThrows(StreamsException.class, () -> ConnldServer.bind(link));
-        assertTrue(e.getMessage().contains("symbolic link"), e.getMessage());
+        assertEquals("ELOOP", e.errnoName(), e.getMessage());
+        assertEquals(link.toString(), e.target());
 
         assertTrue(Files.isSymbolicLink(link));
         assertFalse(Files.exists(target, LinkOption.NOFOLLOW_LINKS), "bind created something at the link's target");
@@ -159,7 +159,8 @@ class ConnldServerTest {
         try (Serving s = serveInBackground(ConnldServer.bind(p), ConnldEchoServerMain::echo)) {
             assertEquals("via link", echoOnce(link, "via link"));
             StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(toFile));
-            assertTrue(e.getMessage().contains("no server attached at " + toFile), e.getMessage());
+            assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
+            assertEquals(toFile.toString(), e.target());
             StreamsException e2 = assertThrows(StreamsException.class, () -> ConnldClient.connect(toNothing));
             assertEquals("ENOENT", e2.errnoName(), e2.getMessage());
         }
