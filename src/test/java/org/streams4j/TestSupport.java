@@ -49,6 +49,34 @@ final class TestSupport {
         return ascii(b, 0, b.length);
     }
 
+    /** Makes {@code w} non-blocking and writes until the queue is full (EAGAIN); returns the bytes queued. */
+    static long fillUntilFull(StreamFd w) throws StreamsException {
+        assertEquals(0, w.withFd("fcntl", n -> org.streams4j.internal.Shim.s4j_set_nonblocking(n, 1)));
+        byte[] chunk = new byte[4096];
+        long queued = 0;
+        while (true) {
+            try {
+                queued += w.write(chunk, 0, chunk.length);
+            } catch (StreamsException e) {
+                assertEquals("EAGAIN", e.errnoName());
+                return queued;
+            }
+        }
+    }
+
+    /** Reads and drops exactly n bytes. */
+    static void drain(StreamFd r, long n) throws StreamsException {
+        byte[] sink = new byte[65536];
+        long drained = 0;
+        while (drained < n) {
+            int got = r.read(sink, 0, (int) Math.min(sink.length, n - drained));
+            if (got < 0) {
+                fail("end of stream after " + drained + " of " + n + " bytes on " + r.name());
+            }
+            drained += got;
+        }
+    }
+
     /** Asserts that nothing is waiting to be read: no data and no descriptor. */
     static void assertNothingQueued(StreamFd fd) throws StreamsException {
         assertEquals(0, fd.available(), "bytes left on " + fd.name());
