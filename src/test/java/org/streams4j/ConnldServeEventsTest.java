@@ -32,6 +32,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  * threads, each woken by one poll over all of its connections. Real clients,
  * real descriptors; runs on both backends.
  */
+@SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldServeEventsTest {
     private static final Duration GUARD = Duration.ofSeconds(20);
 

@@ -245,6 +245,7 @@ class StreamsCtlTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the deaf server only has to be there
     void connectTimeoutExpiresWithOneLineWhenTheServerNeverAccepts() throws Exception {
         Path path = tmp.resolve("deaf");
         List<org.streams4j.Connection> queued = new ArrayList<>();
