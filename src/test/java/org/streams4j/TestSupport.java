@@ -191,6 +191,24 @@ final class TestSupport {
     }
 
     /**
+     * Waits, at most {@code guard}, until thread t sits in a native call of the
+     * shim (whichever: for a thread whose code may change what it waits in,
+     * such as an event loop), or has finished.
+     */
+    static void awaitInShim(Thread t, Duration guard) throws InterruptedException {
+        long deadline = System.nanoTime() + guard.toNanos();
+        while (System.nanoTime() < deadline) {
+            StackTraceElement[] stack = t.getStackTrace();
+            if (!t.isAlive() || stack.length > 0 && stack[0].isNativeMethod()
+                && stack[0].getClassName().startsWith("org.streams4j.internal.")) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        fail(t.getName() + " never waited in the shim; state " + t.getState());
+    }
+
+    /**
      * Connects to {@code p}, a server that never accepts (bound with backlog 0),
      * each time with time-out {@code t}, until a connect gives up: then its queue
      * is full (an AF_UNIX listener queues one; a STREAMS open waits from the
