@@ -229,28 +229,26 @@ class CloseTest {
      * says so. On Linux the number is also seen to go (its /proc/self/fd link).
      */
     @Test
-    @SuppressWarnings("try")
     void aForgottenDescriptorIsClosedByTheCleaner() throws Exception {
         Path file = dir.resolve("forgotten-" + System.nanoTime());
         Files.writeString(file, "f");
         String target = file.toRealPath().toString();
         boolean linux = OS.LINUX.isCurrentOs();
         // Forgotten on purpose: the Cleaner's warning names it, and this test takes it.
-        try (AutoCloseable quiet = CleanerWarnings.offTheConsole()) {
-            int n = openAndForget(file);
-            if (linux) {
-                assertEquals(target, TestSupport.linuxFdTarget(n), "open before the collection");
-            }
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            boolean warned = false;
-            while (!warned && System.nanoTime() < deadline) {
-                System.gc();
-                warned = CleanerWarnings.awaitClaim(n, Duration.ofMillis(20));
-            }
-            assertTrue(warned, "no warning from the Cleaner about fd " + n);
-            if (linux) {
-                assertNotEquals(target, TestSupport.linuxFdTarget(n), "fd " + n + " still open on " + target);
-            }
+        int n = openAndForget(file);
+        CleanerWarnings.expect(n);
+        if (linux) {
+            assertEquals(target, TestSupport.linuxFdTarget(n), "open before the collection");
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        boolean warned = false;
+        while (!warned && System.nanoTime() < deadline) {
+            System.gc();
+            warned = CleanerWarnings.awaitExpected(n, Duration.ofMillis(20));
+        }
+        assertTrue(warned, "no warning from the Cleaner about fd " + n);
+        if (linux) {
+            assertNotEquals(target, TestSupport.linuxFdTarget(n), "fd " + n + " still open on " + target);
         }
     }
 
