@@ -21,13 +21,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>After each test the warnings seen so far fail that test; after each
  * class a garbage collection gives the Cleaner the class's forgotten
  * descriptors, and their warnings fail the class. A test that forgets a
- * descriptor on purpose takes its own warning with {@link #awaitClaim}.
+ * descriptor on purpose says so first with {@link #expect}.
  */
 public final class CleanerWarnings implements AfterEachCallback, AfterAllCallback {
     /** Held here: java.util.logging keeps loggers only weakly. */
     private static final Logger LIBRARY = Logger.getLogger("org.streams4j");
     private static final List<LogRecord> SEEN = new ArrayList<>();
     private static final Duration CLEANER_GRACE = Duration.ofMillis(300);
+    /** Descriptor numbers whose warning a test expects (guarded by SEEN), and those whose warning came. */
+    private static final java.util.Set<String> EXPECTED = new java.util.HashSet<>();
+    private static final java.util.Set<String> ARRIVED = new java.util.HashSet<>();
 
     static {
         Handler h = new Handler() {
@@ -52,6 +55,22 @@ public final class CleanerWarnings implements AfterEachCallback, AfterAllCallbac
         };
         h.setLevel(Level.ALL);
         LIBRARY.addHandler(h);
+        // An expected warning is taken before any handler sees it: not recorded, not printed.
+        LIBRARY.setFilter(r -> {
+            Object[] p = r.getParameters();
+            String m = r.getMessage();
+            if (m == null || !m.contains("not closed by its owner") || p == null || p.length == 0) {
+                return true;
+            }
+            synchronized (SEEN) {
+                if (EXPECTED.remove(String.valueOf(p[0]))) {
+                    ARRIVED.add(String.valueOf(p[0]));
+                    SEEN.notifyAll();
+                    return false;
+                }
+            }
+            return true;
+        });
     }
 
     @Override
@@ -82,38 +101,29 @@ public final class CleanerWarnings implements AfterEachCallback, AfterAllCallbac
     }
 
     /**
-     * Keeps the library's warnings off the console (they are still recorded
-     * here) until closed: for a test whose warning is expected.
+     * Says that the Cleaner is about to warn about descriptor {@code fd}, which a
+     * test forgot on purpose: that warning is taken before any handler sees it
+     * (it fails nothing and is not printed); {@link #awaitExpected} tells when it came.
      */
-    static AutoCloseable offTheConsole() {
-        LIBRARY.setUseParentHandlers(false);
-        return () -> LIBRARY.setUseParentHandlers(true);
+    static void expect(int fd) {
+        synchronized (SEEN) {
+            EXPECTED.add(String.valueOf(fd));
+        }
     }
 
-    /**
-     * Waits (at most {@code timeout}) for the Cleaner's warning about
-     * descriptor {@code fd} and takes it, so that it fails nothing: for a test
-     * that forgets a descriptor on purpose.
-     *
-     * @return whether the warning came
-     */
-    static boolean awaitClaim(int fd, Duration timeout) throws InterruptedException {
+    /** Waits (at most {@code timeout}) for the expected warning about {@code fd}; whether it came. */
+    static boolean awaitExpected(int fd, Duration timeout) throws InterruptedException {
+        String key = String.valueOf(fd);
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (SEEN) {
-            while (true) {
-                for (LogRecord r : SEEN) {
-                    Object[] p = r.getParameters();
-                    if (p != null && p.length > 0 && String.valueOf(fd).equals(String.valueOf(p[0]))) {
-                        SEEN.remove(r);
-                        return true;
-                    }
-                }
+            while (!ARRIVED.remove(key)) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    return false;
+                    return false;   // still expected: it may come later
                 }
                 SEEN.wait(Math.max(1, left / 1_000_000));
             }
+            return true;
         }
     }
 }

@@ -69,14 +69,19 @@ class ConnldAccessPolicyTest {
 
     @Test
     void aClientWhoseGidIsNotAllowedIsRefusedToo() throws Exception {
-        Path p = dir.resolve("gid-policy");
+        assertOneClientRefused("gid-policy", ConnldOptions.builder().allowGids(Set.of(Platform.egid() + 12345)).build(),
+            "gid=" + Platform.egid());
+    }
+
+    /** One client of a server with these options is closed unhandled, and the WARNING names it with {@code who}. */
+    private void assertOneClientRefused(String name, ConnldOptions options, String who) throws Exception {
+        Path p = dir.resolve(name);
         AtomicInteger handled = new AtomicInteger();
-        ConnldOptions options = ConnldOptions.builder().allowGids(Set.of(Platform.egid() + 12345)).build();
         try (Serving s = serveInBackground(ConnldServer.bind(p, options), c -> handled.incrementAndGet());
              Connection c = ConnldClient.connect(p, GUARD)) {
             assertClosedByTheServer(c);
             String m = awaitWarnings(1).get(0);
-            assertTrue(m.contains("gid=" + Platform.egid()), m);
+            assertTrue(m.contains(who), m);
             assertEquals(0, handled.get());
         }
     }
@@ -107,16 +112,8 @@ class ConnldAccessPolicyTest {
     void aZoneAllowListRefusesClientsWhoseZoneIsUnknown() throws Exception {
         Assumptions.assumeFalse(Platform.hasZones(),
             "zones are known here: ConnldStreamsTest.aZoneAllowListAdmitsTheClientsZoneAndRefusesOthers");
-        Path p = dir.resolve("zone-policy");
-        AtomicInteger handled = new AtomicInteger();
-        ConnldOptions options = ConnldOptions.builder().allowZones(Set.of(0)).build();
-        try (Serving s = serveInBackground(ConnldServer.bind(p, options), c -> handled.incrementAndGet());
-             Connection c = ConnldClient.connect(p, GUARD)) {
-            assertClosedByTheServer(c);
-            String m = awaitWarnings(1).get(0);
-            assertTrue(m.contains("uid=" + Platform.euid()), m);
-            assertEquals(0, handled.get());
-        }
+        assertOneClientRefused("zone-policy", ConnldOptions.builder().allowZones(Set.of(0)).build(),
+            "uid=" + Platform.euid());
     }
 
     @Test

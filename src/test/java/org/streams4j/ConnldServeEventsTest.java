@@ -32,6 +32,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  * threads, each waiting on all of its connections at once. Real clients,
  * real descriptors; runs on both backends.
  */
+@SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldServeEventsTest {
     private static final Duration GUARD = Duration.ofSeconds(20);
 
@@ -177,12 +178,6 @@ class ConnldServeEventsTest {
         }
     }
 
-    /** The live thread of that name. */
-    private static Thread thread(String name) {
-        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(name)).findFirst()
-            .orElseThrow(() -> new AssertionError("no thread " + name));
-    }
-
     private static int euid() {
         return org.streams4j.internal.Shim.s4j_geteuid();
     }
@@ -238,11 +233,13 @@ class ConnldServeEventsTest {
     void aConnectionClosedByAnotherThreadLeavesTheLoopAndTheClientSeesEndOfStream() throws Exception {
         Path p = dir.resolve("closed-elsewhere");
         Map<Integer, Connection> held = new ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicReference<Thread> loopThread = new java.util.concurrent.atomic.AtomicReference<>();
         AtomicInteger closedCalls = new AtomicInteger();
         ConnldServer.EventHandler h = new ConnldServer.EventHandler() {
             @Override
             public void opened(Connection c) {
                 held.put(held.size(), c);
+                loopThread.set(Thread.currentThread());
             }
 
             @Override
@@ -277,7 +274,7 @@ class ConnldServeEventsTest {
             assertEquals("x", readString(other.fd(), 1));
             assertEquals(2, held.size());
             // The loop is blocked in its wait (epoll, event ports) with the server's end of victim registered.
-            TestSupport.awaitInNative(thread("streams4j-loop-1 " + p), "s4j_ev_wait", GUARD);
+            TestSupport.awaitInShim(loopThread.get(), GUARD);
             held.get(0).close();
             long until = System.nanoTime() + GUARD.toNanos();
             while (closedCalls.get() == 0 && System.nanoTime() < until) {

@@ -217,17 +217,7 @@ class DescriptorPassingTest {
     void sendFdWaitsWhileTheReceiversQueueIsFull() throws Exception {
         try (StreamPipe p = StreamPipe.open(); StreamFd opened = StreamFd.open(file, StreamFd.Mode.READ)) {
             StreamFd sender = p.first();
-            assertEquals(0, sender.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1)));
-            byte[] chunk = new byte[4096];
-            long queued = 0;
-            while (true) {
-                try {
-                    queued += sender.write(chunk, 0, chunk.length);
-                } catch (StreamsException e) {
-                    assertEquals("EAGAIN", e.errnoName());
-                    break;
-                }
-            }
+            long queued = TestSupport.fillUntilFull(sender);
             TestSupport.Background<Void> send = new TestSupport.Background<>("sendFd", () -> {
                 sender.sendFd(opened);
                 return null;
@@ -235,11 +225,7 @@ class DescriptorPassingTest {
             // It waits for room in poll(2) (POLLOUT), between tries of I_SENDFD.
             TestSupport.awaitInNative(send.thread(), "s4j_poll", java.time.Duration.ofSeconds(10));
             assertTrue(send.thread().isAlive(), "sendFd returned while the queue was full");
-            byte[] sink = new byte[65536];
-            long drained = 0;
-            while (drained < queued) {
-                drained += p.second().read(sink, 0, (int) Math.min(sink.length, queued - drained));
-            }
+            TestSupport.drain(p.second(), queued);
             send.get(java.time.Duration.ofSeconds(10));
             try (ReceivedFd got = p.second().receiveFd()) {
                 assertEquals(CONTENT, new String(got.inputStream().readAllBytes(), StandardCharsets.US_ASCII));

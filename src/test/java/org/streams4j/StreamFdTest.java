@@ -78,24 +78,10 @@ class StreamFdTest {
             assertEquals(Shim.POLLOUT, w.poll(Shim.POLLOUT, Duration.ZERO) & Shim.POLLOUT, "an empty pipe is writable");
             assertEquals(0, w.poll(Shim.POLLIN, Duration.ZERO) & Shim.POLLIN, "and has nothing to read");
             // Fill the queue (non-blocking writes until EAGAIN): no longer writable.
-            assertEquals(0, w.withFd("fcntl", n -> Shim.s4j_set_nonblocking(n, 1)));
-            byte[] chunk = new byte[4096];
-            long queued = 0;
-            while (true) {
-                try {
-                    queued += w.write(chunk, 0, chunk.length);
-                } catch (StreamsException e) {
-                    assertEquals("EAGAIN", e.errnoName());
-                    break;
-                }
-            }
+            long queued = TestSupport.fillUntilFull(w);
             assertEquals(0, w.poll(Shim.POLLOUT, Duration.ZERO) & Shim.POLLOUT, "a full queue is not writable");
             // Drain it: writable again, and a waiting poll says so.
-            byte[] sink = new byte[65536];
-            long drained = 0;
-            while (drained < queued) {
-                drained += p.second().read(sink, 0, (int) Math.min(sink.length, queued - drained));
-            }
+            TestSupport.drain(p.second(), queued);
             assertEquals(Shim.POLLOUT, w.poll(Shim.POLLOUT, GUARD) & Shim.POLLOUT);
         }
     }

@@ -84,8 +84,8 @@ class StreamsBackendTest {
             p.second().push("connld");
             StreamsException e = assertThrows(StreamsException.class, () -> p.second().push("connld"));
             assertEquals("ENXIO", e.errnoName());
-            assertEquals("push " + p.second().name() + ": ENXIO (hang-up, or connld already pushed)",
-                e.getMessage());
+            assertEquals("push", e.operation());
+            assertEquals(p.second().name(), e.target());
             assertEquals(List.of("connld"), p.second().list(), "the first one stays");
         }
     }
@@ -139,7 +139,8 @@ class StreamsBackendTest {
             try {
                 StreamsException e = assertThrows(StreamsException.class, () -> Streams.fattach(b.second(), path));
                 assertEquals("EBUSY", e.errnoName());
-                assertEquals("fattach " + path + ": EBUSY (already attached)", e.getMessage());
+                assertEquals("fattach", e.operation());
+                assertEquals(path.toString(), e.target());
             } finally {
                 Streams.fdetach(path);
             }
@@ -176,6 +177,20 @@ class StreamsBackendTest {
         Files.createFile(path);
         StreamsException e = assertThrows(StreamsException.class, () -> Streams.fdetach(path));
         assertEquals("EINVAL", e.errnoName());
-        assertEquals("fdetach " + path + ": EINVAL (nothing is attached there)", e.getMessage());
+        assertEquals("fdetach", e.operation());
+        assertEquals(path.toString(), e.target());
+    }
+
+    /** I_FIND with a name that is no module at all: EINVAL (strioctl, fmodsw_find); a known module not pushed: false. */
+    @Test
+    void findOfAnUnknownModuleIsEinval() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamsException e = assertThrows(StreamsException.class, () -> p.first().find("nosuchm"));
+            assertEquals("EINVAL", e.errnoName());
+            assertEquals("find", e.operation());
+            assertEquals(p.first().name(), e.target());
+            assertFalse(p.first().find("connld"));
+            assertNull(p.first().look(), "nothing was pushed by asking");
+        }
     }
 }

@@ -49,6 +49,34 @@ final class TestSupport {
         return ascii(b, 0, b.length);
     }
 
+    /** Makes {@code w} non-blocking and writes until the queue is full (EAGAIN); returns the bytes queued. */
+    static long fillUntilFull(StreamFd w) throws StreamsException {
+        assertEquals(0, w.withFd("fcntl", n -> org.streams4j.internal.Shim.s4j_set_nonblocking(n, 1)));
+        byte[] chunk = new byte[4096];
+        long queued = 0;
+        while (true) {
+            try {
+                queued += w.write(chunk, 0, chunk.length);
+            } catch (StreamsException e) {
+                assertEquals("EAGAIN", e.errnoName());
+                return queued;
+            }
+        }
+    }
+
+    /** Reads and drops exactly n bytes. */
+    static void drain(StreamFd r, long n) throws StreamsException {
+        byte[] sink = new byte[65536];
+        long drained = 0;
+        while (drained < n) {
+            int got = r.read(sink, 0, (int) Math.min(sink.length, n - drained));
+            if (got < 0) {
+                fail("end of stream after " + drained + " of " + n + " bytes on " + r.name());
+            }
+            drained += got;
+        }
+    }
+
     /** Asserts that nothing is waiting to be read: no data and no descriptor. */
     static void assertNothingQueued(StreamFd fd) throws StreamsException {
         assertEquals(0, fd.available(), "bytes left on " + fd.name());
@@ -160,6 +188,24 @@ final class TestSupport {
             Thread.sleep(5);
         }
         fail(t.getName() + " never reached " + wanted + "; state " + t.getState());
+    }
+
+    /**
+     * Waits, at most {@code guard}, until thread t sits in a native call of the
+     * shim (whichever: for a thread whose code may change what it waits in,
+     * such as an event loop), or has finished.
+     */
+    static void awaitInShim(Thread t, Duration guard) throws InterruptedException {
+        long deadline = System.nanoTime() + guard.toNanos();
+        while (System.nanoTime() < deadline) {
+            StackTraceElement[] stack = t.getStackTrace();
+            if (!t.isAlive() || stack.length > 0 && stack[0].isNativeMethod()
+                && stack[0].getClassName().startsWith("org.streams4j.internal.")) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        fail(t.getName() + " never waited in the shim; state " + t.getState());
     }
 
     /**

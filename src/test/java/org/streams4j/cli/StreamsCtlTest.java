@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,10 +68,10 @@ class StreamsCtlTest {
         Server server = serve(path, "--echo", "--max-clients", "4");
         List<Launched> clients = new ArrayList<>();
         for (int i = 1; i <= 3; i++) {
-            clients.add(launch("hello from client " + i + "\n", "connect", path.toString(), "--linger", "500ms"));
+            clients.add(launchTalking("hello from client " + i + "\n", "connect", path.toString(), "--linger", "500ms"));
         }
         for (int i = 1; i <= 3; i++) {
-            Result r = clients.get(i - 1).await();
+            Result r = clients.get(i - 1).awaitReply("hello from client " + i + "\n");
             assertEquals(0, r.exit, r.toString());
             assertEquals("hello from client " + i + "\n", r.out, r.toString());
             assertEquals("", r.err, r.toString());
@@ -89,8 +90,12 @@ class StreamsCtlTest {
     @Test
     void sigintStopsTheServerWithStatusZero() throws Exception {
         Path path = tmp.resolve("int");
-        Server server = serve(path);
-        assertTrue(server.log().get(0).contains("SIGINT"), server.log().toString());
+        // A background job of a non-interactive shell (mvn started with &) has SIGINT ignored,
+        // which its children inherit and the JVM keeps: reset it where env(1) can.
+        List<String> reset = defaultSigint();
+        Server server = serve(path, Map.of(), reset);
+        assumeTrue(server.log().get(0).contains("SIGINT"),
+            "SIGINT is ignored in this environment and env --default-signal is missing: " + server.log());
         server.stop("INT");
         assertFalse(Files.exists(path, LinkOption.NOFOLLOW_LINKS), "the socket was left behind");
     }
@@ -124,7 +129,7 @@ class StreamsCtlTest {
         Path marker = tmp.resolve("pwned");
         Server server = serve(path, "--exec", "cat");
         String data = "$(touch " + marker + ")\n`touch " + marker + "`; touch " + marker + "\n";
-        Result r = launch(data, "connect", path.toString(), "--linger", "500ms").await();
+        Result r = launchTalking(data, "connect", path.toString(), "--linger", "500ms").awaitReply(data);
         assertEquals(0, r.exit, r.toString());
         assertEquals(data, r.out);
         assertFalse(Files.exists(marker), "client data reached a shell");
@@ -151,8 +156,124 @@ class StreamsCtlTest {
         Server server = serve(path, "--echo");
         Result busy = launch("", "serve", path.toString(), "--echo").await();
         assertOneLineError(busy, 1, "EBUSY", path.toString());
-        Result r = launch("still here\n", "connect", path.toString(), "--linger", "500ms").await();
+        Result r = launchTalking("still here\n", "connect", path.toString(), "--linger", "500ms")
+            .awaitReply("still here\n");
         assertEquals("still here\n", r.out, r.toString());
+        server.stop("TERM");
+    }
+
+    @Test
+    void modeSetsThePermissionsOfThePath() throws Exception {
+        Path path = tmp.resolve("moded");
+        Server server = serve(path, "--mode", "0660", "--echo");
+        assertEquals(PosixFilePermissions.fromString("rw-rw----"),
+            Files.getPosixFilePermissions(path, LinkOption.NOFOLLOW_LINKS));
+        server.stop("TERM");
+    }
+
+    @Test
+    void allowListsTakeUserAndGroupNames() throws Exception {
+        String user = nameOf(Path.of("/etc/passwd"), Platform.euid());
+        String group = nameOf(Path.of("/etc/group"), Platform.egid());
+        Path in = tmp.resolve("names-in");
+        Server admitting = serve(in, "--allow-uid", "65534," + user, "--allow-gid", group, "--echo");
+        Result r = launchTalking("by name\n", "connect", in.toString()).awaitReply("by name\n");
+        assertEquals("by name\n", r.out, r.toString());
+        admitting.stop("TERM");
+
+        // Someone else's name: this client is refused (closed at once, logged) and served nothing.
+        String other = Platform.euid() == 0 ? nameOf(Path.of("/etc/passwd"), 65534) : "root";
+        Path out = tmp.resolve("names-out");
+        Server refusing = serve(out, "--allow-uid", other, "--echo");
+        Result refused = launch("let me in\n", "connect", out.toString()).await();
+        assertEquals(0, refused.exit, refused.toString());
+        assertEquals("", refused.out, "a refused client was served");
+        assertTrue(refusing.log().stream().noneMatch(l -> l.contains(": connection ")), refusing.log().toString());
+        assertTrue(refusing.log().stream().anyMatch(l -> l.contains("uid=" + Platform.euid())), refusing.log().toString());
+        refusing.stop("TERM");
+    }
+
+    /** The name of id in an /etc/passwd or /etc/group file. */
+    private static String nameOf(Path db, int id) throws IOException {
+        return Files.readAllLines(db).stream().map(l -> l.split(":")).filter(f -> f.length > 2
+            && f[2].equals(Integer.toString(id))).map(f -> f[0]).findFirst()
+            .orElseThrow(() -> new org.opentest4j.TestAbortedException("no name for id " + id + " in " + db));
+    }
+
+    @Test
+    void maxClientsHoldsTheNextClientUntilOneLeaves() throws Exception {
+        Path path = tmp.resolve("one-at-a-time");
+        Server server = serve(path, "--echo", "--max-clients", "1");
+        Launched first = launchTalking("first\n", "connect", path.toString(), "--linger", "200ms");
+        long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+        while (!first.out.toString().contains("first\n") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals("first\n", first.out.toString());
+        // A second client (in this JVM: its open blocks on STREAMS, so on a thread of its own).
+        CompletableFuture<org.streams4j.Connection> second = CompletableFuture.supplyAsync(() -> {
+            try {
+                org.streams4j.Connection c = org.streams4j.ConnldClient.connect(path);
+                c.writeFully("second\n".getBytes(StandardCharsets.US_ASCII));
+                return c;
+            } catch (org.streams4j.StreamsException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        if (Platform.backend() == Backend.PORTABLE) {
+            // connect(2) returns from the backlog; no echo while the one slot is taken.
+            try (org.streams4j.Connection c = second.get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                assertFalse(c.fd().awaitReadable(Duration.ofMillis(500)), "served beside the first client");
+                assertEquals(1, server.log().stream().filter(l -> l.contains(": connection ")).count());
+                Result r = first.awaitReply("first\n");
+                assertEquals(0, r.exit, r.toString());
+                assertEquals("second\n", readLine(c));
+            }
+        } else {
+            assertFalse(second.isDone(), "the second open returned while the one slot was taken");
+            Result r = first.awaitReply("first\n");
+            assertEquals(0, r.exit, r.toString());
+            try (org.streams4j.Connection c = second.get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                assertEquals("second\n", readLine(c));
+            }
+        }
+        server.stop("TERM");
+    }
+
+    private static String readLine(org.streams4j.Connection c) throws Exception {
+        return org.streams4j.testsupport.ConnldEchoServerMain.readLine(c) + "\n";
+    }
+
+    @Test
+    @SuppressWarnings("try") // the deaf server only has to be there
+    void connectTimeoutExpiresWithOneLineWhenTheServerNeverAccepts() throws Exception {
+        Path path = tmp.resolve("deaf");
+        List<org.streams4j.Connection> queued = new ArrayList<>();
+        try (org.streams4j.ConnldServer deaf = org.streams4j.ConnldServer.bind(path,
+                org.streams4j.ConnldOptions.builder().backlog(0).build())) {
+            // Fill its queue (a STREAMS open waits from the first): the next connect waits.
+            for (int i = 0; i < 16; i++) {
+                try {
+                    queued.add(org.streams4j.ConnldClient.connect(path, Duration.ofMillis(300)));
+                } catch (org.streams4j.StreamsException e) {
+                    assertEquals("ETIMEDOUT", e.errnoName());
+                    break;
+                }
+            }
+            Result r = launch("never sent\n", "connect", path.toString(), "--timeout", "1s").await();
+            assertOneLineError(r, 1, "ETIMEDOUT", path.toString());
+            assertEquals("", r.out);
+        } finally {
+            queued.forEach(org.streams4j.Connection::close);
+        }
+    }
+
+    @Test
+    void receiveFdTimeoutExpiresWhenNoDescriptorComes() throws Exception {
+        Path path = tmp.resolve("no-fd");
+        Server server = serve(path, "--echo");
+        Result r = launch("", "connect", path.toString(), "--receive-fd", "--timeout", "1s").await();
+        assertOneLineError(r, 1, "ETIMEDOUT", path.toString());
         server.stop("TERM");
     }
 
@@ -205,15 +326,15 @@ class StreamsCtlTest {
     @TestFactory
     Stream<DynamicTest> everyCommandHasHelp() {
         List<String> commands = List.of("serve", "connect", "info", "push", "pop", "list", "detach", "selftest");
-        List<Launched> runs = new ArrayList<>();
-        runs.add(launch("", "--help"));
+        List<CompletableFuture<Result>> runs = new ArrayList<>();
+        runs.add(run("", "--help"));
         for (String c : commands) {
-            runs.add(launch("", c, "--help"));
+            runs.add(run("", c, "--help"));
         }
         List<String> names = new ArrayList<>(List.of("streamsctl --help"));
         commands.forEach(c -> names.add("streamsctl " + c + " --help"));
         return Stream.iterate(0, i -> i + 1).limit(runs.size()).map(i -> DynamicTest.dynamicTest(names.get(i), () -> {
-            Result r = runs.get(i).await();
+            Result r = runs.get(i).get();
             assertEquals(0, r.exit, r.toString());
             assertTrue(r.out.contains("Usage: streamsctl"), r.out);
             assertEquals("", r.err);
@@ -256,6 +377,11 @@ class StreamsCtlTest {
             new Case("bad duration", 2, List.of("--linger", "'soon'", "duration"),
                 "connect", sock, "--linger", "soon"),
             new Case("unknown command", 2, List.of("'frobnicate'"), "frobnicate"),
+            new Case("unknown user in --allow-uid", 2, List.of("--allow-uid", "no-such-user-4711"),
+                "serve", sock, "--allow-uid", "no-such-user-4711"),
+            new Case("unknown group in --allow-gid", 2, List.of("--allow-gid", "no-such-group-4711"),
+                "serve", sock, "--allow-gid", "no-such-group-4711"),
+            new Case("--max-clients 0", 2, List.of("--max-clients"), "serve", sock, "--max-clients", "0"),
             new Case("missing PATH", 2, List.of("PATH"), "serve"),
             new Case("no command", 2, List.of("missing command"))));
         if (portable) {
@@ -274,11 +400,11 @@ class StreamsCtlTest {
             "list", "--fd", "0", "-m", "connld", "-t"));
         cases.add(new Case("list -m with a 9-character name", 2, List.of("module name", "'ninechars'", "8"),
             "list", "--fd", "0", "-m", "ninechars"));
-        // Start them all, then check each: JVMs start in parallel.
-        List<Launched> runs = cases.stream().map(c -> launch("", c.args)).collect(Collectors.toList());
+        // A few JVMs at a time (see run), each checked as it finishes.
+        List<CompletableFuture<Result>> runs = cases.stream().map(c -> run("", c.args)).collect(Collectors.toList());
         return Stream.iterate(0, i -> i + 1).limit(cases.size()).map(i -> DynamicTest.dynamicTest(cases.get(i).name,
             () -> {
-                Result r = runs.get(i).await();
+                Result r = runs.get(i).get();
                 assertOneLineError(r, cases.get(i).exit, cases.get(i).keywords.toArray(new String[0]));
                 assertEquals("", r.out, "nothing on stdout");
             }));
@@ -310,7 +436,7 @@ class StreamsCtlTest {
     void demoRunsEndToEnd() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(DEMO.toString());
         environment(pb);
-        Result r = new Launched(start(pb), "").await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
         assertEquals(0, r.exit, r.toString());
         for (int i = 1; i <= 3; i++) {
             assertTrue(r.out.contains("got back: hello from client " + i), r.out);
@@ -450,28 +576,74 @@ class StreamsCtlTest {
         }
     }
 
-    /** Runs scripts/streamsctl ARGS with STDIN as its standard input. */
+    /** Runs scripts/streamsctl ARGS with STDIN as its standard input (then closed). */
     private Launched launch(String stdin, String... args) {
+        return new Launched(start(command(args)), stdin, false);
+    }
+
+    /**
+     * Like {@link #launch} but the standard input stays open after STDIN, as a
+     * person's terminal would: {@link Launched#awaitReply} closes it once the
+     * reply is in, so that {@code --linger} never cuts a slow reply off.
+     */
+    private Launched launchTalking(String stdin, String... args) {
+        return new Launched(start(command(args)), stdin, true);
+    }
+
+    private ProcessBuilder command(String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(LAUNCHER.toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile());
         environment(pb);
-        return new Launched(start(pb), stdin);
+        return pb;
+    }
+
+    /** Runs for the tests that start many short JVMs: a few at a time, so that each gets its time-out to itself. */
+    private static final java.util.concurrent.ExecutorService RUNNER = java.util.concurrent.Executors.newFixedThreadPool(
+        Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+            Thread t = new Thread(r, "streamsctl-runner");
+            t.setDaemon(true);
+            return t;
+        });
+
+    /** {@link #launch} and await, started when a runner is free. */
+    private CompletableFuture<Result> run(String stdin, String... args) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return launch(stdin, args).await();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, RUNNER);
+    }
+
+    /** env --default-signal=INT where env(1) has it (GNU coreutils 8.31 and later), else nothing. */
+    private static List<String> defaultSigint() throws Exception {
+        Process p = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor() == 0 ? List.of("env", "--default-signal=INT") : List.of();
     }
 
     /** A started process whose output is collected in the background. */
     private static final class Launched {
         final Process process;
-        final CompletableFuture<String> out;
-        final CompletableFuture<String> err;
+        final StringBuffer out = new StringBuffer();
+        final StringBuffer err = new StringBuffer();
+        final Thread outReader;
+        final Thread errReader;
 
-        Launched(Process p, String stdin) {
+        Launched(Process p, String stdin, boolean keepStdinOpen) {
             this.process = p;
-            this.out = CompletableFuture.supplyAsync(() -> drain(p.getInputStream()));
-            this.err = CompletableFuture.supplyAsync(() -> drain(p.getErrorStream()));
-            try (OutputStream in = p.getOutputStream()) {
+            this.outReader = drain(p.getInputStream(), out);
+            this.errReader = drain(p.getErrorStream(), err);
+            try {
+                OutputStream in = p.getOutputStream();
                 in.write(stdin.getBytes(StandardCharsets.UTF_8));
+                in.flush();
+                if (!keepStdinOpen) {
+                    in.close();
+                }
             } catch (IOException e) {
                 // the process did not read its stdin: fine
             }
@@ -486,17 +658,38 @@ class StreamsCtlTest {
                 process.descendants().forEach(ProcessHandle::destroyForcibly);
                 process.destroyForcibly();
                 fail("still running after " + timeout.toSeconds() + "s: " + process.info().commandLine().orElse("?")
-                    + "\n--- stdout\n" + out.getNow("") + "--- stderr\n" + err.getNow(""));
+                    + "\n--- stdout\n" + out + "--- stderr\n" + err);
             }
-            return new Result(process.exitValue(), out.get(5, TimeUnit.SECONDS), err.get(5, TimeUnit.SECONDS));
+            outReader.join(5000);
+            errReader.join(5000);
+            return new Result(process.exitValue(), out.toString(), err.toString());
         }
 
-        private static String drain(java.io.InputStream in) {
-            try {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return "";
+        /** Waits until stdout holds {@code reply}, closes stdin, and awaits the exit. */
+        Result awaitReply(String reply) throws Exception {
+            long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+            while (!out.toString().contains(reply) && process.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
+            process.getOutputStream().close();
+            return await();
+        }
+
+        private static Thread drain(java.io.InputStream in, StringBuffer to) {
+            Thread t = new Thread(() -> {
+                try (java.io.Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8)) {
+                    char[] buf = new char[4096];
+                    int n;
+                    while ((n = r.read(buf)) > 0) {
+                        to.append(buf, 0, n);
+                    }
+                } catch (IOException e) {
+                    // the process is gone
+                }
+            }, "drain");
+            t.setDaemon(true);
+            t.start();
+            return t;
         }
     }
 
@@ -507,7 +700,14 @@ class StreamsCtlTest {
     }
 
     private Server serve(Path path, Map<String, String> extraEnv, String... options) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(LAUNCHER.toString(), "serve", path.toString()));
+        return serve(path, extraEnv, List.of(), options);
+    }
+
+    /** serve PATH OPTIONS, the launcher run through {@code prefix} (a command that execs its arguments). */
+    private Server serve(Path path, Map<String, String> extraEnv, List<String> prefix, String... options)
+        throws Exception {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.addAll(List.of(LAUNCHER.toString(), "serve", path.toString()));
         cmd.addAll(List.of(options));
         Path log = Files.createTempFile(tmp, "serve", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(tmp.toFile())
