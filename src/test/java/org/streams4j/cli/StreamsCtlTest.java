@@ -523,7 +523,7 @@ class StreamsCtlTest {
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, "sh", LAUNCHER.toString())
             .directory(tmp.toFile());
         environment(pb);
-        Result r = new Launched(start(pb), "").await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
         List<String> out = r.out.lines().collect(Collectors.toList());
         assertEquals(List.of("no", "before=1", "top-before=1", "push=0", "yes", "after=0", "connld", "top-after=0"),
             out.stream().filter(l -> !l.startsWith("streamsctl: pushed")).collect(Collectors.toList()), r.toString());
