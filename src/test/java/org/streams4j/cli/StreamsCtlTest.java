@@ -195,9 +195,10 @@ class StreamsCtlTest {
 
     /** The name of id in an /etc/passwd or /etc/group file. */
     private static String nameOf(Path db, int id) throws IOException {
-        return Files.readAllLines(db).stream().map(l -> l.split(":")).filter(f -> f.length > 2
-            && f[2].equals(Integer.toString(id))).map(f -> f[0]).findFirst()
-            .orElseThrow(() -> new org.opentest4j.TestAbortedException("no name for id " + id + " in " + db));
+        java.util.Optional<String> name = Files.readAllLines(db).stream().map(l -> l.split(":"))
+            .filter(f -> f.length > 2 && f[2].equals(Integer.toString(id))).map(f -> f[0]).findFirst();
+        org.junit.jupiter.api.Assumptions.assumeTrue(name.isPresent(), "no name for id " + id + " in " + db);
+        return name.get();
     }
 
     @Test
