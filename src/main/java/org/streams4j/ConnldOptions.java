@@ -177,14 +177,31 @@ public final class ConnldOptions {
             return this;
         }
 
+        /** How long a busy path's server is given to answer; positive. */
         public Builder probeTimeout(Duration timeout) {
-            this.probeTimeout = timeout;
+            this.probeTimeout = positive("probeTimeout", timeout);
             return this;
         }
 
+        /** listen(2) backlog on the portable backend; at least 1. */
         public Builder backlog(int backlog) {
+            if (backlog < 1) {
+                throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+            }
             this.backlog = backlog;
             return this;
+        }
+
+        /**
+         * A time-out must be given and longer than zero: a null, zero or
+         * negative one would mean "never wait" or "wait forever" by accident.
+         */
+        static Duration positive(String name, Duration timeout) {
+            java.util.Objects.requireNonNull(timeout, () -> name + " must not be null");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException(name + " must be longer than zero: " + timeout);
+            }
+            return timeout;
         }
 
         public Builder loops(int loops) {
