@@ -333,4 +333,10 @@ s4j_unix_connect(const char *path)
 	return (fd);
 }
 
+int
+s4j_shutdown_write(int fd)
+{
+	return (shutdown(fd, SHUT_WR) != 0 ? -errno : 0);
+}
+
 #endif /* !__sun */

@@ -182,6 +182,14 @@ public final class Shim {
     /** {@code cred}: address of int[4]. */
     public static native int s4j_peer_cred(int fd, long cred);
 
+    // ---- end of output (streams.c or portable.c) ----
+
+    /**
+     * shutdown(SHUT_WR) on the portable backend; on STREAMS a zero-length
+     * message (I_SWROPT SNDZERO, then a write of 0 bytes). See StreamFd.shutdownOutput.
+     */
+    public static native int s4j_shutdown_write(int fd);
+
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
      * data, so that hot calls pass addresses (primitives) only. A thread uses
