@@ -158,6 +158,10 @@ final class ServeCommand implements Callable<Integer> {
             what = "echo" + (idle == null ? "" : ", idle time-out " + Cli.human(idle));
         }
 
+        if (idleTimeout != null && action != null && !action.echo) {
+            // --send-file never waits for its client; an --exec command reads the connection itself.
+            Cli.note("warning: --idle-timeout applies to --echo only; ignored");
+        }
         if (!allowZones.isEmpty() && !Platform.hasZones()) {
             Cli.note("warning: --allow-zone on a platform without zones: every client will be refused");
         }
@@ -169,6 +173,7 @@ final class ServeCommand implements Callable<Integer> {
             .allowGids(allowGids)
             .allowZones(allowZones)
             .threads(maxClients)
+            // With the event loop (serveEvents), --idle-timeout goes to ConnldOptions.idleTimeout.
             .shutdownHook(true)
             .build();
         ConnldServer s = ConnldServer.bind(path, options);
