@@ -353,12 +353,12 @@ class StreamsCtlTest {
             "if read line; then echo \"got $line\"; else exec sleep 1000; fi");
         try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
             c.fd().shutdownOutput();            // end of input: read fails, sleep 1000
-            waitFor(() -> descendants(server, "sleep 1000").size() == 1, "the command did not start");
+            waitFor(() -> sleeps(server, "1000").size() == 1, "the command did not start");
         }
         Result r = launch("hi\n", "connect", sock.toString(), "--timeout", "10s").await();
         assertEquals(0, r.exit, r.toString());
         assertEquals("got hi\n", r.out);
-        waitFor(() -> descendants(server, "sleep 1000").isEmpty(), "sleep 1000 outlived its client");
+        waitFor(() -> sleeps(server, "1000").isEmpty(), "sleep 1000 outlived its client");
         assertTrue(server.log().stream().anyMatch(l -> l.contains("the client hung up; SIGTERM to sh")),
             server.log().toString());
         server.stop("TERM");
@@ -370,8 +370,10 @@ class StreamsCtlTest {
         Path sock = tmp.resolve("sleep");
         Server server = serve(sock, "--exec", "sh", "-c", "sleep 77; :");
         try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
-            waitFor(() -> descendants(server, "sleep 77").size() == 1, "sleep 77 did not start");
-            ProcessHandle sleep = descendants(server, "sleep 77").get(0);
+            waitFor(() -> sleeps(server, "77").size() == 1, () -> "sleep 77 did not start: "
+                + server.process.descendants().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
+                    .collect(Collectors.toList()) + " " + server.log());
+            ProcessHandle sleep = sleeps(server, "77").get(0);
             server.stop("TERM");
             waitFor(() -> !sleep.isAlive(), "sleep 77 (pid " + sleep.pid() + ") outlived the server");
         }
@@ -478,10 +480,11 @@ class StreamsCtlTest {
         }
     }
 
-    /** The server's descendants whose command line contains {@code text}. */
-    private static List<ProcessHandle> descendants(Server server, String text) {
+    /** The server's descendants that run sleep(1) with this one argument (not the shell that started one). */
+    private static List<ProcessHandle> sleeps(Server server, String seconds) {
         return server.process.descendants()
-            .filter(h -> h.info().commandLine().orElse("").contains(text))
+            .filter(h -> h.info().command().orElse("").endsWith("/sleep")
+                && Arrays.equals(h.info().arguments().orElse(new String[0]), new String[] {seconds}))
             .collect(Collectors.toList());
     }
 
@@ -490,10 +493,14 @@ class StreamsCtlTest {
     }
 
     private static void waitFor(Check check, String failure) throws Exception {
+        waitFor(check, () -> failure);
+    }
+
+    private static void waitFor(Check check, java.util.function.Supplier<String> failure) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (!check.ok()) {
             if (System.nanoTime() > deadline) {
-                fail(failure);
+                fail(failure.get());
             }
             Thread.sleep(20);
         }
