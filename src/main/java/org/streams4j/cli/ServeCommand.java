@@ -400,7 +400,11 @@ final class ServeCommand implements Callable<Integer> {
                 return "the server stops";
             }
             try {
-                // No events asked: poll still reports a hang-up, never data.
+                // No events asked: poll still reports a hang-up, never data. A socket
+                // says POLLHUP only when both directions are shut (a client's
+                // half-close is not a hang-up); an illumos pipe when the other end is
+                // closed: fifo_poll (fast mode) and strpoll (STRHUP) set it whatever
+                // was asked, and a zero-length message does not.
                 int r = c.fd().poll(0, tick);
                 if ((r & (Shim.POLLHUP | Shim.POLLERR | Shim.POLLNVAL)) != 0) {
                     return "the client hung up";
