@@ -63,8 +63,8 @@ final class ConnectCommand implements Callable<Integer> {
 
     /** Set by the stdin pump: System.nanoTime() at the end of input, 0 before. */
     private volatile long stdinEndedAt;
-    /** Set by the stdin pump when a write failed: the server closed before reading all of the input. */
-    private volatile boolean inputLost;
+    /** Set by the stdin pump when input could not all be sent: why (the server closed, stdin failed). */
+    private volatile String inputLost;
     private final Object pumpDone = new Object();
 
     @Override
@@ -136,8 +136,8 @@ final class ConnectCommand implements Callable<Integer> {
                         throw failure("no answer within " + Cli.human(timeout)
                             + " after the end of input (is the server busy?)");
                     }
-                    if (inputLost) {
-                        throw failure("the server stopped reading before the end of the input");
+                    if (inputLost != null) {
+                        throw failure("not all of the input was sent: " + inputLost);
                     }
                     return;     // answered, and quiet since: the server keeps the connection open
                 }
@@ -194,8 +194,8 @@ final class ConnectCommand implements Callable<Integer> {
                 }
             }
         }
-        if (inputLost) {
-            throw failure("the server closed the connection before it had read all of the input");
+        if (inputLost != null) {
+            throw failure("not all of the input was sent: " + inputLost);
         }
     }
 
@@ -223,10 +223,10 @@ final class ConnectCommand implements Callable<Integer> {
             }
             c.fd().shutdownOutput();
         } catch (StreamsException e) {
-            // EPIPE and the like: the server closed before it had read all of the input
-            inputLost = Cli.hangUp(e) || e.errno() == Errno.EPIPE;
+            inputLost = Cli.hangUp(e) ? "the server closed the connection before it had read all of it ("
+                + e.errnoName() + ")" : e.getMessage();
         } catch (IOException e) {
-            // stdin failed: nothing more to send
+            inputLost = "reading stdin: " + e.getMessage();
         } finally {
             synchronized (pumpDone) {
                 stdinEndedAt = System.nanoTime();

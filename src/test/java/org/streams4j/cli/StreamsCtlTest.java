@@ -451,7 +451,8 @@ class StreamsCtlTest {
         String e = err.get(5, TimeUnit.SECONDS);
         assertEquals(1, client.exitValue(), e);
         assertEquals(1, e.lines().count(), e);
-        assertTrue(e.startsWith("streamsctl: connect " + sock + ": the server "), e);
+        assertTrue(e.startsWith("streamsctl: connect " + sock + ": not all of the input was sent: "
+            + "the server closed the connection before it had read all of it"), e);
     }
 
     /** Item 10: SIGHUP stops the server like SIGTERM, saying so. */
