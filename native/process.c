@@ -21,6 +21,9 @@
 #include <unistd.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#endif
 
 #include "streams4j.h"
 
@@ -30,7 +33,8 @@
  * glibc 2.34 and later have posix_spawn_file_actions_addclosefrom_np;
  * FreeBSD from 13.1; macOS has POSIX_SPAWN_CLOEXEC_DEFAULT instead.
  */
-#if defined(__sun) || defined(__FreeBSD__) || \
+#if defined(__sun) || \
+	(defined(__FreeBSD__) && __FreeBSD_version >= 1301000) || \
 	(defined(__GLIBC__) && (__GLIBC__ > 2 || \
 	(__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
 #define	S4J_CLOSEFROM	1
@@ -94,6 +98,9 @@ spawn_actions(posix_spawn_file_actions_t *fa, int fd)
 	/* CLOEXEC_DEFAULT closes all but these: keep stderr. */
 	if ((err = posix_spawn_file_actions_addinherit_np(fa, 2)) != 0)
 		return (-err);
+#else
+	/* No way to close what the JVM left open: run nothing rather than leak. */
+	return (-ENOTSUP);
 #endif
 	return (0);
 }
