@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
     header = "Serve PATH: a private connection per client; echo, a command, or a file descriptor.",
     sortOptions = false,
     customSynopsis = {
-        "streamsctl serve PATH [--mode OCTAL] [--max-clients N]",
+        "streamsctl serve PATH [--mode OCTAL] [--max-clients N] [--idle-timeout DUR]",
         "        [--allow-uid LIST] [--allow-gid LIST] [--allow-zone LIST]",
         "        [--echo | --send-file FILE | --exec CMD [ARG...]]",
     },
@@ -47,8 +47,9 @@ import picocli.CommandLine.Spec;
         "Serve PATH: every client that opens it gets a private connection",
         "(connld on STREAMS; a listening AF_UNIX socket on the portable backend).",
         "Logs one line per connection on stderr with the client's uid, gid, pid and zone.",
-        "SIGINT, SIGTERM or SIGHUP stops accepting, ends every --exec command (SIGTERM to its process",
-        "group, SIGKILL 2s later), detaches, removes an attach point it created and exits 0.",
+        "SIGINT, SIGTERM or SIGHUP stops accepting, ends every --exec command",
+        "(SIGTERM to its process group, SIGKILL 2s later), detaches, removes an",
+        "attach point it created and exits 0.",
     },
     footer = {
         "",
