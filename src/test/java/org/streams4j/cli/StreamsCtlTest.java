@@ -372,7 +372,7 @@ class StreamsCtlTest {
         try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
             waitFor(() -> sleeps(server, "77").size() == 1, () -> "sleep 77 did not start: "
                 + server.process.descendants().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
-                    .collect(Collectors.toList()) + " " + server.log());
+                    .collect(Collectors.toList()) + " " + server.logOrWhy());
             ProcessHandle sleep = sleeps(server, "77").get(0);
             server.stop("TERM");
             waitFor(() -> !sleep.isAlive(), "sleep 77 (pid " + sleep.pid() + ") outlived the server");
@@ -837,6 +837,15 @@ class StreamsCtlTest {
 
         List<String> log() throws IOException {
             return Files.readAllLines(logFile);
+        }
+
+        /** The log for a failure message, where an IOException cannot be thrown. */
+        String logOrWhy() {
+            try {
+                return log().toString();
+            } catch (IOException e) {
+                return "(log unreadable: " + e + ")";
+            }
         }
 
         void awaitReady() throws Exception {
