@@ -582,4 +582,10 @@ s4j_unix_listening(const char *path)
 #endif
 }
 
+int
+s4j_shutdown_write(int fd)
+{
+	return (shutdown(fd, SHUT_WR) != 0 ? -errno : 0);
+}
+
 #endif /* !__sun */

@@ -246,4 +246,28 @@ s4j_peer_cred_groups(int fd, int cred[4], int *groups, int max)
 	return (n < 0 ? 0 : n);
 }
 
+/*
+ * End of output by convention: a zero-length message, which the peer's read
+ * returns as 0 in the default read mode (RNORM, strread).  fifo_write drops
+ * a write of 0 bytes on a pipe unless SW_SNDZERO is set, which only
+ * I_SWROPT SNDZERO sets (stropen gives pipes SW_SIGPIPE alone), so the
+ * current write options are kept and SNDZERO added before the write.
+ * strwrite then sends the zero-length M_DATA like any other message.
+ */
+int
+s4j_shutdown_write(int fd)
+{
+	int opt = 0;
+	ssize_t n;
+
+	if (ioctl(fd, I_GWROPT, &opt) < 0)
+		return (-errno);
+	if (!(opt & SNDZERO) && ioctl(fd, I_SWROPT, opt | SNDZERO) < 0)
+		return (-errno);
+	do {
+		n = write(fd, "", 0);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : 0);
+}
+
 #endif /* __sun */

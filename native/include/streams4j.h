@@ -288,6 +288,41 @@ int s4j_gid_of(const char *name, int *id);
 int s4j_user_name(int uid, char *buf, int len);
 int s4j_group_name(int gid, char *buf, int len);
 
+/* ---- end of output (streams.c or portable.c) ----------------------------- */
+/*
+ * Tells the other end that this end will send no more: shutdown(SHUT_WR) on
+ * the portable backend (the peer reads end of file, this end can still
+ * read); on STREAMS a zero-length message (write of 0 bytes), which the
+ * peer's read returns as 0 in the default read mode, RNORM (strread), i.e.
+ * as end of file, once: data written after it would be read after it.
+ */
+int s4j_shutdown_write(int fd);
+
+/* ---- processes (process.c) ---------------------------------------------- */
+/* s4j_kill signals: the shim's own values. */
+#define	S4J_SIG_NONE		0	/* kill(pid, 0): does it exist? */
+#define	S4J_SIG_TERM		15
+#define	S4J_SIG_KILL		9
+/* s4j_waitpid flags. */
+#define	S4J_WAIT_NOHANG		0x01	/* -EAGAIN while the child runs */
+#define	S4J_WAIT_NOREAP		0x02	/* WNOWAIT: leave it waitable (its pid stays taken) */
+/*
+ * posix_spawn(path, argv, envp) in a new process group whose id is the
+ * child's pid (POSIX_SPAWN_SETPGROUP), with fd dup2-ed onto its stdin and
+ * stdout, stderr inherited, every other descriptor closed, an empty signal
+ * mask and SIGHUP, SIGINT, SIGQUIT, SIGPIPE and SIGTERM at their defaults.
+ * argv and envp are NULL-terminated.  Returns the pid or -errno.
+ */
+int s4j_spawn(const char *path, char *const argv[], char *const envp[],
+    int fd);
+/* kill(2) with an S4J_SIG_* value; a negative pid is a process group. */
+int s4j_kill(int pid, int sig);
+/*
+ * waitid(P_PID, pid) for its exit, EINTR retried: the exit status, or 128 +
+ * the signal that killed it; -EAGAIN with S4J_WAIT_NOHANG while it runs.
+ */
+int s4j_waitpid(int pid, int flags);
+
 #ifdef __cplusplus
 }
 #endif

@@ -326,23 +326,38 @@ public final class ConnldOptions {
         /**
          * How long a busy path's server is given to answer before it is taken as live.
          *
-         * @param timeout the probe's time-out
+         * @param timeout the probe's time-out; positive
          * @return this builder
          */
         public Builder probeTimeout(Duration timeout) {
-            this.probeTimeout = timeout;
+            this.probeTimeout = positive("probeTimeout", timeout);
             return this;
         }
 
         /**
          * listen(2) backlog on the portable backend.
          *
-         * @param backlog the backlog
+         * @param backlog the backlog; at least 1
          * @return this builder
          */
         public Builder backlog(int backlog) {
+            if (backlog < 1) {
+                throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
+            }
             this.backlog = backlog;
             return this;
+        }
+
+        /**
+         * A time-out must be given and longer than zero: a null, zero or
+         * negative one would mean "never wait" or "wait forever" by accident.
+         */
+        static Duration positive(String name, Duration timeout) {
+            java.util.Objects.requireNonNull(timeout, () -> name + " must not be null");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException(name + " must be longer than zero: " + timeout);
+            }
+            return timeout;
         }
 
         /**

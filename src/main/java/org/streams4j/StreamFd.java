@@ -162,7 +162,10 @@ public final class StreamFd implements Closeable {
     /**
      * Reads up to {@code len} bytes, blocking until some arrive.
      *
-     * @return the number of bytes read, or -1 at end of stream
+     * @return the number of bytes read, or -1 at end of stream: the other end
+     *     closed, or called {@link #shutdownOutput()}. On STREAMS the latter is
+     *     a zero-length message, read as end of stream once: a further read
+     *     waits for whatever the other end writes after it.
      * @throws StreamsException EBADMSG when a descriptor is next on the stream
      *     (take it with {@link #receiveFd()}); {@link StreamClosedException} when
      *     this descriptor is or gets closed
@@ -650,6 +653,33 @@ public final class StreamFd implements Closeable {
             } finally {
                 readLock.unlock();
             }
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    // ---- end of output -------------------------------------------------------
+
+    /**
+     * Tells the other end that this end sends nothing more; this end can still
+     * read, so a client can send its request, signal its end and read the
+     * answer until the server closes.
+     *
+     * <p>Portable backend: {@code shutdown(SHUT_WR)}. The other end's reads
+     * return -1 from then on; a write here fails with EPIPE.
+     *
+     * <p>STREAMS: a pipe has no half-close, so this is a convention. It sends a
+     * zero-length message ({@code I_SWROPT} {@code SNDZERO}, then a write of
+     * 0 bytes: {@code fifo_write} drops it without SNDZERO, {@code strwrite}
+     * sends it as a message of its own), which the other end's read returns as
+     * 0, i.e. -1 here, in the default read mode ({@code RNORM}, {@code strread}):
+     * any program reading stdin takes it as end of file. It is read once; data
+     * written after it would be read after it, so write nothing more.
+     */
+    public void shutdownOutput() throws StreamsException {
+        writeLock.lock();
+        try {
+            call("shutdownOutput", () -> Shim.s4j_shutdown_write(handle.fd));
         } finally {
             writeLock.unlock();
         }

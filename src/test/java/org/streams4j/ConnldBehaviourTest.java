@@ -51,7 +51,7 @@ class ConnldBehaviourTest {
     void aBusyPathsServerThatCannotAnswerIsTakenAsLiveWithinTheProbeTimeout() throws Exception {
         Path p = dir.resolve("slow");
         List<Connection> queued = new ArrayList<>();
-        try (ConnldServer deaf = ConnldServer.bind(p, ConnldOptions.builder().backlog(0).build())) {
+        try (ConnldServer deaf = ConnldServer.bind(p, ConnldOptions.builder().backlog(1).build())) {
             TestSupport.fillQueue(p, Duration.ofMillis(300), queued);
             // A probe's connect could not complete: bind takes the server as live,
             // at once where the kernel says it listens (Linux sock_diag), else
@@ -76,7 +76,7 @@ class ConnldBehaviourTest {
     void aConnectThatCompletesAfterItsCallerGaveUpIsClosedNotLeaked() throws Exception {
         Path p = dir.resolve("late");
         List<Connection> queued = new ArrayList<>();
-        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().backlog(0).build())) {
+        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().backlog(1).build())) {
             // Two connects give up: the one that found the queue full, and this one.
             TestSupport.fillQueue(p, Duration.ofMillis(300), queued);
             StreamsException e = assertThrows(StreamsException.class,

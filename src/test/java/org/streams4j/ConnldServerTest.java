@@ -459,10 +459,11 @@ class ConnldServerTest {
     @Test
     void connectWithATimeoutGivesUpOnAServerThatNeverAccepts() throws Exception {
         Path p = dir.resolve("deaf");
-        // Backlog 0: an AF_UNIX listener takes one connection that nobody accepts, the next connect
-        // blocks. On STREAMS the first open already blocks until the server takes it.
+        // Backlog 1 (the least ConnldOptions takes): an AF_UNIX listener queues a connection or two
+        // that nobody accepts, then connect blocks. On STREAMS the first open already blocks until
+        // the server takes it.
         List<Connection> queued = new ArrayList<>();
-        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().backlog(0).build())) {
+        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().backlog(1).build())) {
             StreamsException timedOut = TestSupport.fillQueue(p, Duration.ofMillis(300), queued);
             assertOneLineNaming(timedOut, "connect", p);
             assertTrue(timedOut.getMessage().contains("300ms"), timedOut.getMessage());

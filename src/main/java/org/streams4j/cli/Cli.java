@@ -48,10 +48,56 @@ final class Cli {
         }
     }
 
-    /** {@code streamsctl: message} on stderr. */
+    /**
+     * {@code streamsctl: message} on stderr, always one line: control
+     * characters in the message (a path or module name may hold a newline or
+     * an escape sequence) are printed escaped, see {@link #escape}.
+     */
     static void error(String message) {
-        System.err.println(PROG + ": " + message);
+        System.err.println(PROG + ": " + escape(message));
         System.err.flush();
+    }
+
+    /**
+     * Text as one line that shows what is there: backslash, newline, carriage
+     * return and tab as {@code \\ \n \r \t}; other control and format
+     * characters (C0, DEL, C1, bidirectional overrides, line separators) as
+     * {@code \x1b}, or above 0xff a backslash, u and four hex digits. Nothing read from outside can start a
+     * line of its own or move the cursor.
+     */
+    static String escape(String s) {
+        if (s == null) {
+            return "null";
+        }
+        StringBuilder sb = null;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            String e = switch (c) {
+                case '\\' -> "\\\\";
+                case '\n' -> "\\n";
+                case '\r' -> "\\r";
+                case '\t' -> "\\t";
+                default -> {
+                    int t = Character.getType(c);
+                    if (t == Character.CONTROL || t == Character.FORMAT
+                        || t == Character.LINE_SEPARATOR || t == Character.PARAGRAPH_SEPARATOR) {
+                        yield c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c);
+                    }
+                    yield null;
+                }
+            };
+            if (e != null && sb == null) {
+                sb = new StringBuilder(s.length() + 16).append(s, 0, i);
+            }
+            if (sb != null) {
+                if (e != null) {
+                    sb.append(e);
+                } else {
+                    sb.append(c);
+                }
+            }
+        }
+        return sb == null ? s : sb.toString();
     }
 
     /** A progress or log line on stderr, same form as errors. */
@@ -76,7 +122,7 @@ final class Cli {
                     if (r.getLevel().intValue() >= Level.WARNING.intValue()) {
                         sb.append(r.getLevel() == Level.SEVERE ? "error: " : "warning: ");
                     }
-                    sb.append(m.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; "));
+                    sb.append(escape(m.strip()));
                     if (r.getThrown() != null && StreamsCtl.debug) {
                         java.io.StringWriter w = new java.io.StringWriter();
                         r.getThrown().printStackTrace(new java.io.PrintWriter(w));
@@ -183,6 +229,15 @@ final class Cli {
         return Duration.ofMillis(Math.round(ms));
     }
 
+    /** 500ms, 2s, 1m as given to {@link #parseDuration}. */
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms % 60_000 == 0 && ms > 0) {
+            return (ms / 60_000) + "m";
+        }
+        return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {
@@ -190,7 +245,10 @@ final class Cli {
         }
     }
 
-    /** Octal permission bits: 0600, 660, 0o644; at most 0777. */
+    /**
+     * Octal permission bits: 0600, 660, 0o644; at most 0777: a client needs no
+     * setuid, setgid or sticky bit to connect, and root must not set them.
+     */
     static final class ModeConverter implements ITypeConverter<Integer> {
         @Override
         public Integer convert(String value) {
@@ -205,6 +263,10 @@ final class Cli {
             long v = s.length() > 8 ? Long.MAX_VALUE : Long.parseLong(s, 8);
             if (v > 0777) {
                 throw new TypeConversionException("'" + value + "' is out of range (0 to 777: permission bits only)");
+            }
+            if ((v & ~0777) != 0) {
+                throw new TypeConversionException("'" + value + "': setuid, setgid and sticky bits "
+                    + "are not allowed on an attach point (give at most 0777)");
             }
             return (int) v;
         }

@@ -24,9 +24,14 @@ import picocli.CommandLine.Parameters;
     sortOptions = false,
     description = {
         "Connect to the server at PATH: copy stdin to it and what it sends to stdout.",
-        "After stdin ends, keeps printing until the server closes or nothing arrived for --linger.",
-        "A path with no server behind it (a plain file, a dead server's socket) is an error,",
-        "never a file written to.",
+        "At the end of stdin, tell the server that input has ended (shutdown(SHUT_WR)",
+        "on a socket; on STREAMS a zero-length message, which a reader takes as end",
+        "of file), then print what it sends until it closes the connection.",
+        "Exit 1 with one line on stderr when the server closed without sending",
+        "anything (it refused this client, say), sent nothing within --timeout after",
+        "the end of input, or closed before all of the input was sent.",
+        "A path with no server behind it (a plain file, a dead server's socket) is",
+        "an error, never a file written to.",
     },
     footer = {
         "",
@@ -34,32 +39,41 @@ import picocli.CommandLine.Parameters;
         "",
         "Examples:",
         "  echo hello | streamsctl connect /tmp/echo",
+        "  printf 'hello world\\n' | streamsctl connect /tmp/wc      # served by: serve /tmp/wc --exec wc -c",
         "  streamsctl connect /tmp/motd --receive-fd",
     })
 final class ConnectCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "The path a server is serving.")
     Path path;
 
-    @Option(names = "--timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
-        description = "Give up when the server has not accepted within DUR (with --receive-fd: "
-            + "also when no descriptor arrived within DUR). Default: wait.")
+    @Option(names = "--timeout", paramLabel = "DUR", defaultValue = "10s", converter = Cli.DurationConverter.class,
+        description = "Give up (exit 1) when the server has not accepted within DUR, or has sent nothing "
+            + "within DUR after the end of input (with --receive-fd: no descriptor within DUR). "
+            + "Default: ${DEFAULT-VALUE}.")
     Duration timeout;
 
     @Option(names = "--linger", paramLabel = "DUR", defaultValue = "1s", converter = Cli.DurationConverter.class,
-        description = "After stdin ends, stop when nothing arrived for DUR (default: ${DEFAULT-VALUE}).")
+        description = "Once input has ended and the server has answered, stop (exit 0) when nothing more "
+            + "arrived for DUR though the server keeps the connection open (default: ${DEFAULT-VALUE}).")
     Duration linger;
 
     @Option(names = "--receive-fd",
         description = "Receive one descriptor from the server and copy what it reads from it to stdout.")
     boolean receiveFd;
 
-    private volatile boolean stdinEnded;
-    private volatile long stdinEndedAt;     // System.nanoTime() when stdinEnded was set
+    /** Set by the stdin pump: System.nanoTime() at the end of input, 0 before. */
+    private volatile long stdinEndedAt;
+    /** Set by the stdin pump when input could not all be sent: why (the server closed, stdin failed). */
+    private volatile String inputLost;
+    private final Object pumpDone = new Object();
 
     @Override
     public Integer call() throws Exception {
+        if (timeout.isZero() || linger.isZero()) {
+            throw new Cli.Failure("connect: --timeout and --linger must be longer than zero");
+        }
         OutputStream out = new FileOutputStream(FileDescriptor.out);
-        try (Connection c = timeout == null ? ConnldClient.connect(path) : ConnldClient.connect(path, timeout)) {
+        try (Connection c = ConnldClient.connect(path, timeout)) {
             if (receiveFd) {
                 return receive(c, out);
             }
@@ -72,9 +86,9 @@ final class ConnectCommand implements Callable<Integer> {
     }
 
     private int receive(Connection c, OutputStream out) throws IOException {
-        if (timeout != null && !c.fd().awaitReadable(timeout)) {
+        if (!c.fd().awaitReadable(timeout)) {
             throw new StreamsException("receiveFd", path.toString(), Errno.ETIMEDOUT,
-                "no descriptor within " + timeout.toMillis() + "ms");
+                "no descriptor within " + Cli.human(timeout));
         }
         ReceivedFd got;
         try {
@@ -102,22 +116,34 @@ final class ConnectCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The server's data to stdout until it closes; after the end of input at
+     * most --timeout for its first byte, then --linger between bytes.
+     */
     private void copyToStdout(Connection c, OutputStream out) throws StreamsException {
         byte[] buf = new byte[65536];
-        long lastData = System.nanoTime();
-        Duration tick = Duration.ofMillis(200);
+        long received = 0;
+        long lastData = 0;
+        long tick = Duration.ofMillis(200).toNanos();
         while (true) {
-            Duration wait = tick;
-            if (stdinEnded) {
-                long ended = stdinEndedAt;
-                long since = ended - lastData > 0 ? ended : lastData;
-                long left = linger.toNanos() - (System.nanoTime() - since);
+            long wait = tick;
+            long ended = stdinEndedAt;
+            if (ended != 0) {
+                long from = received == 0 ? ended : Math.max(ended, lastData);
+                long left = (received == 0 ? timeout : linger).toNanos() - (System.nanoTime() - from);
                 if (left <= 0) {
-                    return;
+                    if (received == 0) {
+                        throw failure("no answer within " + Cli.human(timeout)
+                            + " after the end of input (is the server busy?)");
+                    }
+                    if (inputLost != null) {
+                        throw failure("not all of the input was sent: " + inputLost);
+                    }
+                    return;     // answered, and quiet since: the server keeps the connection open
                 }
-                wait = Duration.ofNanos(Math.min(left, tick.toNanos()));
+                wait = Math.min(left, tick);
             }
-            if (!c.fd().awaitReadable(wait)) {
+            if (!c.fd().awaitReadable(Duration.ofNanos(wait))) {
                 continue;
             }
             int n;
@@ -128,19 +154,53 @@ final class ConnectCommand implements Callable<Integer> {
                     throw new StreamsException("read", path.toString(), Errno.EBADMSG,
                         "the server passed a descriptor; use --receive-fd");
                 }
-                if (Cli.hangUp(e)) {
-                    return;     // the server closed, possibly before reading all we sent
+                if (!Cli.hangUp(e)) {
+                    throw e;
                 }
-                throw e;
+                n = -1;
             }
             if (n < 0) {
+                closedByServer(received);
                 return;
             }
+            received += n;
             lastData = System.nanoTime();
             if (!write(out, buf, n)) {
-                return;
+                return;     // nobody reads stdout any more
             }
         }
+    }
+
+    /** The server closed: fine when it answered and got all of the input. */
+    private void closedByServer(long received) throws StreamsException {
+        if (received == 0) {
+            throw failure("the server closed the connection without answering (refused by its allow list?)");
+        }
+        if (stdinEndedAt == 0) {
+            // Input may still be coming: give it --linger to end or to fail on the closed connection.
+            long deadline = System.nanoTime() + linger.toNanos();
+            synchronized (pumpDone) {
+                while (stdinEndedAt == 0) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(pumpDone, left);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+        }
+        if (inputLost != null) {
+            throw failure("not all of the input was sent: " + inputLost);
+        }
+    }
+
+    private Cli.Failure failure(String why) {
+        return new Cli.Failure("connect " + path + ": " + why);
     }
 
     /** stdout, unbuffered; false when nobody reads it any more. */
@@ -153,6 +213,7 @@ final class ConnectCommand implements Callable<Integer> {
         }
     }
 
+    /** stdin to the server; at its end, the end of input is signalled (StreamFd.shutdownOutput). */
     private void fromStdin(Connection c) {
         byte[] buf = new byte[65536];
         try (InputStream in = new FileInputStream(FileDescriptor.in)) {
@@ -160,11 +221,17 @@ final class ConnectCommand implements Callable<Integer> {
             while ((n = in.read(buf)) > 0) {
                 c.writeFully(buf, 0, n);
             }
+            c.fd().shutdownOutput();
+        } catch (StreamsException e) {
+            inputLost = Cli.hangUp(e) ? "the server closed the connection before it had read all of it ("
+                + e.errnoName() + ")" : e.getMessage();
         } catch (IOException e) {
-            // the server closed (EPIPE) or stdin failed: either way, nothing more to send
+            inputLost = "reading stdin: " + e.getMessage();
         } finally {
-            stdinEndedAt = System.nanoTime();
-            stdinEnded = true;
+            synchronized (pumpDone) {
+                stdinEndedAt = System.nanoTime();
+                pumpDone.notifyAll();
+            }
         }
     }
 }

@@ -1,17 +1,21 @@
 package org.streams4j.cli;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.streams4j.Backend;
+import org.streams4j.Connection;
+import org.streams4j.ConnldClient;
 import org.streams4j.Errno;
 import org.streams4j.FileType;
 import org.streams4j.Platform;
 import org.streams4j.StreamFd;
 import org.streams4j.Streams;
 import org.streams4j.StreamsException;
+import org.streams4j.internal.PortableShim;
 import org.streams4j.internal.Shim;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -28,8 +32,10 @@ import picocli.CommandLine.Spec;
         "Show what PATH or descriptor N is: its file type, whether it is a stream, whether a",
         "server is attached, the module stack (STREAMS only) and the backend.",
         "A path with a server attached is not opened: opening it would connect to the server.",
-        "On the portable backend a socket is probed by connecting to it: a live server sees",
-        "(and logs) a connection that closes at once.",
+        "On the portable backend Linux says whether a server listens on a socket without any",
+        "connection; elsewhere, or when none listens, the socket is probed by connecting to it:",
+        "a live server sees (and logs) a connection that closes at once. Every probe gives up",
+        "after --timeout.",
     },
     footer = {
         "",
@@ -53,16 +59,24 @@ final class InfoCommand implements Callable<Integer> {
         description = "One JSON object on one line: the same rows, keys with _ for spaces (file_type).")
     boolean json;
 
+    @Option(names = "--timeout", paramLabel = "DUR", defaultValue = "2s", converter = Cli.DurationConverter.class,
+        description = "How long a probe may take (a server whose queue is full never answers; "
+            + "default: ${DEFAULT-VALUE}).")
+    Duration timeout;
+
     @Override
     public Integer call() throws Exception {
         if ((path == null) == (fd == null)) {
             throw new ParameterException(spec.commandLine(), "give either PATH or --fd N");
         }
         Map<String, String> rows = new LinkedHashMap<>();
+        if (timeout.isZero() || timeout.isNegative()) {
+            throw new ParameterException(spec.commandLine(), "--timeout must be longer than zero");
+        }
         if (fd != null) {
             describeFd(rows, fd);
         } else {
-            describePath(rows, path);
+            describePath(rows, path, timeout);
         }
         rows.put("backend", Platform.describe());
         StringBuilder sb = new StringBuilder();
@@ -78,7 +92,7 @@ final class InfoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void describePath(Map<String, String> rows, Path path) throws StreamsException {
+    private static void describePath(Map<String, String> rows, Path path, Duration timeout) throws StreamsException {
         String p = path.toString();
         int type = Shim.s4j_path_type(p);
         if (type < 0) {
@@ -86,8 +100,8 @@ final class InfoCommand implements Callable<Integer> {
         }
         rows.put("path", p);
         rows.put("file type", Cli.fileType(type));
-        boolean attached = Streams.isAttached(path);
         if (Platform.backend() == Backend.STREAMS) {
+            boolean attached = Streams.isAttached(path);    // statvfs: asks namefs, never the server
             if (attached && type != Shim.FT_FIFO && type != Shim.FT_CHAR) {
                 // namefs also carries fattach-ed doors (S_IFDOOR): no stream, no connld server.
                 rows.put("stream", "no (attached with fattach, but not a stream: a door?)");
@@ -117,12 +131,41 @@ final class InfoCommand implements Callable<Integer> {
         }
         rows.put("stream", "no (the portable backend has no STREAMS)");
         if (type == Shim.FT_SOCKET) {
-            rows.put("server", attached ? "attached (a server accepts connections on this socket)"
-                : "none (nobody accepts on this socket: a dead server's)");
+            rows.put("server", probeSocket(path, timeout));
         } else {
             rows.put("server", "none attached");
         }
         rows.put("modules", "not supported on this platform");
+    }
+
+    /**
+     * Asks the kernel whether a server listens (Linux sock_diag: no connection
+     * at all); else connects to the socket, for at most {@code timeout}: only
+     * a refusal (ECONNREFUSED) means that nobody listens. A full queue makes
+     * connect wait, which means a server holds the socket; EACCES says nothing
+     * either way.
+     */
+    private static String probeSocket(Path path, Duration timeout) throws StreamsException {
+        if (PortableShim.s4j_unix_listening(path.toString()) == 1) {
+            return "attached (a server listens on this socket)";
+        }
+        try (Connection c = ConnldClient.connect(path, timeout)) {
+            return "attached (a server accepts connections on this socket)";
+        } catch (StreamsException e) {
+            int n = e.errno();
+            if (n == Errno.ECONNREFUSED) {
+                return "none (nobody accepts on this socket: a dead server's)";
+            }
+            if (n == Errno.ETIMEDOUT) {
+                return "attached (a server listens but did not accept within " + Cli.human(timeout)
+                    + ": its queue is full)";
+            }
+            if (n == Errno.EACCES || n == Errno.EPERM) {
+                return "unknown: this user may not connect to it (" + e.errnoName()
+                    + "), so whether a server listens cannot be told";
+            }
+            throw e;
+        }
     }
 
     private static void describeFd(Map<String, String> rows, int n) throws StreamsException {

@@ -1,29 +1,31 @@
 package org.streams4j.cli;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.streams4j.Connection;
 import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
-import org.streams4j.FileType;
 import org.streams4j.PeerCredentials;
 import org.streams4j.Platform;
 import org.streams4j.StreamClosedException;
 import org.streams4j.StreamFd;
 import org.streams4j.StreamsException;
+import org.streams4j.internal.FileStat;
+import org.streams4j.internal.ProcessShim;
+import org.streams4j.internal.Shim;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,7 +39,7 @@ import picocli.CommandLine.Spec;
     header = "Serve PATH: a private connection per client; echo, a command, or a file descriptor.",
     sortOptions = false,
     customSynopsis = {
-        "streamsctl serve PATH [--mode OCTAL] [--max-clients N]",
+        "streamsctl serve PATH [--mode OCTAL] [--max-clients N] [--idle-timeout DUR]",
         "        [--allow-uid LIST] [--allow-gid LIST] [--allow-zone LIST]",
         "        [--echo | --send-file FILE | --exec CMD [ARG...]]",
     },
@@ -45,7 +47,9 @@ import picocli.CommandLine.Spec;
         "Serve PATH: every client that opens it gets a private connection",
         "(connld on STREAMS; a listening AF_UNIX socket on the portable backend).",
         "Logs one line per connection on stderr with the client's uid, gid, pid and zone.",
-        "SIGINT or SIGTERM stops accepting, detaches, removes an attach point it created and exits 0.",
+        "SIGINT, SIGTERM or SIGHUP stops accepting, ends every --exec command",
+        "(SIGTERM to its process group, SIGKILL 2s later), detaches, removes an",
+        "attach point it created and exits 0.",
     },
     footer = {
         "",
@@ -81,12 +85,16 @@ final class ServeCommand implements Callable<Integer> {
             description = {
                 "Run CMD [ARG...] (no shell) per connection with the connection as its stdin and "
                     + "stdout, and STREAMS_PEER_UID, STREAMS_PEER_GID, STREAMS_PEER_PID and "
-                    + "STREAMS_PEER_ZONE (when known) in its environment.",
+                    + "STREAMS_PEER_ZONE (when known) in its environment, in a process group of its own: "
+                    + "when the client hangs up or the server stops, the group gets SIGTERM, and SIGKILL "
+                    + "2s later.",
                 "Everything after --exec belongs to the command: put it last."})
         List<String> exec;
 
         @Option(names = "--send-file", required = true, paramLabel = "FILE",
-            description = "Open FILE for reading once per client, pass the descriptor, close the connection.")
+            description = "Pass each client a descriptor of FILE, open for reading, and close the connection. "
+                + "FILE must be a regular file (not a symbolic link); for each client it is opened again "
+                + "without following links and passed only if it is still the same file (device and inode).")
         Path sendFile;
     }
 
@@ -106,10 +114,17 @@ final class ServeCommand implements Callable<Integer> {
         description = "Connections handled at once; more wait their turn (default: ${DEFAULT-VALUE}).")
     int maxClients;
 
+    @Option(names = "--idle-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
+        description = "With --echo: close a connection that sent nothing for DUR, so that idle clients "
+            + "cannot hold every slot (default: no limit).")
+    Duration idleTimeout;
+
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
     private final Set<Connection> active = ConcurrentHashMap.newKeySet();
-    private final Set<Process> children = ConcurrentHashMap.newKeySet();
+    private final Set<ProcessGroup> children = ConcurrentHashMap.newKeySet();
+    /** --exec handlers still running, with this as their monitor. */
+    private int execsRunning;
     private final AtomicInteger seq = new AtomicInteger();
 
     @Override
@@ -122,27 +137,32 @@ final class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                 "--exec cannot be combined with --echo or --send-file: give one of them");
         }
-        ConnldServer.Handler handler;
+        if (idleTimeout != null && (idleTimeout.isZero() || idleTimeout.isNegative())) {
+            throw new ParameterException(spec.commandLine(), "--idle-timeout must be longer than zero");
+        }
+        Handler handler;
         String what;
-        if (action != null && action.exec != null) {
+        boolean exec = action != null && action.exec != null;
+        if (exec) {
             List<String> cmd = new ArrayList<>(action.exec);
             cmd.set(0, resolve(cmd.get(0)));
-            handler = c -> exec(c, cmd);
+            String name = action.exec.get(0);
+            handler = (c, n) -> exec(c, n, cmd, name);
             what = "exec " + String.join(" ", action.exec);
         } else if (action != null && action.sendFile != null) {
-            Path file = action.sendFile;
-            try (StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
-                if (f.fileType() == FileType.DIRECTORY) {
-                    throw new Cli.Failure("serve: --send-file " + file + ": is a directory");
-                }
-            }
-            handler = c -> sendFile(c, file);
-            what = "send-file " + file;
+            SendFile file = SendFile.check(action.sendFile);
+            handler = (c, n) -> sendFile(c, n, file);
+            what = "send-file " + file.path();
         } else {
-            handler = ServeCommand::echo;
-            what = "echo";
+            Duration idle = idleTimeout;
+            handler = (c, n) -> echo(c, n, idle);
+            what = "echo" + (idle == null ? "" : ", idle time-out " + Cli.human(idle));
         }
 
+        if (idleTimeout != null && action != null && !action.echo) {
+            // --send-file never waits for its client; an --exec command reads the connection itself.
+            Cli.note("warning: --idle-timeout applies to --echo only; ignored");
+        }
         if (!allowZones.isEmpty() && !Platform.hasZones()) {
             Cli.note("warning: --allow-zone on a platform without zones: every client will be refused");
         }
@@ -154,6 +174,7 @@ final class ServeCommand implements Callable<Integer> {
             .allowGids(allowGids)
             .allowZones(allowZones)
             .threads(maxClients)
+            // With the event loop (serveEvents), --idle-timeout goes to ConnldOptions.idleTimeout.
             .shutdownHook(true)
             .build();
         ConnldServer s = ConnldServer.bind(path, options);
@@ -166,12 +187,18 @@ final class ServeCommand implements Callable<Integer> {
             + " backend" + (signals.isEmpty() ? "" : "; " + signals + " stops"));
         try {
             s.serve(c -> {
-                active.add(c);
+                // An --exec connection is not closed under its handler: the
+                // command has its number, and the handler ends it on a stop.
+                if (!exec) {
+                    active.add(c);
+                }
                 try {
+                    int n;
                     synchronized (seq) {    // numbered in the order logged
-                        Cli.note(path + ": connection " + seq.incrementAndGet() + " from " + Cli.peer(c.peer()));
+                        n = seq.incrementAndGet();
+                        Cli.note(path + ": connection " + n + " from " + Cli.peer(c.peer()));
                     }
-                    handler.handle(c);
+                    handler.handle(c, n);
                 } finally {
                     active.remove(c);
                 }
@@ -182,9 +209,7 @@ final class ServeCommand implements Callable<Integer> {
             }
         } finally {
             s.close();
-            for (Process p : children) {
-                p.destroy();
-            }
+            endCommands();
             for (Connection c : active) {
                 c.close();
             }
@@ -209,35 +234,195 @@ final class ServeCommand implements Callable<Integer> {
 
     // ---- handlers ---------------------------------------------------------------
 
+    /** One connection, numbered as logged. */
+    @FunctionalInterface
+    private interface Handler {
+        void handle(Connection c, int n) throws Exception;
+    }
+
+    /** Echoes until the client's end of input; with {@code idle}, until it was quiet that long. */
+    private void echo(Connection c, int n, Duration idle) throws StreamsException {
+        if (!echo(c, idle)) {
+            Cli.note(path + ": connection " + n + ": nothing received for " + Cli.human(idle) + "; closed");
+        }
+    }
+
     static void echo(Connection c) throws StreamsException {
+        echo(c, null);
+    }
+
+    /** Echoes until end of input or a stop (true), or until nothing came for {@code idle} (false). */
+    static boolean echo(Connection c, Duration idle) throws StreamsException {
         byte[] buf = new byte[16384];
         try {
-            int n;
-            while ((n = c.read(buf, 0, buf.length)) > 0) {
-                c.writeFully(buf, 0, n);
+            while (true) {
+                if (idle != null && !c.fd().awaitReadable(idle)) {
+                    return false;
+                }
+                int r = c.read(buf, 0, buf.length);
+                if (r <= 0) {
+                    return true;
+                }
+                c.writeFully(buf, 0, r);
             }
         } catch (StreamClosedException e) {
-            // the server is stopping
+            return true;    // the server is stopping
         } catch (StreamsException e) {
             if (!Cli.hangUp(e)) {
                 throw e;
             }
+            return true;
         }
     }
 
-    private static void sendFile(Connection c, Path file) throws StreamsException {
-        try (StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
+    /** The --send-file FILE as it was at start-up: its path and identity. */
+    record SendFile(Path path, long dev, long ino) {
+        private static final int FLAGS = Shim.O_READ | Shim.O_NOFOLLOW | Shim.O_NONBLOCK;
+
+        /**
+         * Opens FILE without following a link and without blocking (a FIFO
+         * would wait for a writer): it must be a regular file. Fails before
+         * "serving" otherwise.
+         */
+        static SendFile check(Path file) throws StreamsException {
+            String p = file.toString();
+            int fd = Shim.s4j_open(p, FLAGS, 0);
+            if (fd < 0) {
+                if (Shim.s4j_path_type(p) == Shim.FT_SYMLINK) {
+                    throw new Cli.Failure("serve: --send-file " + p
+                        + ": a symbolic link; give the file it leads to");
+                }
+                throw new StreamsException("open", p, -fd);
+            }
+            try {
+                FileStat st = FileStat.of(fd);
+                if (!st.ok()) {
+                    throw new StreamsException("fstat", p, st.errno());
+                }
+                if (st.type() != Shim.FT_REGULAR) {
+                    throw new Cli.Failure("serve: --send-file " + p + ": a " + Cli.fileType(st.type())
+                        + ", not a regular file");
+                }
+                return new SendFile(file, st.dev(), st.ino());
+            } finally {
+                Shim.s4j_close(fd);
+            }
+        }
+
+        /**
+         * FILE opened again, without following a link or blocking, if it is
+         * still the regular file seen at start-up; else null and {@code why[0]}
+         * says what is there instead.
+         */
+        StreamFd reopen(String[] why) {
+            String p = path.toString();
+            int fd = Shim.s4j_open(p, FLAGS, 0);
+            if (fd < 0) {
+                why[0] = Shim.s4j_path_type(p) == Shim.FT_SYMLINK ? p + " is a symbolic link now"
+                    : new StreamsException("open", p, -fd).getMessage();
+                return null;
+            }
+            StreamFd f = StreamFd.adopt(fd);
+            FileStat st = FileStat.of(fd);
+            if (st.ok() && st.type() == Shim.FT_REGULAR && st.dev() == dev && st.ino() == ino
+                && Shim.s4j_set_nonblocking(fd, 0) == 0) {
+                return f;
+            }
+            f.close();
+            why[0] = !st.ok() ? new StreamsException("fstat", p, st.errno()).getMessage()
+                : st.type() != Shim.FT_REGULAR ? p + " is a " + Cli.fileType(st.type()) + " now"
+                : p + " is another file now (device " + st.dev() + " inode " + st.ino() + ", was "
+                    + dev + " " + ino + ")";
+            return null;
+        }
+    }
+
+    /** Passes FILE if it is still the file seen at start-up; otherwise refuses this client with a log line. */
+    private void sendFile(Connection c, int n, SendFile file) throws StreamsException {
+        String[] why = new String[1];
+        try (StreamFd f = file.reopen(why)) {
+            if (f == null) {
+                Cli.note(path + ": connection " + n + ": refused: " + why[0]
+                    + ", not the regular file served at start-up; nothing sent");
+                return;
+            }
             c.sendFd(f);
         } catch (StreamsException e) {
-            Cli.error(e.getMessage());
+            if (!Cli.hangUp(e)) {
+                Cli.error(e.getMessage());
+            }
         }
     }
 
-    private void exec(Connection c, List<String> cmd) throws InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        Map<String, String> env = pb.environment();
+    /**
+     * Runs CMD with the connection as its stdin and stdout until it exits,
+     * the client hangs up (POLLHUP on the connection: a half-close is not a
+     * hang-up) or the server stops; then ends its process group.
+     */
+    private void exec(Connection c, int n, List<String> cmd, String name) {
+        synchronized (children) {
+            execsRunning++;
+        }
+        try {
+            ProcessGroup g;
+            try {
+                g = ProcessGroup.spawn(cmd.get(0), cmd, environment(c.peer()), c.fd().fd());
+            } catch (StreamsException e) {
+                Cli.error(e.getMessage());
+                return;
+            }
+            children.add(g);
+            try {
+                String end = watch(c, g);
+                if (end != null) {
+                    Cli.note(path + ": connection " + n + ": " + end + "; SIGTERM to " + name
+                        + " (process group " + g.pid + ")");
+                }
+                int status = g.terminate();
+                if (StreamsCtl.debug) {
+                    Cli.note(path + ": connection " + n + ": " + name + " exited " + status);
+                }
+            } finally {
+                children.remove(g);
+            }
+        } finally {
+            synchronized (children) {
+                execsRunning--;
+                children.notifyAll();
+            }
+        }
+    }
+
+    /** Until the command exits (null), the client hangs up or the server stops (why). */
+    private String watch(Connection c, ProcessGroup g) {
+        Duration tick = Duration.ofMillis(50);
+        while (!g.exited()) {
+            if (stopping.get()) {
+                return "the server stops";
+            }
+            try {
+                // No events asked: poll still reports a hang-up, never data. A socket
+                // says POLLHUP only when both directions are shut (a client's
+                // half-close is not a hang-up); an illumos pipe when the other end is
+                // closed: fifo_poll (fast mode) and strpoll (STRHUP) set it whatever
+                // was asked, and a zero-length message does not.
+                java.util.Set<org.streams4j.PollEvent> r = c.fd().poll(
+                    java.util.EnumSet.noneOf(org.streams4j.PollEvent.class), tick);
+                if (r.contains(org.streams4j.PollEvent.HANG_UP) || r.contains(org.streams4j.PollEvent.ERROR)
+                    || r.contains(org.streams4j.PollEvent.INVALID)) {
+                    return "the client hung up";
+                }
+            } catch (StreamsException e) {
+                return "the connection failed (" + e.errnoName() + ")";
+            }
+        }
+        return null;
+    }
+
+    /** The server's environment without STREAMS_PEER_*, then the client's credentials. */
+    private static List<String> environment(PeerCredentials p) {
+        Map<String, String> env = new TreeMap<>(System.getenv());
         env.keySet().removeIf(k -> k.startsWith("STREAMS_PEER_"));
-        PeerCredentials p = c.peer();
         if (p != null) {
             if (p.uid() >= 0) {
                 env.put("STREAMS_PEER_UID", Integer.toString(p.uid()));
@@ -248,49 +433,36 @@ final class ServeCommand implements Callable<Integer> {
             p.pid().ifPresent(v -> env.put("STREAMS_PEER_PID", Integer.toString(v)));
             p.zone().ifPresent(v -> env.put("STREAMS_PEER_ZONE", Integer.toString(v)));
         }
-        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-        Process proc;
-        try {
-            proc = pb.start();
-        } catch (IOException e) {
-            Cli.error("exec " + cmd.get(0) + ": " + e.getMessage());
-            return;
-        }
-        children.add(proc);
-        try {
-            Thread in = new Thread(() -> toProcess(c, proc), "streamsctl-exec-stdin");
-            in.setDaemon(true);
-            in.start();
-            byte[] buf = new byte[16384];
-            try (InputStream out = proc.getInputStream()) {
-                int n;
-                while ((n = out.read(buf)) > 0) {
-                    c.writeFully(buf, 0, n);
-                }
-            } catch (StreamsException e) {
-                proc.destroy();     // the client is gone: nobody reads the rest
-            } catch (IOException e) {
-                // the process's stdout went away
-            }
-            if (StreamsCtl.debug) {
-                proc.onExit().thenAccept(x -> Cli.note(path + ": " + cmd.get(0) + " exited " + x.exitValue()));
-            }
-        } finally {
-            children.remove(proc);
-        }
+        List<String> out = new ArrayList<>(env.size());
+        env.forEach((k, v) -> out.add(k + "=" + v));
+        return out;
     }
 
-    /** The client's data to the process's stdin, which is closed when the client's data ends. */
-    private static void toProcess(Connection c, Process proc) {
-        byte[] buf = new byte[16384];
-        try (OutputStream in = proc.getOutputStream()) {
-            int n;
-            while ((n = c.read(buf, 0, buf.length)) > 0) {
-                in.write(buf, 0, n);
-                in.flush();
+    /**
+     * On a stop: SIGTERM to every command's group at once; their handlers see
+     * the stop and end them (SIGKILL after the grace period); whatever is
+     * left after that is killed here, before the JVM exits.
+     */
+    private void endCommands() {
+        for (ProcessGroup g : children) {
+            g.signal(ProcessShim.SIG_TERM);
+        }
+        long deadline = System.nanoTime() + ProcessGroup.GRACE.toNanos() + 1_000_000_000L;
+        synchronized (children) {
+            while (execsRunning > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(children, left);
+                } catch (InterruptedException e) {
+                    break;      // a second signal: kill at once
+                }
             }
-        } catch (IOException e) {
-            // the client hung up, the connection was closed, or the process closed its stdin
+        }
+        for (ProcessGroup g : children) {
+            g.killAndReap();
         }
     }
 

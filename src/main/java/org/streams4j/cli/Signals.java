@@ -3,11 +3,14 @@ package org.streams4j.cli;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * SIGINT and SIGTERM as a request to stop, so that a server can detach,
- * remove its path and exit 0 instead of dying with 130 or 143.
+ * SIGINT, SIGTERM and SIGHUP as a request to stop, so that a server can
+ * detach, remove its path and exit 0 instead of dying with 130, 143 or 129
+ * (and says that it stops, whichever signal came).
  *
  * <p>Uses {@code sun.misc.Signal} (module jdk.unsupported, in every JDK since
  * 8) through reflection, which keeps the build free of proprietary-API
@@ -19,11 +22,11 @@ final class Signals {
 
     /**
      * Runs {@code action} (on a JVM signal thread) with the signal's name,
-     * {@code "SIGTERM"}, when SIGINT or SIGTERM arrives. A signal that is
+     * {@code "SIGTERM"}, when SIGINT, SIGTERM or SIGHUP arrives. A signal that is
      * ignored in this process (SIGINT for a background job of a
      * non-interactive shell) stays ignored.
      *
-     * @return the names of the signals that are handled, "SIGINT or SIGTERM"
+     * @return the names of the signals that are handled, "SIGINT, SIGTERM or SIGHUP"
      */
     static String onStop(Consumer<String> action) {
         StringBuilder handled = new StringBuilder();
@@ -33,16 +36,20 @@ final class Signals {
             Object handler = Proxy.newProxyInstance(Signals.class.getClassLoader(), new Class<?>[] {handlerType},
                 (proxy, m, args) -> dispatch(proxy, m, args, action));
             Method handle = signal.getMethod("handle", signal, handlerType);
-            for (String name : new String[] {"INT", "TERM"}) {
+            List<String> names = new ArrayList<>();
+            for (String name : new String[] {"INT", "TERM", "HUP"}) {
                 try {
                     Object old = handle.invoke(null, signal.getConstructor(String.class).newInstance(name), handler);
                     if ("SIG_IGN".equals(String.valueOf(old))) {
                         continue;   // ignored when the JVM started: the JVM leaves it ignored
                     }
-                    handled.append(handled.length() == 0 ? "" : " or ").append("SIG").append(name);
+                    names.add("SIG" + name);
                 } catch (InvocationTargetException e) {
                     // the JVM reserves it (-Xrs) or the platform has none
                 }
+            }
+            for (int i = 0; i < names.size(); i++) {
+                handled.append(i == 0 ? "" : i == names.size() - 1 ? " or " : ", ").append(names.get(i));
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             // no sun.misc.Signal: the shutdown hook still closes the server

@@ -189,7 +189,7 @@ public final class StreamsCtl implements Callable<Integer> {
         if (s == null) {
             return "";
         }
-        return s.strip().replaceAll("\\s*[\\r\\n]+\\s*", "; ");
+        return s.strip();     // Cli.error prints what is left of line breaks escaped
     }
 
     /** {@code streamsctl 0.1.0-SNAPSHOT} and the backend. */

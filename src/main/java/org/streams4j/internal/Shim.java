@@ -269,6 +269,13 @@ public final class Shim {
 
     /** getgrgid_r: the name into buf; -ENOENT for none, -ERANGE when buf is too small. */
     public static native int s4j_group_name(int gid, byte[] buf, int len);
+    // ---- end of output (streams.c or portable.c) ----
+
+    /**
+     * shutdown(SHUT_WR) on the portable backend; on STREAMS a zero-length
+     * message (I_SWROPT SNDZERO, then a write of 0 bytes). See StreamFd.shutdownOutput.
+     */
+    public static native int s4j_shutdown_write(int fd);
 
     /**
      * This thread's native memory for out-parameters, C strings and byte[]

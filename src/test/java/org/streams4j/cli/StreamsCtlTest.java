@@ -29,7 +29,12 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.Backend;
+import org.streams4j.Connection;
+import org.streams4j.ConnldClient;
+import org.streams4j.ConnldOptions;
+import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
+import org.streams4j.ReceivedFd;
 
 /**
  * streamsctl as a user runs it: every test spawns the real launcher,
@@ -278,6 +283,390 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    // ---- issue 13: a hostile local user, a root server ---------------------------------
+
+    /**
+     * Item 2: while clients connect, an attacker who can write the directory
+     * swaps the served file for a symbolic link to a secret, 200 times. The
+     * server must pass only the file it saw at start-up (device and inode),
+     * opened without following links, and refuse the client otherwise.
+     */
+    @Test
+    void sendFileNeverPassesWhatASwappedInSymlinkLeadsTo() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("public"));
+        Path served = dir.resolve("motd");
+        Files.writeString(served, "public\n");
+        Path keep = tmp.resolve("motd.orig");
+        Files.createLink(keep, served);                 // the original inode, to swap back in
+        Path secret = Files.writeString(tmp.resolve("secret"), "TOP SECRET\n");
+        Files.setPosixFilePermissions(secret, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Path sock = tmp.resolve("file");
+        Server server = serve(sock, "--send-file", served.toString(), "--max-clients", "8");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong swaps = new java.util.concurrent.atomic.AtomicLong();
+        Thread swapper = new Thread(() -> {
+            Path link = dir.resolve("link");
+            Path back = dir.resolve("back");
+            while (!stop.get()) {
+                try {
+                    Files.deleteIfExists(link);
+                    Files.createSymbolicLink(link, secret);
+                    Files.move(link, served, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    Files.deleteIfExists(back);
+                    Files.createLink(back, keep);
+                    Files.move(back, served, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    swaps.incrementAndGet();
+                } catch (IOException e) {
+                    // a race with ourselves on a name: go on swapping
+                }
+            }
+        }, "swapper");
+        swapper.start();
+        int runs = 200;
+        int gotPublic = 0;
+        int refused = 0;
+        try {
+            for (int i = 0; i < runs; i++) {
+                String got = receiveFileContent(sock);
+                if (got == null) {
+                    refused++;
+                } else {
+                    assertEquals("public\n", got, "run " + i + ": the client read what a swapped-in link leads to");
+                    gotPublic++;
+                }
+            }
+        } finally {
+            stop.set(true);
+            swapper.join();
+        }
+        System.out.printf("send-file swap attack: %d runs, %d got the served file, %d refused, "
+            + "0 read the secret (%d swaps)%n", runs, gotPublic, refused, swaps.get());
+        assertEquals(runs, gotPublic + refused);
+        assertTrue(refused > 0, "the swapper never won a race: the attack was not exercised");
+        assertTrue(gotPublic > 0, "no client got the served file");
+        assertTrue(server.log().stream().anyMatch(l -> l.contains("refused: " + served + " is a symbolic link now")),
+            server.log().toString());
+        server.stop("TERM");
+    }
+
+    /** Item 2: a FIFO or directory swapped in is refused at once; the only slot is free for the next client. */
+    @Test
+    void sendFileRefusesAFifoOrDirectorySwappedInAndServesTheNextClientPromptly() throws Exception {
+        Path served = Files.writeString(tmp.resolve("motd"), "public\n");
+        Path keep = tmp.resolve("motd.orig");
+        Files.createLink(keep, served);
+        Path sock = tmp.resolve("file");
+        Server server = serve(sock, "--send-file", served.toString(), "--max-clients", "1");
+        for (String kind : List.of("FIFO", "directory")) {
+            Files.delete(served);
+            if (kind.equals("FIFO")) {
+                assertEquals(0, new ProcessBuilder("mkfifo", served.toString()).start().waitFor());
+            } else {
+                Files.createDirectory(served);
+            }
+            long t0 = System.nanoTime();
+            assertEquals(null, receiveFileContent(sock), kind + " was passed");
+            Files.delete(served);
+            Files.createLink(served, keep);
+            assertEquals("public\n", receiveFileContent(sock), "the next client after a " + kind);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms < 5000, "a " + kind + " held the only slot for " + ms + "ms");
+            assertTrue(server.log().stream().anyMatch(l -> l.contains(served + " is a " + kind + " now")),
+                server.log().toString());
+        }
+        server.stop("TERM");
+    }
+
+    /** Item 2: at start-up a FIFO (which would block open), a directory or a link is an error before "serving". */
+    @Test
+    void sendFileOfAFifoADirectoryOrALinkFailsAtStartUp() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path dir = Files.createDirectory(tmp.resolve("dir"));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), Files.writeString(tmp.resolve("f"), "x"));
+        Launched a = launch("", "serve", tmp.resolve("s1").toString(), "--send-file", fifo.toString());
+        Launched b = launch("", "serve", tmp.resolve("s2").toString(), "--send-file", dir.toString());
+        Launched c = launch("", "serve", tmp.resolve("s3").toString(), "--send-file", link.toString());
+        assertOneLineError(a.await(), 1, fifo.toString(), "FIFO, not a regular file");
+        assertOneLineError(b.await(), 1, dir.toString(), "directory, not a regular file");
+        assertOneLineError(c.await(), 1, link.toString(), "symbolic link");
+    }
+
+    /** Item 3: 4 idle clients hold all 4 slots; the idle time-out frees them for a 5th. */
+    @Test
+    void idleTimeoutFreesSlotsThatIdleClientsHold() throws Exception {
+        Path sock = tmp.resolve("echo");
+        Server server = serve(sock, "--echo", "--max-clients", "4", "--idle-timeout", "500ms");
+        List<Connection> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                idle.add(ConnldClient.connect(sock, Duration.ofSeconds(10)));
+            }
+            Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "10s").await();
+            assertEquals(0, r.exit, r.toString());
+            assertEquals("hello\n", r.out);
+        } finally {
+            idle.forEach(Connection::close);
+        }
+        assertTrue(server.log().stream().filter(l -> l.contains("nothing received for 500ms; closed")).count() >= 4,
+            server.log().toString());
+        server.stop("TERM");
+    }
+
+    /** Item 3, the client: a server that never answers (every slot held) gives exit 1 after --timeout. */
+    @Test
+    void connectGivesUpWithExit1WhenTheServerNeverAnswers() throws Exception {
+        Path sock = tmp.resolve("busy");
+        Server server = serve(sock, "--echo", "--max-clients", "1");
+        try (Connection holder = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+            holder.writeFully("x".getBytes(StandardCharsets.UTF_8));
+            assertTrue(holder.fd().awaitReadable(Duration.ofSeconds(10)), "the holder was not served");
+            Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "1s").await();
+            assertOneLineError(r, 1, "connect " + sock, "no answer within 1s after the end of input");
+        }
+        server.stop("TERM");
+    }
+
+    /** Item 4: info on a live server whose queue is full (it never accepts) answers within its time limit. */
+    @Test
+    void infoAnswersPromptlyWhenTheServerNeverAccepts() throws Exception {
+        Path sock = tmp.resolve("full");
+        try (ConnldServer never = ConnldServer.bind(sock, ConnldOptions.builder().backlog(1).build())) {
+            List<Connection> queued = new ArrayList<>();
+            try {
+                for (int i = 0; i < 50; i++) {
+                    try {
+                        queued.add(ConnldClient.connect(sock, Duration.ofMillis(300)));
+                    } catch (org.streams4j.StreamsException e) {
+                        break;      // ETIMEDOUT: the queue is full
+                    }
+                }
+                long t0 = System.nanoTime();
+                Result r = launch("", "info", sock.toString(), "--timeout", "1s").await(Duration.ofSeconds(20));
+                long ms = (System.nanoTime() - t0) / 1_000_000;
+                assertEquals(0, r.exit, r.toString());
+                assertTrue(r.out.contains("server     attached"), r.out);
+                assertFalse(r.out.contains("dead"), r.out);
+                System.out.printf("info on a server that never accepts: %d connections queued, answered in %d ms%n",
+                    queued.size(), ms);
+            } finally {
+                queued.forEach(Connection::close);
+            }
+        }
+    }
+
+    /** Item 5: at the end of stdin connect half-closes, so wc sees end of file and its count comes back. */
+    @Test
+    void connectSignalsTheEndOfInputSoWcAnswers() throws Exception {
+        Path sock = tmp.resolve("wc.sock");
+        Server server = serve(sock, "--exec", "wc", "-c");
+        Result r = launch("hello world\n", "connect", sock.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals("12", r.out.strip(), r.toString());
+        server.stop("TERM");
+    }
+
+    /** Item 7: a command whose client hung up is ended, and its slot serves the next client. */
+    @Test
+    void execCommandEndsWhenItsClientHangsUpAndFreesItsSlot() throws Exception {
+        Path sock = tmp.resolve("exec");
+        // Without a line it sleeps, reading nothing and writing nothing: only a hang-up can end it.
+        Server server = serve(sock, "--max-clients", "1", "--exec", "sh", "-c",
+            "if read line; then echo \"got $line\"; else exec sleep 1000; fi");
+        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+            c.fd().shutdownOutput();            // end of input: read fails, sleep 1000
+            waitFor(() -> sleeps(server, "1000").size() == 1, "the command did not start");
+        }
+        Result r = launch("hi\n", "connect", sock.toString(), "--timeout", "10s").await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals("got hi\n", r.out);
+        waitFor(() -> sleeps(server, "1000").isEmpty(), "sleep 1000 outlived its client");
+        assertTrue(server.log().stream().anyMatch(l -> l.contains("the client hung up; SIGTERM to sh")),
+            server.log().toString());
+        server.stop("TERM");
+    }
+
+    /** Item 7: sh -c 'sleep 77; :' leaves no sleep behind when the server gets SIGTERM. */
+    @Test
+    void execGrandchildrenDoNotOutliveTheServer() throws Exception {
+        Path sock = tmp.resolve("sleep");
+        Server server = serve(sock, "--exec", "sh", "-c", "sleep 77; :");
+        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+            waitFor(() -> sleeps(server, "77").size() == 1, () -> "sleep 77 did not start: "
+                + server.process.descendants().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
+                    .collect(Collectors.toList()) + " " + server.logOrWhy());
+            ProcessHandle sleep = sleeps(server, "77").get(0);
+            server.stop("TERM");
+            waitFor(() -> !sleep.isAlive(), "sleep 77 (pid " + sleep.pid() + ") outlived the server");
+        }
+    }
+
+    /** Item 8: a live socket info may not connect to is not called a dead server's. */
+    @Test
+    void infoDoesNotCallASocketItMayNotOpenDead() throws Exception {
+        Path shared = Files.createTempDirectory("streams4j-info-");
+        try {
+            Files.setPosixFilePermissions(shared, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path sock = shared.resolve("private");
+            Server server = serve(sock, "--echo", "--mode", Platform.euid() == 0 ? "0600" : "0000");
+            Result r = asAnotherUser(shared, "info", sock.toString()).await();
+            assertEquals(0, r.exit, r.toString());
+            assertFalse(r.out.contains("dead"), r.out);
+            if (Platform.backend() == Backend.PORTABLE) {
+                assertTrue(r.out.contains("EACCES"), r.out);
+            }
+            server.stop("TERM");
+        } finally {
+            try (Stream<Path> s = Files.walk(shared)) {
+                s.sorted(java.util.Comparator.reverseOrder()).forEach(q -> q.toFile().delete());
+            }
+        }
+    }
+
+    /** Items 8 and 10: a refused client exits 1 with one line; the server's log escapes a hostile path. */
+    @Test
+    void refusedClientExits1AndLogLinesEscapeControlCharacters() throws Exception {
+        Path sock = tmp.resolve("evil\nstreamsctl: forged line\u001b[2J");
+        String escaped = tmp + "/evil\\nstreamsctl: forged line\\x1b[2J";
+        Server server = serve(sock, "--echo", "--allow-uid", "4242");
+        Result r = launch("hello\n", "connect", sock.toString()).await();
+        assertOneLineError(r, 1, "connect " + escaped,
+            "the server closed the connection without answering (refused by its allow list?)");
+        Result missing = launch("", "connect", tmp.resolve("no\nstreamsctl: forged").toString()).await();
+        assertOneLineError(missing, 1, "no\\nstreamsctl: forged", "ENOENT");
+        waitFor(() -> server.log().stream().anyMatch(l -> l.contains("refused a client of " + escaped)),
+            "no refusal logged");
+        for (String l : server.log()) {
+            assertFalse(l.startsWith("streamsctl: forged") || l.contains("\u001b"), "a raw line in the log: " + l);
+        }
+        server.stop("TERM");
+    }
+
+    /** Item 8: a client whose server stops while it is still sending exits 1. */
+    @Test
+    void connectExits1WhenTheServerStopsMidTransfer() throws Exception {
+        Path sock = tmp.resolve("stop");
+        Server server = serve(sock, "--echo");
+        ProcessBuilder pb = new ProcessBuilder(LAUNCHER.toString(), "connect", sock.toString())
+            .directory(tmp.toFile());
+        environment(pb);
+        Process client = start(pb);
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(client.getErrorStream()));
+        CompletableFuture.runAsync(() -> Launched.drain(client.getInputStream()));
+        Thread feeder = new Thread(() -> {
+            try (OutputStream in = client.getOutputStream()) {
+                while (client.isAlive()) {
+                    in.write("a line of a long transfer\n".getBytes(StandardCharsets.UTF_8));
+                    in.flush();
+                    Thread.sleep(20);
+                }
+            } catch (IOException | InterruptedException e) {
+                // the client exited
+            }
+        }, "feeder");
+        feeder.setDaemon(true);
+        feeder.start();
+        waitFor(() -> server.log().stream().anyMatch(l -> l.contains(": connection 1 from")), "no connection");
+        Thread.sleep(300);
+        server.stop("TERM");
+        assertTrue(client.waitFor(20, TimeUnit.SECONDS), "connect still running after its server stopped");
+        String e = err.get(5, TimeUnit.SECONDS);
+        assertEquals(1, client.exitValue(), e);
+        assertEquals(1, e.lines().count(), e);
+        assertTrue(e.startsWith("streamsctl: connect " + sock + ": not all of the input was sent: "
+            + "the server closed the connection before it had read all of it"), e);
+    }
+
+    /** Item 10: SIGHUP stops the server like SIGTERM, saying so. */
+    @Test
+    void sighupStopsTheServerWithItsStoppingLine() throws Exception {
+        Path sock = tmp.resolve("hup");
+        Server server = serve(sock, "--echo");
+        assertTrue(server.log().get(0).contains("SIGHUP stops"), server.log().toString());
+        server.stop("HUP");
+        assertTrue(server.log().contains("streamsctl: SIGHUP: stopping"), server.log().toString());
+        assertFalse(Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "the socket was left behind");
+    }
+
+    /** What a client reads through the descriptor the server passes; null when it passes none. */
+    private static String receiveFileContent(Path sock) throws Exception {
+        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+            assertTrue(c.fd().awaitReadable(Duration.ofSeconds(10)), "neither a descriptor nor a close");
+            try (ReceivedFd got = c.receiveFd(); java.io.InputStream in = got.inputStream()) {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (org.streams4j.StreamsException e) {
+                if (e.errno() == org.streams4j.Errno.ENXIO || e.errno() == org.streams4j.Errno.ECONNRESET) {
+                    return null;    // closed without a descriptor: refused
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** The server's descendants that run sleep(1) with this one argument (not the shell that started one). */
+    private static List<ProcessHandle> sleeps(Server server, String seconds) {
+        return server.process.descendants()
+            .filter(h -> h.info().command().orElse("").endsWith("/sleep")
+                && Arrays.equals(h.info().arguments().orElse(new String[0]), new String[] {seconds}))
+            .collect(Collectors.toList());
+    }
+
+    private interface Check {
+        boolean ok() throws Exception;
+    }
+
+    private static void waitFor(Check check, String failure) throws Exception {
+        waitFor(check, () -> failure);
+    }
+
+    private static void waitFor(Check check, java.util.function.Supplier<String> failure) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!check.ok()) {
+            if (System.nanoTime() > deadline) {
+                fail(failure.get());
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /**
+     * streamsctl ARGS as uid 65534 (setpriv) when this test runs as root, from
+     * copies of the jars that user can read; else as this user.
+     */
+    private Launched asAnotherUser(Path shared, String... args) throws IOException {
+        if (Platform.euid() != 0) {
+            return launch("", args);
+        }
+        Path cp = Files.createDirectory(shared.resolve("cp"));
+        List<String> entries = new ArrayList<>();
+        for (String e : CLASS_PATH.split(java.io.File.pathSeparator)) {
+            Path p = Path.of(e);
+            if (Files.isRegularFile(p) && (e.contains("jna") || e.contains("picocli"))) {
+                entries.add(Files.copy(p, cp.resolve(p.getFileName())).toString());
+            } else if (Files.isDirectory(p) && p.endsWith("classes")) {
+                entries.add(p.toString());
+            }
+        }
+        Path home = Files.createDirectory(shared.resolve("home"));
+        for (Path p : List.of(cp, home)) {
+            Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        }
+        try (Stream<Path> s = Files.list(cp)) {
+            for (Path p : s.collect(Collectors.toList())) {
+                Files.setPosixFilePermissions(p, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+        }
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+            LAUNCHER.toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(shared.toFile());
+        environment(pb);
+        pb.environment().put("STREAMS4J_CLASSPATH", String.join(java.io.File.pathSeparator, entries));
+        pb.environment().put("HOME", home.toString());
+        pb.environment().put("XDG_CACHE_HOME", home.toString());
+        return new Launched(start(pb), "", false);
+    }
+
     // ---- info, detach, help ---------------------------------------------------------
 
     @Test
@@ -361,8 +750,13 @@ class StreamsCtlTest {
             new Case("mode not a number", 2, List.of("--mode", "'rw'", "octal"), "serve", sock, "--mode", "rw"),
             new Case("mode out of range", 2, List.of("--mode", "'17777'", "out of range"),
                 "serve", sock, "--mode", "17777"),
-            new Case("mode with the sticky bit", 2, List.of("--mode", "'1777'", "permission bits only"),
+            new Case("mode with the sticky bit", 2, List.of("--mode", "'1777'", "not allowed on an attach point"),
                 "serve", sock, "--mode", "1777"),
+            new Case("mode with setuid, setgid and sticky bits", 2,
+                List.of("--mode", "'07777'", "setuid, setgid and sticky bits are not allowed"),
+                "serve", sock, "--mode", "07777"),
+            new Case("mode with the setuid bit", 2, List.of("'4600'", "not allowed on an attach point"),
+                "serve", sock, "--mode", "4600"),
             new Case("module name over 8 characters", 2, List.of("module name", "'ldterm123'", "8"),
                 "push", "ldterm123", "--fd", "0"),
             new Case("--fd not open (list)", 1, List.of("list fd 1017", "EBADF"), "list", "--fd", "1017"),
@@ -676,6 +1070,14 @@ class StreamsCtlTest {
             return await();
         }
 
+        static String drain(java.io.InputStream in) {
+            try {
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
         private static Thread drain(java.io.InputStream in, StringBuffer to) {
             Thread t = new Thread(() -> {
                 try (java.io.Reader r = new java.io.InputStreamReader(in, StandardCharsets.UTF_8)) {
@@ -738,10 +1140,19 @@ class StreamsCtlTest {
             return Files.readAllLines(logFile);
         }
 
+        /** The log for a failure message, where an IOException cannot be thrown. */
+        String logOrWhy() {
+            try {
+                return log().toString();
+            } catch (IOException e) {
+                return "(log unreadable: " + e + ")";
+            }
+        }
+
         void awaitReady() throws Exception {
             long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
             while (System.nanoTime() < deadline) {
-                if (log().stream().anyMatch(l -> l.startsWith("streamsctl: serving " + path))) {
+                if (log().stream().anyMatch(l -> l.startsWith("streamsctl: serving " + Cli.escape(path.toString())))) {
                     return;
                 }
                 if (!process.isAlive()) {
@@ -759,7 +1170,8 @@ class StreamsCtlTest {
             assertTrue(process.waitFor(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS),
                 "serve still running after SIG" + signal + ": " + log());
             assertEquals(0, process.exitValue(), "exit status after SIG" + signal + ": " + log());
-            assertTrue(log().stream().anyMatch(l -> l.equals("streamsctl: stopped serving " + path)), log().toString());
+            assertTrue(log().stream().anyMatch(l -> l.equals("streamsctl: stopped serving " + Cli.escape(path.toString()))),
+                log().toString());
         }
     }
 }

@@ -1,0 +1,167 @@
+/*
+ * process.c: commands run for a server's clients (streamsctl serve --exec).
+ * Each runs in a process group of its own so that the group can be signalled
+ * as a whole, with one connection as its stdin and stdout.  See streams4j.h
+ * for the rules: one system call's worth of work, -errno on failure, no
+ * state.
+ */
+#if defined(__linux__)
+#define	_GNU_SOURCE
+#endif
+#if defined(__sun)
+#ifndef __EXTENSIONS__
+#define	__EXTENSIONS__
+#endif
+#endif
+
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#if defined(__FreeBSD__)
+#include <sys/param.h>
+#endif
+
+#include "streams4j.h"
+
+/*
+ * Closing every descriptor from 3 up in the child: the JVM opens files
+ * without close-on-exec, and a command must get none of them.  illumos and
+ * glibc 2.34 and later have posix_spawn_file_actions_addclosefrom_np;
+ * FreeBSD from 13.1; macOS has POSIX_SPAWN_CLOEXEC_DEFAULT instead.
+ */
+#if defined(__sun) || \
+	(defined(__FreeBSD__) && __FreeBSD_version >= 1301000) || \
+	(defined(__GLIBC__) && (__GLIBC__ > 2 || \
+	(__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
+#define	S4J_CLOSEFROM	1
+#endif
+
+static int
+to_signal(int sig)
+{
+	switch (sig) {
+	case S4J_SIG_TERM:
+		return (SIGTERM);
+	case S4J_SIG_KILL:
+		return (SIGKILL);
+	case S4J_SIG_NONE:
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+/* Signals a command starts with at their default action, not inherited. */
+static const int reset_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE,
+    SIGTERM };
+
+static int
+spawn_attr(posix_spawnattr_t *attr)
+{
+	sigset_t none, dfl;
+	size_t i;
+	short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF;
+	int err;
+
+#if defined(__APPLE__)
+	flags |= POSIX_SPAWN_CLOEXEC_DEFAULT;
+#endif
+	(void) sigemptyset(&none);
+	(void) sigemptyset(&dfl);
+	for (i = 0; i < sizeof (reset_signals) / sizeof (reset_signals[0]); i++)
+		(void) sigaddset(&dfl, reset_signals[i]);
+	if ((err = posix_spawnattr_setflags(attr, flags)) != 0 ||
+	    (err = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
+	    (err = posix_spawnattr_setsigmask(attr, &none)) != 0 ||
+	    (err = posix_spawnattr_setsigdefault(attr, &dfl)) != 0)
+		return (-err);
+	return (0);
+}
+
+static int
+spawn_actions(posix_spawn_file_actions_t *fa, int fd)
+{
+	int err;
+
+	if ((err = posix_spawn_file_actions_adddup2(fa, fd, 0)) != 0 ||
+	    (err = posix_spawn_file_actions_adddup2(fa, fd, 1)) != 0)
+		return (-err);
+#if defined(S4J_CLOSEFROM)
+	if ((err = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
+		return (-err);
+#elif defined(__APPLE__)
+	/* CLOEXEC_DEFAULT closes all but these: keep stderr. */
+	if ((err = posix_spawn_file_actions_addinherit_np(fa, 2)) != 0)
+		return (-err);
+#else
+	/* No way to close what the JVM left open: run nothing rather than leak. */
+	return (-ENOTSUP);
+#endif
+	return (0);
+}
+
+int
+s4j_spawn(const char *path, char *const argv[], char *const envp[], int fd)
+{
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int err;
+
+	if (path == NULL || argv == NULL || argv[0] == NULL || envp == NULL ||
+	    fd < 0)
+		return (-EINVAL);
+	if ((err = posix_spawnattr_init(&attr)) != 0)
+		return (-err);
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0) {
+		(void) posix_spawnattr_destroy(&attr);
+		return (-err);
+	}
+	if ((err = spawn_attr(&attr)) == 0 &&
+	    (err = spawn_actions(&fa, fd)) == 0) {
+		err = -posix_spawn(&pid, path, &fa, &attr, argv, envp);
+	}
+	(void) posix_spawn_file_actions_destroy(&fa);
+	(void) posix_spawnattr_destroy(&attr);
+	return (err != 0 ? err : (int)pid);
+}
+
+int
+s4j_kill(int pid, int sig)
+{
+	int s = to_signal(sig);
+
+	if (s < 0 || pid == 0 || pid == -1)
+		return (-EINVAL);	/* never this group or every process */
+	return (kill((pid_t)pid, s) != 0 ? -errno : 0);
+}
+
+int
+s4j_waitpid(int pid, int flags)
+{
+	siginfo_t si;
+	int opts = WEXITED, r;
+
+	if (pid <= 0)
+		return (-EINVAL);
+	if (flags & S4J_WAIT_NOHANG)
+		opts |= WNOHANG;
+	if (flags & S4J_WAIT_NOREAP)
+		opts |= WNOWAIT;
+	(void) memset(&si, 0, sizeof (si));
+	do {
+		r = waitid(P_PID, (id_t)pid, &si, opts);
+	} while (r != 0 && errno == EINTR);
+	if (r != 0)
+		return (-errno);
+	if (si.si_pid == 0)
+		return (-EAGAIN);	/* WNOHANG: still running */
+	if (si.si_code == CLD_EXITED)
+		return (si.si_status & 0xff);
+	return (128 + si.si_status);	/* killed or dumped: as a shell says */
+}
