@@ -261,7 +261,7 @@ final class Cli {
                     + "' is not an octal mode (digits 0-7, e.g. 0600)");
             }
             long v = s.length() > 8 ? Long.MAX_VALUE : Long.parseLong(s, 8);
-            if (v > 0777) {
+            if (v > 07777) {
                 throw new TypeConversionException("'" + value + "' is out of range (0 to 777: permission bits only)");
             }
             if ((v & ~0777) != 0) {
