@@ -121,7 +121,6 @@ final class ServeCommand implements Callable<Integer> {
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
-    private final Set<Connection> active = ConcurrentHashMap.newKeySet();
     private final Set<ProcessGroup> children = ConcurrentHashMap.newKeySet();
     /** --exec handlers still running, with this as their monitor. */
     private int execsRunning;
@@ -140,9 +139,10 @@ final class ServeCommand implements Callable<Integer> {
         if (idleTimeout != null && (idleTimeout.isZero() || idleTimeout.isNegative())) {
             throw new ParameterException(spec.commandLine(), "--idle-timeout must be longer than zero");
         }
-        Handler handler;
         String what;
         boolean exec = action != null && action.exec != null;
+        Handler handler = null;
+        ConnldServer.EventHandler events = null;
         if (exec) {
             List<String> cmd = new ArrayList<>(action.exec);
             cmd.set(0, resolve(cmd.get(0)));
@@ -151,12 +151,11 @@ final class ServeCommand implements Callable<Integer> {
             what = "exec " + String.join(" ", action.exec);
         } else if (action != null && action.sendFile != null) {
             SendFile file = SendFile.check(action.sendFile);
-            handler = (c, n) -> sendFile(c, n, file);
+            events = new SendFileEvents(file);
             what = "send-file " + file.path();
         } else {
-            Duration idle = idleTimeout;
-            handler = (c, n) -> echo(c, n, idle);
-            what = "echo" + (idle == null ? "" : ", idle time-out " + Cli.human(idle));
+            events = new EchoEvents(idleTimeout);
+            what = "echo" + (idleTimeout == null ? "" : ", idle time-out " + Cli.human(idleTimeout));
         }
 
         if (idleTimeout != null && action != null && !action.echo) {
@@ -168,16 +167,21 @@ final class ServeCommand implements Callable<Integer> {
         }
         Thread main = Thread.currentThread();
         String signals = Signals.onStop(sig -> stop(main, sig));
-        ConnldOptions options = ConnldOptions.builder()
+        // --echo and --send-file run on event loops (serveEvents): a few threads
+        // hold every client, idle ones included; --exec has a thread per
+        // command, which reads and writes the connection itself.
+        ConnldOptions.Builder b = ConnldOptions.builder()
             .mode(mode)
             .allowUids(allowUids)
             .allowGids(allowGids)
             .allowZones(allowZones)
             .threads(maxClients)
-            // With the event loop (serveEvents), --idle-timeout goes to ConnldOptions.idleTimeout.
-            .shutdownHook(true)
-            .build();
-        ConnldServer s = ConnldServer.bind(path, options);
+            .maxConnections(maxClients)
+            .shutdownHook(true);
+        if (events instanceof EchoEvents) {
+            b.idleTimeout(idleTimeout);
+        }
+        ConnldServer s = ConnldServer.bind(path, b.build());
         server.set(s);
         if (stopping.get()) {
             s.close();
@@ -186,23 +190,16 @@ final class ServeCommand implements Callable<Integer> {
             + ", " + maxClients + " at once, " + Platform.backend().name().toLowerCase(java.util.Locale.ROOT)
             + " backend" + (signals.isEmpty() ? "" : "; " + signals + " stops"));
         try {
-            s.serve(c -> {
-                // An --exec connection is not closed under its handler: the
-                // command has its number, and the handler ends it on a stop.
-                if (!exec) {
-                    active.add(c);
-                }
-                try {
-                    int n;
-                    synchronized (seq) {    // numbered in the order logged
-                        n = seq.incrementAndGet();
-                        Cli.note(path + ": connection " + n + " from " + Cli.peer(c.peer()));
-                    }
-                    handler.handle(c, n);
-                } finally {
-                    active.remove(c);
-                }
-            });
+            if (events != null) {
+                s.serveEvents(events);
+            } else {
+                Handler h = handler;
+                s.serve(c -> {
+                    // An --exec connection is not closed under its handler: the
+                    // command has its number, and the handler ends it on a stop.
+                    h.handle(c, number(c));
+                });
+            }
         } catch (StreamsException e) {
             if (!stopping.get()) {
                 throw e;
@@ -210,13 +207,107 @@ final class ServeCommand implements Callable<Integer> {
         } finally {
             s.close();
             endCommands();
-            for (Connection c : active) {
-                c.close();
-            }
         }
         Thread.interrupted();   // a stop request may have interrupted this thread
         Cli.note("stopped serving " + path);
         return 0;
+    }
+
+    /** The next connection number, logged with the client's credentials. */
+    private int number(Connection c) {
+        synchronized (seq) {    // numbered in the order logged
+            int n = seq.incrementAndGet();
+            Cli.note(path + ": connection " + n + " from " + Cli.peer(c.peer()));
+            return n;
+        }
+    }
+
+    /** A connection's state on the event loop: its number and when it last sent something. */
+    private static final class State {
+        final int n;
+        long lastNanos = System.nanoTime();
+        boolean ended;
+
+        State(int n) {
+            this.n = n;
+        }
+    }
+
+    /**
+     * --echo on an event loop: what a client sends comes back; a write the
+     * connection cannot take whole is queued by the loop (a client that reads
+     * slowly holds up only itself); an idle client is closed by the loop.
+     */
+    private final class EchoEvents implements ConnldServer.EventHandler {
+        private final Duration idle;
+        private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[16384]);
+
+        EchoEvents(Duration idle) {
+            this.idle = idle;
+        }
+
+        @Override
+        public void opened(Connection c) {
+            c.attach(new State(number(c)));
+        }
+
+        @Override
+        public boolean readable(Connection c) throws StreamsException {
+            State st = (State) c.attachment();
+            byte[] buf = buffers.get();
+            try {
+                int r = c.read(buf, 0, buf.length);
+                if (r < 0) {
+                    st.ended = true;
+                    return false;
+                }
+                if (r > 0) {
+                    st.lastNanos = System.nanoTime();
+                    c.writeFully(buf, 0, r);
+                }
+                return true;
+            } catch (StreamsException e) {
+                if (Cli.hangUp(e) || e instanceof StreamClosedException) {
+                    st.ended = true;
+                    return false;
+                }
+                throw e;
+            }
+        }
+
+        @Override
+        public void closed(Connection c) {
+            State st = (State) c.attachment();
+            // Closed by the loop, not by the client nor a stop, after a quiet
+            // spell: the idle time-out (the loop's clock runs a little ahead).
+            if (st != null && !st.ended && idle != null && !stopping.get()
+                && System.nanoTime() - st.lastNanos >= idle.toNanos() / 2) {
+                Cli.note(path + ": connection " + st.n + ": nothing received for " + Cli.human(idle) + "; closed");
+            }
+        }
+    }
+
+    /** --send-file on an event loop: the descriptor is passed as the client arrives, then the connection closed. */
+    private final class SendFileEvents implements ConnldServer.EventHandler {
+        private final SendFile file;
+
+        SendFileEvents(SendFile file) {
+            this.file = file;
+        }
+
+        @Override
+        public void opened(Connection c) throws StreamsException {
+            try {
+                sendFile(c, number(c), file);
+            } finally {
+                c.close();
+            }
+        }
+
+        @Override
+        public boolean readable(Connection c) {
+            return false;
+        }
     }
 
     /** From a signal: stop accepting; serve() returns on the main thread. */
@@ -240,38 +331,20 @@ final class ServeCommand implements Callable<Integer> {
         void handle(Connection c, int n) throws Exception;
     }
 
-    /** Echoes until the client's end of input; with {@code idle}, until it was quiet that long. */
-    private void echo(Connection c, int n, Duration idle) throws StreamsException {
-        if (!echo(c, idle)) {
-            Cli.note(path + ": connection " + n + ": nothing received for " + Cli.human(idle) + "; closed");
-        }
-    }
-
+    /** Echoes on this thread until end of input or a stop (the selftest's blocking echo). */
     static void echo(Connection c) throws StreamsException {
-        echo(c, null);
-    }
-
-    /** Echoes until end of input or a stop (true), or until nothing came for {@code idle} (false). */
-    static boolean echo(Connection c, Duration idle) throws StreamsException {
         byte[] buf = new byte[16384];
         try {
-            while (true) {
-                if (idle != null && !c.fd().awaitReadable(idle)) {
-                    return false;
-                }
-                int r = c.read(buf, 0, buf.length);
-                if (r <= 0) {
-                    return true;
-                }
+            int r;
+            while ((r = c.read(buf, 0, buf.length)) > 0) {
                 c.writeFully(buf, 0, r);
             }
         } catch (StreamClosedException e) {
-            return true;    // the server is stopping
+            // the server is stopping
         } catch (StreamsException e) {
             if (!Cli.hangUp(e)) {
                 throw e;
             }
-            return true;
         }
     }
 
