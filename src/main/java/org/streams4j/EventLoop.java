@@ -40,7 +40,7 @@ final class EventLoop implements Runnable {
     private final Runnable onClosed;
     /** 0: no idle time-out. */
     private final long idleNanos;
-    private final long sweepNanos;
+    private long sweepNanos;
     private final Poller poller;
     private final ConcurrentLinkedQueue<Connection> incoming = new ConcurrentLinkedQueue<>();
     /** Tokens of connections closed or written to by other threads. */
@@ -175,7 +175,7 @@ final class EventLoop implements Runnable {
             }
             nrearm = 0;
             int timeout = -1;
-            if (idleNanos > 0) {
+            if (sweepNanos > 0) {
                 timeout = (int) Math.max(0, (nextSweep - now + 999_999) / 1_000_000);
             }
             int n = poller.await(timeout);
@@ -197,7 +197,7 @@ final class EventLoop implements Runnable {
                     dispatch(slot, poller.events(i));
                 }
             }
-            if (idleNanos > 0 && now - nextSweep >= 0) {
+            if (sweepNanos > 0 && now - nextSweep >= 0) {
                 sweep();
                 nextSweep = now + sweepNanos;
             }
@@ -283,6 +283,7 @@ final class EventLoop implements Runnable {
         StreamFd fd = c.fd();
         boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
         if (keep && fd.hasQueued()) {
+            wrote(slot);    // room again: the client took some
             try {
                 fd.flushQueued();
             } catch (StreamsException e) {
@@ -320,6 +321,9 @@ final class EventLoop implements Runnable {
             return;
         }
         int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
+        if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT) {
+            wrote(slot);    // a queue starts: the write time-out counts from here
+        }
         if (poller.oneShot()) {
             if (!armPending[slot] && (!registered || want != interest[slot])) {
                 armPending[slot] = true;
@@ -351,12 +355,47 @@ final class EventLoop implements Runnable {
     /** Closes connections that have sent nothing for idleNanos. */
     private void sweep() {
         for (int i = 0; i < used; i++) {
-            if (conns[i] != null && now - lastRead[i] >= idleNanos && !conns[i].fd().hasQueued()) {
+            if (conns[i] != null && writeNanos > 0 && conns[i].fd().hasQueued() && i < lastWrite.length
+                && now - lastWrite[i] >= writeNanos) {
+                LOG.log(Level.INFO, "{0}: closing {1}: its queued writes made no progress for {2} ms", name,
+                    conns[i], (now - lastWrite[i]) / 1_000_000);
+                remove(i);
+                continue;
+            }
+            if (conns[i] != null && idleNanos > 0 && now - lastRead[i] >= idleNanos
+                && !conns[i].fd().hasQueued()) {
                 LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
                     (now - lastRead[i]) / 1_000_000);
                 remove(i);
             }
         }
+    }
+
+    // ---- write time-out (ConnldOptions.writeTimeout) ----------------------------
+
+    /** 0: no write time-out. */
+    private long writeNanos;
+    /** Loop thread only: when slot i's queued writes last moved (or began), by slot. */
+    private long[] lastWrite = new long[0];
+
+    /** Sets the write time-out (null: none); before the loop runs. */
+    void writeTimeout(Duration timeout) {
+        writeNanos = timeout == null ? 0 : timeout.toNanos();
+        if (writeNanos > 0) {
+            long slice = Math.max(10_000_000L, Math.min(1_000_000_000L, writeNanos / 4));
+            sweepNanos = sweepNanos == 0 ? slice : Math.min(sweepNanos, slice);
+        }
+    }
+
+    /** Slot i's queue made progress (or started) now. */
+    private void wrote(int slot) {
+        if (writeNanos == 0) {
+            return;
+        }
+        if (slot >= lastWrite.length) {
+            lastWrite = Arrays.copyOf(lastWrite, Math.max(conns.length, slot + 1));
+        }
+        lastWrite[slot] = now;
     }
 
     /** Takes slot i out, deregisters, closes and tells the handler. */

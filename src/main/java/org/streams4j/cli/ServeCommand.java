@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +107,11 @@ final class ServeCommand implements Callable<Integer> {
         description = "Connections handled at once; more wait their turn (default: ${DEFAULT-VALUE}).")
     int maxClients;
 
+    @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
+        description = "Close a connection whose client takes none of what is written to it for this long "
+            + "(e.g. 30s; default: never).")
+    Duration writeTimeout;
+
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
     private final Set<Connection> active = ConcurrentHashMap.newKeySet();
@@ -117,6 +123,9 @@ final class ServeCommand implements Callable<Integer> {
         if (maxClients < 1) {
             throw new ParameterException(spec.commandLine(),
                 "--max-clients must be at least 1: " + maxClients);
+        }
+        if (writeTimeout != null && writeTimeout.isZero()) {
+            throw new ParameterException(spec.commandLine(), "--write-timeout must be more than 0: " + writeTimeout);
         }
         if (action != null && action.exec != null && (action.echo || action.sendFile != null)) {
             throw new ParameterException(spec.commandLine(),
@@ -154,6 +163,7 @@ final class ServeCommand implements Callable<Integer> {
             .allowGids(allowGids)
             .allowZones(allowZones)
             .threads(maxClients)
+            .writeTimeout(writeTimeout)
             .shutdownHook(true)
             .build();
         ConnldServer s = ConnldServer.bind(path, options);
