@@ -524,10 +524,15 @@ public final class ConnldServer implements Closeable {
                     return;
                 }
                 if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
+                    long t = System.nanoTime();
                     if (backoffMs == 0) {
-                        LOG.log(Level.WARNING, "{0}: out of descriptors ({1}); backing off",
+                        // Said once per shortage: clients served between EMFILEs do not
+                        // make it a new one until a minute has passed without any.
+                        boolean again = outOfFdsAt != 0 && t - outOfFdsAt < OUT_OF_FDS_QUIET;
+                        LOG.log(again ? Level.DEBUG : Level.WARNING, "{0}: out of descriptors ({1}); backing off",
                             name, e.errnoName());
                     }
+                    outOfFdsAt = t;
                     backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
                     sleep(backoffMs);
                     continue;
@@ -543,6 +548,10 @@ public final class ConnldServer implements Closeable {
             }
         }
     }
+
+    /** When accepting last met EMFILE/ENFILE (System.nanoTime(); 0: never); accept loop only. */
+    private long outOfFdsAt;
+    private static final long OUT_OF_FDS_QUIET = TimeUnit.MINUTES.toNanos(1);
 
     private static void sleep(long ms) {
         try {
