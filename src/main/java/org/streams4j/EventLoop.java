@@ -198,7 +198,10 @@ final class EventLoop implements Runnable {
                 }
             }
             if (sweepNanos > 0 && now - nextSweep >= 0) {
-                sweep();
+                if (idleNanos > 0) {
+                    sweep();
+                }
+                sweepWrites();
                 nextSweep = now + sweepNanos;
             }
         }
@@ -283,7 +286,6 @@ final class EventLoop implements Runnable {
         StreamFd fd = c.fd();
         boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
         if (keep && fd.hasQueued()) {
-            wrote(slot);    // room again: the client took some
             try {
                 fd.flushQueued();
             } catch (StreamsException e) {
@@ -304,6 +306,9 @@ final class EventLoop implements Runnable {
             }
         } catch (Throwable e) {
             keep = failed("readable", c, e);
+        }
+        if ((rev & Shim.POLLOUT) != 0) {
+            wrote(slot);    // room again: the client took some of its queue
         }
         update(slot, keep);
     }
@@ -355,15 +360,7 @@ final class EventLoop implements Runnable {
     /** Closes connections that have sent nothing for idleNanos. */
     private void sweep() {
         for (int i = 0; i < used; i++) {
-            if (conns[i] != null && writeNanos > 0 && conns[i].fd().hasQueued() && i < lastWrite.length
-                && now - lastWrite[i] >= writeNanos) {
-                LOG.log(Level.INFO, "{0}: closing {1}: its queued writes made no progress for {2} ms", name,
-                    conns[i], (now - lastWrite[i]) / 1_000_000);
-                remove(i);
-                continue;
-            }
-            if (conns[i] != null && idleNanos > 0 && now - lastRead[i] >= idleNanos
-                && !conns[i].fd().hasQueued()) {
+            if (conns[i] != null && now - lastRead[i] >= idleNanos && !conns[i].fd().hasQueued()) {
                 LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
                     (now - lastRead[i]) / 1_000_000);
                 remove(i);
@@ -384,6 +381,20 @@ final class EventLoop implements Runnable {
         if (writeNanos > 0) {
             long slice = Math.max(10_000_000L, Math.min(1_000_000_000L, writeNanos / 4));
             sweepNanos = sweepNanos == 0 ? slice : Math.min(sweepNanos, slice);
+        }
+    }
+
+    /** Closes connections whose queued writes made no progress for writeNanos. */
+    private void sweepWrites() {
+        if (writeNanos == 0) {
+            return;
+        }
+        for (int i = 0; i < used && i < lastWrite.length; i++) {
+            if (conns[i] != null && conns[i].fd().hasQueued() && now - lastWrite[i] >= writeNanos) {
+                LOG.log(Level.INFO, "{0}: closing {1}: its queued writes made no progress for {2} ms", name,
+                    conns[i], (now - lastWrite[i]) / 1_000_000);
+                remove(i);
+            }
         }
     }
 
