@@ -86,7 +86,7 @@ class PathInputTest {
         assertEquals(before, TestSupport.openDescriptorCount());
         // One byte under the limit binds and serves.
         Path fits = dir;
-        while (fits.toString().length() + 2 < limit - 1) {
+        while (fits.toString().length() < limit - 12) {
             fits = fits.resolve("x");
         }
         Files.createDirectories(fits);
