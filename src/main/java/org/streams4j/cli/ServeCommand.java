@@ -69,6 +69,11 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int mode;
 
+    @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
+        description = "Close a connection whose client takes none of what is written to it for this long "
+            + "(e.g. 30s; default: never).")
+    Duration writeTimeout;
+
     @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "What each connection gets (default --echo):%n")
     Action action;
 
@@ -106,11 +111,6 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-clients", paramLabel = "N", defaultValue = "64",
         description = "Connections handled at once; more wait their turn (default: ${DEFAULT-VALUE}).")
     int maxClients;
-
-    @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
-        description = "Close a connection whose client takes none of what is written to it for this long "
-            + "(e.g. 30s; default: never).")
-    Duration writeTimeout;
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
@@ -159,11 +159,11 @@ final class ServeCommand implements Callable<Integer> {
         String signals = Signals.onStop(sig -> stop(main, sig));
         ConnldOptions options = ConnldOptions.builder()
             .mode(mode)
+            .writeTimeout(writeTimeout)
             .allowUids(allowUids)
             .allowGids(allowGids)
             .allowZones(allowZones)
             .threads(maxClients)
-            .writeTimeout(writeTimeout)
             .shutdownHook(true)
             .build();
         ConnldServer s = ConnldServer.bind(path, options);
