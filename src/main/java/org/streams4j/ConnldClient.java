@@ -22,6 +22,7 @@ public final class ConnldClient {
      */
     public static Connection connect(Path path) throws StreamsException {
         String p = path.toString();
+        Transport.checkPath("connect", p);
         return finish(p, Transport.get().connect(p));
     }
 
@@ -46,6 +47,7 @@ public final class ConnldClient {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("negative time-out: " + timeout);
         }
+        Transport.checkPath("connect", p);
         return finish(p, Transport.get().connect(p, timeout));
     }
 

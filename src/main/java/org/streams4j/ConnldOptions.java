@@ -38,6 +38,7 @@ public final class ConnldOptions {
         this.loops = b.loops;
         this.maxConnections = b.maxConnections;
         this.idleTimeout = b.idleTimeout;
+        this.writeTimeout = b.writeTimeout;
     }
 
     /**
@@ -200,6 +201,26 @@ public final class ConnldOptions {
      */
     public Duration idleTimeout() {
         return idleTimeout;
+    }
+
+    // ---- write time-out of serve and serveEvents -------------------------------
+
+    private final Duration writeTimeout;
+
+    /**
+     * How long a write to a client may make no progress before the server
+     * closes that connection; null (the default): for ever. {@link
+     * ConnldServer#serve}: a write call of a handler that stays blocked this
+     * long (the client does not read) has its connection closed under it, so
+     * the write fails and the handler's thread is free again.
+     * {@link ConnldServer#serveEvents}: a connection whose queued writes stay
+     * unwritten this long is closed. Checked a few times per time-out (at most
+     * once a second), so a connection goes between this and a quarter more.
+     *
+     * @return the time-out, or null for none
+     */
+    public Duration writeTimeout() {
+        return writeTimeout;
     }
 
     /** Builds {@link ConnldOptions}; every setter returns the builder. */
@@ -401,6 +422,23 @@ public final class ConnldOptions {
                 throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
             }
             this.idleTimeout = timeout;
+            return this;
+        }
+
+        private Duration writeTimeout;
+
+        /**
+         * See {@link ConnldOptions#writeTimeout()}.
+         *
+         * @param timeout positive, or null for none
+         * @return this builder
+         * @throws IllegalArgumentException for zero or a negative time-out
+         */
+        public Builder writeTimeout(Duration timeout) {
+            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
+                throw new IllegalArgumentException("writeTimeout must be positive: " + timeout);
+            }
+            this.writeTimeout = timeout;
             return this;
         }
 

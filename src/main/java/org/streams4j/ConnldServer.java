@@ -301,8 +301,13 @@ public final class ConnldServer implements Closeable {
                 return t;
             });
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+        WriteWatchdog watchdog = options.writeTimeout() == null ? null
+            : new WriteWatchdog(name, options.writeTimeout());
         try {
             acceptLoop(slots, c -> pool.execute(() -> {
+                if (watchdog != null) {
+                    watchdog.add(c);
+                }
                 try {
                     handler.handle(c);
                 } catch (StreamClosedException e) {
@@ -314,12 +319,73 @@ public final class ConnldServer implements Closeable {
                     LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
                         + ", closing its connection: " + t, t);
                 } finally {
+                    if (watchdog != null) {
+                        watchdog.remove(c);
+                    }
                     c.close();      // after the log line, which may still ask for the client's credentials
                     slots.release();
                 }
             }));
         } finally {
             pool.shutdown();
+            if (watchdog != null) {
+                watchdog.stop();
+            }
+        }
+    }
+
+    /**
+     * {@link ConnldOptions#writeTimeout()} for {@link #serve}: a thread that
+     * looks at the connections being handled a few times per time-out and
+     * closes any whose write call has been blocked in the kernel that long.
+     * The close wakes the blocked write (StreamFd.close), which fails, so the
+     * handler's thread is free again.
+     */
+    private static final class WriteWatchdog implements Runnable {
+        private final String name;
+        private final long timeoutNanos;
+        private final java.util.Set<Connection> handled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Thread thread;
+
+        WriteWatchdog(String name, Duration timeout) {
+            this.name = name;
+            this.timeoutNanos = timeout.toNanos();
+            this.thread = new Thread(this, "streams4j-write-timeout " + name);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void add(Connection c) {
+            handled.add(c);
+        }
+
+        void remove(Connection c) {
+            handled.remove(c);
+        }
+
+        void stop() {
+            thread.interrupt();
+        }
+
+        @Override
+        public void run() {
+            long sliceMs = Math.max(10, Math.min(1000, timeoutNanos / 4 / 1_000_000));
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(sliceMs);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now = System.nanoTime();
+                for (Connection c : handled) {
+                    long since = c.fd().blockedWriteSince();
+                    if (since != 0 && now - since >= timeoutNanos && c.isOpen()) {
+                        LOG.log(Level.INFO, "{0}: closing the connection of {1}: a write made no progress for {2} ms",
+                            name, c.peer(), (now - since) / 1_000_000);
+                        c.close();
+                    }
+                }
+            }
         }
     }
 
@@ -389,6 +455,7 @@ public final class ConnldServer implements Closeable {
         try {
             for (int i = 0; i < n; i++) {
                 loops[i] = new EventLoop(name, handler, slots::release, options.idleTimeout());
+                loops[i].writeTimeout(options.writeTimeout());
                 threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].setDaemon(true);
                 threads[i].start();
@@ -459,10 +526,15 @@ public final class ConnldServer implements Closeable {
                     return;
                 }
                 if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
+                    long t = System.nanoTime();
                     if (backoffMs == 0) {
-                        LOG.log(Level.WARNING, "{0}: out of descriptors ({1}); backing off",
+                        // Said once per shortage: clients served between EMFILEs do not
+                        // make it a new one until a minute has passed without any.
+                        boolean again = outOfFdsAt != 0 && t - outOfFdsAt < OUT_OF_FDS_QUIET;
+                        LOG.log(again ? Level.DEBUG : Level.WARNING, "{0}: out of descriptors ({1}); backing off",
                             name, e.errnoName());
                     }
+                    outOfFdsAt = t;
                     backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
                     sleep(backoffMs);
                     continue;
@@ -478,6 +550,10 @@ public final class ConnldServer implements Closeable {
             }
         }
     }
+
+    /** When accepting last met EMFILE/ENFILE (System.nanoTime(); 0: never); accept loop only. */
+    private long outOfFdsAt;
+    private static final long OUT_OF_FDS_QUIET = TimeUnit.MINUTES.toNanos(1);
 
     private static void sleep(long ms) {
         try {

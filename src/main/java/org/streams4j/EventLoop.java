@@ -40,7 +40,7 @@ final class EventLoop implements Runnable {
     private final Runnable onClosed;
     /** 0: no idle time-out. */
     private final long idleNanos;
-    private final long sweepNanos;
+    private long sweepNanos;
     private final Poller poller;
     private final ConcurrentLinkedQueue<Connection> incoming = new ConcurrentLinkedQueue<>();
     /** Tokens of connections closed or written to by other threads. */
@@ -172,7 +172,7 @@ final class EventLoop implements Runnable {
             }
             nrearm = 0;
             int timeout = -1;
-            if (idleNanos > 0) {
+            if (sweepNanos > 0) {
                 timeout = (int) Math.max(0, (nextSweep - now + 999_999) / 1_000_000);
             }
             int n = poller.await(timeout);
@@ -194,8 +194,11 @@ final class EventLoop implements Runnable {
                     dispatch(slot, poller.events(i));
                 }
             }
-            if (idleNanos > 0 && now - nextSweep >= 0) {
-                sweep();
+            if (sweepNanos > 0 && now - nextSweep >= 0) {
+                if (idleNanos > 0) {
+                    sweep();
+                }
+                sweepWrites();
                 nextSweep = now + sweepNanos;
             }
         }
@@ -304,6 +307,9 @@ final class EventLoop implements Runnable {
         } catch (Throwable e) {
             keep = failed("readable", c, e);
         }
+        if ((rev & Shim.POLLOUT) != 0) {
+            wrote(slot);    // room again: the client took some of its queue
+        }
         update(slot, keep);
     }
 
@@ -320,6 +326,9 @@ final class EventLoop implements Runnable {
             return;
         }
         int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
+        if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT) {
+            wrote(slot);    // a queue starts: the write time-out counts from here
+        }
         if (poller.oneShot()) {
             if (!armPending[slot] && (!registered || want != interest[slot])) {
                 armPending[slot] = true;
@@ -357,6 +366,47 @@ final class EventLoop implements Runnable {
                 remove(i);
             }
         }
+    }
+
+    // ---- write time-out (ConnldOptions.writeTimeout) ----------------------------
+
+    /** 0: no write time-out. */
+    private long writeNanos;
+    /** Loop thread only: when slot i's queued writes last moved (or began), by slot. */
+    private long[] lastWrite = new long[0];
+
+    /** Sets the write time-out (null: none); before the loop runs. */
+    void writeTimeout(Duration timeout) {
+        writeNanos = timeout == null ? 0 : timeout.toNanos();
+        if (writeNanos > 0) {
+            long slice = Math.max(10_000_000L, Math.min(1_000_000_000L, writeNanos / 4));
+            sweepNanos = sweepNanos == 0 ? slice : Math.min(sweepNanos, slice);
+        }
+    }
+
+    /** Closes connections whose queued writes made no progress for writeNanos. */
+    private void sweepWrites() {
+        if (writeNanos == 0) {
+            return;
+        }
+        for (int i = 0; i < used && i < lastWrite.length; i++) {
+            if (conns[i] != null && conns[i].fd().hasQueued() && now - lastWrite[i] >= writeNanos) {
+                LOG.log(Level.INFO, "{0}: closing {1}: its queued writes made no progress for {2} ms", name,
+                    conns[i], (now - lastWrite[i]) / 1_000_000);
+                remove(i);
+            }
+        }
+    }
+
+    /** Slot i's queue made progress (or started) now. */
+    private void wrote(int slot) {
+        if (writeNanos == 0) {
+            return;
+        }
+        if (slot >= lastWrite.length) {
+            lastWrite = Arrays.copyOf(lastWrite, Math.max(conns.length, slot + 1));
+        }
+        lastWrite[slot] = now;
     }
 
     /** Takes slot i out, deregisters, closes and tells the handler. */

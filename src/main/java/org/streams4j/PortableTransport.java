@@ -19,6 +19,9 @@ final class PortableTransport extends Transport {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Linux: a directory descriptor can be named in a socket address, whatever its path. */
     private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
+    /** What an ENAMETOOLONG of bind or connect means here: sun_path is 108 bytes on Linux, 104 elsewhere. */
+    private static final String SUN_PATH_LIMIT =
+        "an AF_UNIX socket path must be shorter than " + (PROC_FD ? 108 : 104) + " bytes";
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
     private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
     private static final String SOCKET = "s";
@@ -41,6 +44,10 @@ final class PortableTransport extends Transport {
     @Override
     Endpoint bind(String p, ConnldOptions options) throws StreamsException {
         Place place = Place.of(p);
+        if (p.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= (PROC_FD ? 108 : 104)) {
+            // bind itself would succeed (it goes through /proc/self/fd), but no client could connect(2).
+            throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
+        }
         StreamFd dir = openDir(p, place);
         StreamFd listen = null;
         boolean ok = false;
@@ -178,8 +185,7 @@ final class PortableTransport extends Transport {
     private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
         int fd = priv.dir().withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath()));
         if (fd == -Errno.ENAMETOOLONG) {
-            throw new StreamsException("bind", p, Errno.ENAMETOOLONG,
-                "an AF_UNIX socket path must be shorter than " + (PROC_FD ? 108 : 104) + " bytes");
+            throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
         }
         if (fd < 0) {
             throw new StreamsException("bind", p, -fd);
@@ -365,6 +371,9 @@ final class PortableTransport extends Transport {
                 throw ConnldClient.notAttached(p, Errno.ENOTSOCK);
             }
             throw new StreamsException("connect", p, Errno.ECONNREFUSED, "the server at " + p + " is gone");
+        }
+        if (fd == -Errno.ENAMETOOLONG) {
+            throw new StreamsException("connect", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
         }
         throw new StreamsException("connect", p, -fd);
     }

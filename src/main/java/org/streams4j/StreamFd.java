@@ -67,6 +67,11 @@ public final class StreamFd implements Closeable {
      * to write when the descriptor is writable. Guarded by writeLock.
      */
     private Outbox outbox;
+    /**
+     * System.nanoTime() (made odd, so never 0) when the write call now in the
+     * kernel began; 0 while none is. What a server's write time-out watches.
+     */
+    private volatile long writeSince;
 
     private StreamFd(int fd) {
         this.handle = new Handle(fd);
@@ -489,9 +494,11 @@ public final class StreamFd implements Closeable {
                 at = 0;
             }
             handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
             try {
                 n = Shim.s4j_write(handle.fd, address, at, len);
             } finally {
+                writeSince = 0;
                 handle.release();
             }
         } finally {
@@ -579,10 +586,12 @@ public final class StreamFd implements Closeable {
             }
             Scratch s = Scratch.get(0);
             handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
             long n;
             try {
                 n = Shim.s4j_write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
+                writeSince = 0;
                 handle.release();
             }
             if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
@@ -712,10 +721,12 @@ public final class StreamFd implements Closeable {
                 return 0;
             }
             handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
             long n;
             try {
                 n = Shim.s4j_writev(handle.fd, s.address + Scratch.BYTES, count);
             } finally {
+                writeSince = 0;
                 handle.release();
             }
             if (n < 0) {
@@ -890,6 +901,9 @@ public final class StreamFd implements Closeable {
                     }
                     // I_SENDFD never blocks: EAGAIN while the receiver's queue is
                     // full. Wait for room as a write would, then send again.
+                    if (writeSince == 0) {
+                        writeSince = System.nanoTime() | 1;
+                    }
                     if (Thread.currentThread().isInterrupted()) {
                         throw new StreamsException("sendFd", name(), Errno.EINTR,
                             "interrupted while the receiver's queue was full");
@@ -900,6 +914,7 @@ public final class StreamFd implements Closeable {
                     }
                 }
             } finally {
+                writeSince = 0;
                 writeLock.unlock();
             }
         } finally {
@@ -1345,6 +1360,15 @@ public final class StreamFd implements Closeable {
             handle.watch = null;
         }
         handle.release();
+    }
+
+    /**
+     * When the write call now in the kernel began (System.nanoTime(), odd), or
+     * 0 when no write is under way: a write blocked since long ago is a
+     * client that does not read.
+     */
+    long blockedWriteSince() {
+        return writeSince;
     }
 
     /** Whether writes are waiting for the loop (the descriptor was full). */

@@ -95,6 +95,7 @@ abstract class Transport {
     /** The directory part and the last name of a path, as bind needs them. */
     record Place(String dir, String name) {
         static Place of(String p) throws StreamsException {
+            checkPath("bind", p);
             Path path = Path.of(p);
             Path file = path.getFileName();
             String name = file == null ? "" : file.toString();
@@ -149,6 +150,21 @@ abstract class Transport {
             }) == 1;
         } catch (StreamsException e) {
             return false;
+        }
+    }
+
+    /**
+     * Refuses a path no system call should see: an empty one (on the portable
+     * backend an empty sun_path would name Linux's abstract namespace) and
+     * one with a NUL, which C would cut short there, so that another file
+     * than the one named would be used.
+     */
+    static void checkPath(String op, String p) throws StreamsException {
+        if (p.isEmpty()) {
+            throw new StreamsException(op, p, Errno.EINVAL, "an empty path");
+        }
+        if (p.indexOf('\0') >= 0) {
+            throw new StreamsException(op, p.replace("\0", "\\0"), Errno.EINVAL, "a NUL in the path");
         }
     }
 

@@ -72,6 +72,11 @@ final class ServeCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int mode;
 
+    @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
+        description = "Close a connection whose client takes none of what is written to it for this long "
+            + "(e.g. 30s; default: never).")
+    Duration writeTimeout;
+
     @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "What each connection gets (default --echo):%n")
     Action action;
 
@@ -132,6 +137,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                 "--max-clients must be at least 1: " + maxClients);
         }
+        if (writeTimeout != null && writeTimeout.isZero()) {
+            throw new ParameterException(spec.commandLine(), "--write-timeout must be more than 0: " + writeTimeout);
+        }
         if (action != null && action.exec != null && (action.echo || action.sendFile != null)) {
             throw new ParameterException(spec.commandLine(),
                 "--exec cannot be combined with --echo or --send-file: give one of them");
@@ -172,6 +180,7 @@ final class ServeCommand implements Callable<Integer> {
         // command, which reads and writes the connection itself.
         ConnldOptions.Builder b = ConnldOptions.builder()
             .mode(mode)
+            .writeTimeout(writeTimeout)
             .allowUids(allowUids)
             .allowGids(allowGids)
             .allowZones(allowZones)

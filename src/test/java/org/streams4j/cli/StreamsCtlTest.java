@@ -783,6 +783,14 @@ class StreamsCtlTest {
             new Case("--max-clients 0", 2, List.of("--max-clients"), "serve", sock, "--max-clients", "0"),
             new Case("missing PATH", 2, List.of("PATH"), "serve"),
             new Case("no command", 2, List.of("missing command"))));
+        // Write time-out and paths (issue 14).
+        cases.addAll(List.of(
+            new Case("--write-timeout 0", 2, List.of("--write-timeout", "more than 0"),
+                "serve", sock, "--echo", "--write-timeout", "0"),
+            new Case("--write-timeout not a duration", 2, List.of("--write-timeout", "'soon'", "duration"),
+                "serve", sock, "--echo", "--write-timeout", "soon"),
+            new Case("serve an empty path", 1, List.of("bind", "EINVAL", "an empty path"), "serve", "", "--echo"),
+            new Case("connect to an empty path", 1, List.of("connect", "EINVAL", "an empty path"), "connect", "")));
         if (portable) {
             cases.add(new Case("push on Linux", 1, List.of("push fd 0", "not supported on this platform"),
                 "push", "ldterm", "--fd", "0"));
