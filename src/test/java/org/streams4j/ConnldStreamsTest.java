@@ -387,6 +387,34 @@ class ConnldStreamsTest {
         }
     }
 
+    /**
+     * A client's high-priority message (M_PCPROTO: putmsg RS_HIPRI) raises
+     * only POLLPRI at the server's end (strpoll): the shim's poll asks for it,
+     * so the connection is readable rather than hidden, and read's EBADMSG
+     * names a control message as a possible cause.
+     */
+    @Test
+    void aHighPriorityMessageFromAClientIsNeverHiddenFromPoll() throws Exception {
+        Path exe = dir.resolve("hipri");
+        Process cc = new ProcessBuilder("gcc", "-o", exe.toString(), Path.of("src", "test", "c", "hipri.c").toString())
+            .redirectErrorStream(true).start();
+        String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        org.junit.jupiter.api.Assumptions.assumeTrue(cc.waitFor() == 0, "no gcc to build src/test/c/hipri.c: " + log);
+        Path p = dir.resolve("hipri-server");
+        try (ConnldServer server = ConnldServer.bind(p)) {
+            Process client = new ProcessBuilder(exe.toString(), p.toString()).start();
+            try (Connection c = server.accept(GUARD).orElseThrow()) {
+                assertTrue(c.fd().awaitReadable(GUARD), "the high-priority message left the connection unreadable");
+                StreamsException e = assertThrows(StreamsException.class, () -> c.read(new byte[8], 0, 8));
+                assertEquals("EBADMSG", e.errnoName(), e.getMessage());
+                assertTrue(e.getMessage().contains("control message"), e.getMessage());
+            } finally {
+                client.getOutputStream().close();
+                client.waitFor();
+            }
+        }
+    }
+
     /** Waits up to {@link #NOTICE} for the kernel to detach whatever is attached at {@code p}. */
     static void awaitDetached(Path p) throws Exception {
         long deadline = System.nanoTime() + NOTICE.toNanos();
