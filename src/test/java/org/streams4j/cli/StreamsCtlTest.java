@@ -408,9 +408,10 @@ class StreamsCtlTest {
         } finally {
             idle.forEach(Connection::close);
         }
-        // Each idle client is closed, and said so, once its time is up.
-        waitFor(() -> server.log().stream().filter(l -> l.contains("nothing received for 500ms; closed")).count() >= 4,
-            "four idle closes logged");
+        // The slot the 5th got was freed by an idle close, which the server said
+        // (the other idle clients may have been closed by this test first).
+        waitFor(() -> server.log().stream().anyMatch(l -> l.contains("nothing received for 500ms; closed")),
+            "an idle close logged");
         server.stop("TERM");
     }
 
