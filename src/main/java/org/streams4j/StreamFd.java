@@ -684,6 +684,9 @@ public final class StreamFd implements Closeable {
      * 0, i.e. -1 here, in the default read mode ({@code RNORM}, {@code strread}):
      * any program reading stdin takes it as end of file. It is read once; data
      * written after it would be read after it, so write nothing more.
+     *
+     * @throws StreamsException e.g. ENOTCONN (a socket that is not connected),
+     *     EPIPE (STREAMS: the other end is closed)
      */
     public void shutdownOutput() throws StreamsException {
         writeLock.lock();
