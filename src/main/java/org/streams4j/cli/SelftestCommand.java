@@ -51,12 +51,14 @@ import picocli.CommandLine.Option;
 @Command(name = "selftest",
     header = "Check the streams4j contract on this host; PASS/FAIL/SKIP per check.",
     description = {
-        "Check the streams4j contract on this host: pipes, descriptor passing, a connld server",
-        "with concurrent clients, peer credentials, detach and clean-up, the error paths, and",
+        "Check the streams4j contract on this host: pipes, descriptor passing, a",
+        "connld server with concurrent clients, 200 clients on event loops",
+        "(serveEvents), peer credentials, detach and clean-up, the error paths, and",
         "the module operations (STREAMS) or their refusal (portable backend).",
         "Prints PASS, FAIL or SKIP per check; exits 1 if any check fails.",
-        "With --json: one JSON object on one line, {\"backend\":..., \"checks\":[{\"check\":...,",
-        "\"result\":\"PASS\", \"detail\":...}, ...], \"passed\":N, \"failed\":N, \"skipped\":N}.",
+        "With --json: one JSON object on one line, {\"backend\":..., \"checks\":",
+        "[{\"check\":..., \"result\":\"PASS\", \"detail\":...}, ...], \"passed\":N,",
+        "\"failed\":N, \"skipped\":N}.",
     })
 final class SelftestCommand implements Callable<Integer> {
     private static final Duration IO_TIMEOUT = Duration.ofSeconds(5);
@@ -357,7 +359,7 @@ final class SelftestCommand implements Callable<Integer> {
         return clients + " private connections, " + most.get() + " open at once, each got its own echo";
     }
 
-    /** serveEvents: EVENT_CLIENTS connections held at once by 2 loop threads, each polling its share. */
+    /** serveEvents: EVENT_CLIENTS connections held at once by 2 loop threads, each waiting on its share. */
     private String eventLoops() throws Exception {
         Path path = dir.resolve("events");
         Set<String> loopThreads = ConcurrentHashMap.newKeySet();
@@ -413,7 +415,7 @@ final class SelftestCommand implements Callable<Integer> {
             expect(!loop.isAlive(), "serveEvents did not return after close");
         }
         expect(loopThreads.size() <= 2, "handlers ran on " + loopThreads.size() + " threads: " + loopThreads);
-        return EVENT_CLIENTS + " held at once and echoed by " + loopThreads.size() + " loop threads (poll)";
+        return EVENT_CLIENTS + " held at once and echoed by " + loopThreads.size() + " loop threads";
     }
 
     private String peerCredentials() throws Exception {

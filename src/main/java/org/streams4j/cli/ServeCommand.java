@@ -40,13 +40,17 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     customSynopsis = {
         "streamsctl serve PATH [--mode OCTAL] [--max-clients N] [--idle-timeout DUR]",
-        "        [--allow-uid LIST] [--allow-gid LIST] [--allow-zone LIST]",
+        "        [--write-timeout DUR] [--allow-uid LIST] [--allow-gid LIST]",
+        "        [--allow-zone LIST]",
         "        [--echo | --send-file FILE | --exec CMD [ARG...]]",
     },
     description = {
         "Serve PATH: every client that opens it gets a private connection",
         "(connld on STREAMS; a listening AF_UNIX socket on the portable backend).",
-        "Logs one line per connection on stderr with the client's uid, gid, pid and zone.",
+        "--echo and --send-file run on event loops (epoll, event ports or poll(2)):",
+        "a few threads hold every client, idle ones included; --exec runs a thread",
+        "per command. Logs one line per connection on stderr with the client's uid,",
+        "gid, pid, zone and groups.",
         "SIGINT, SIGTERM or SIGHUP stops accepting, ends every --exec command",
         "(SIGTERM to its process group, SIGKILL 2s later), detaches, removes an",
         "attach point it created and exits 0.",
@@ -74,7 +78,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
         description = "Close a connection whose client takes none of what is written to it for this long "
-            + "(e.g. 30s; default: never).")
+            + "(e.g. 30s; an --exec command's own writes are not watched; default: never).")
     Duration writeTimeout;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "What each connection gets (default --echo):%n")
@@ -116,12 +120,14 @@ final class ServeCommand implements Callable<Integer> {
     List<Integer> allowZones = new ArrayList<>();
 
     @Option(names = "--max-clients", paramLabel = "N", defaultValue = "64",
-        description = "Connections handled at once; more wait their turn (default: ${DEFAULT-VALUE}).")
+        description = "Clients held at once (with --exec: commands running at once); more wait to be "
+            + "accepted (default: ${DEFAULT-VALUE}).")
     int maxClients;
 
     @Option(names = "--idle-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
-        description = "With --echo: close a connection that sent nothing for DUR, so that idle clients "
-            + "cannot hold every slot (default: no limit).")
+        description = "With --echo: the event loop closes a connection that sent nothing, and took nothing "
+            + "of what was queued for it, for DUR (checked a few times per DUR), so that idle clients "
+            + "cannot hold every slot; ignored with a warning otherwise (default: no limit).")
     Duration idleTimeout;
 
     private final AtomicBoolean stopping = new AtomicBoolean();
