@@ -7,8 +7,9 @@
  *
  *  illumos, Solaris   pipe(2); I_SENDFD / I_RECVFD; a connld server is
  *                     pipe + I_PUSH "connld" + fattach, accepted with poll +
- *                     I_RECVFD + getpeerucred; a client is lstat (+ statvfs
- *                     for a FIFO) + open + isastream.
+ *                     I_RECVFD (getpeerucred only on demand, as streams4j);
+ *                     a client is lstat (+ statvfs for a FIFO) + open +
+ *                     isastream.
  *  elsewhere          socketpair(AF_UNIX); sendmsg/recvmsg with SCM_RIGHTS
  *                     and one data byte, SO_PEERCRED for the sender's ids;
  *                     reads are recvmsg (the shim looks for a descriptor
@@ -61,7 +62,6 @@
 #if defined(__sun)
 #include <port.h>
 #include <stropts.h>
-#include <ucred.h>
 #include <sys/statvfs.h>
 #endif
 #if defined(__linux__)
@@ -161,19 +161,12 @@ xpipe(int fds[2])
 #endif
 }
 
+#if !defined(__sun)
+/* The sender's uid, as the portable shim reads it with a received descriptor. */
 static int
 peer_uid(int fd)
 {
-#if defined(__sun)
-	ucred_t *uc = NULL;
-	int uid;
-
-	if (getpeerucred(fd, &uc) != 0)
-		return (-1);
-	uid = (int)ucred_geteuid(uc);
-	ucred_free(uc);
-	return (uid);
-#elif defined(SO_PEERCRED) && defined(__linux__)
+#if defined(SO_PEERCRED) && defined(__linux__)
 	struct ucred uc;
 	socklen_t len = sizeof (uc);
 
@@ -189,6 +182,7 @@ peer_uid(int fd)
 	return ((int)uid);
 #endif
 }
+#endif
 
 /* One read as s4j_recv does it: recvmsg with room for a descriptor, or read. */
 static ssize_t
@@ -500,13 +494,11 @@ srv_accept(struct server *s)
 		(void) fcntl(c, F_SETFD, FD_CLOEXEC);
 		(void) fcntl(c, F_SETFL, fcntl(c, F_GETFL) & ~O_NONBLOCK);
 #endif
-#if defined(__sun)
-		/* The client's credentials: ConnldServer reads them on accept. */
-		(void) peer_uid(c);
-#endif
 		/*
-		 * Elsewhere ConnldServer asks SO_PEERCRED only when an allow list
-		 * needs it or peer() is called; the benchmark calls neither.
+		 * ConnldServer takes the client's ids from I_RECVFD and asks
+		 * getpeerucred (STREAMS) or SO_PEERCRED only when an allow list
+		 * needs it or peer() is called; the benchmark calls neither, so
+		 * illumos connections stay in fifo fast mode here as there.
 		 */
 		return (c);
 	}
