@@ -125,6 +125,14 @@ open_flags(int flags, int *oflag)
 		*oflag |= O_NONBLOCK;
 	if (flags & S4J_O_DIRECTORY)
 		*oflag |= O_DIRECTORY;
+	if (flags & S4J_O_PATH) {
+#if defined(O_PATH)
+		/* Only these flags go with O_PATH (open(2)). */
+		*oflag = O_PATH | O_CLOEXEC | (*oflag & (O_NOFOLLOW | O_DIRECTORY));
+#else
+		return (-EOPNOTSUPP);
+#endif
+	}
 	return (0);
 }
 

@@ -95,19 +95,23 @@ final class PortableTransport extends Transport {
 
     /** The socket at the path is dead and may be replaced: its identity; else throws. */
     private FileStat deadSocket(String p, ConnldOptions options) throws StreamsException {
-        FileStat before = FileStat.ofPath(p);
-        Probe probe = probe(p, options.probeTimeout());
+        FileStat[] seen = new FileStat[1];
+        Probe probe = probe(p, options.probeTimeout(), seen);
         if (probe == Probe.LIVE) {
             throw live(p);
         }
         if (probe == Probe.ABSENT) {
             return null;
         }
+        if (probe == Probe.NOT_A_SERVER) {
+            // swapped since the look: what is there now is no socket
+            throw new StreamsException("bind", p, Errno.EEXIST, "a file that is not a socket is there; not replacing it");
+        }
         if (!options.replaceStale()) {
             throw new StreamsException("bind", p, Errno.ECONNREFUSED,
                 "a dead server's socket is there and replacing it is not allowed");
         }
-        return before;
+        return seen[0];
     }
 
     /** Removes the dead socket {@code stale} if it still is what is at the name. */
@@ -403,16 +407,64 @@ final class PortableTransport extends Transport {
      */
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
-        int type = Shim.s4j_path_type(p);
-        if (type == -Errno.ENOENT) {
-            return Probe.ABSENT;
+        return probe(p, timeout, null);
+    }
+
+    /**
+     * {@link #probe(String, Duration)}; {@code seen[0]} gets the identity of
+     * the socket file the answer is about (bind replaces only that one).
+     *
+     * <p>On Linux the confirming connect goes to that very file: it is held
+     * by an O_PATH descriptor opened without following a link, and connect(2)
+     * is given /proc/self/fd/N, which leads to that inode and nowhere else.
+     * By name, connect(2) follows a link: a user who may write the directory
+     * could swap one in after the look and have this process (root, say)
+     * connect to any socket the link names.
+     */
+    private Probe probe(String p, Duration timeout, FileStat[] seen) throws StreamsException {
+        StreamFd held = null;
+        String target = p;
+        FileStat st;
+        if (PROC_FD) {
+            int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0);
+            if (fd == -Errno.ENOENT) {
+                return Probe.ABSENT;
+            }
+            if (fd == -Errno.ELOOP) {
+                return Probe.NOT_A_SERVER;  // a link where O_PATH|O_NOFOLLOW says so (not on Linux)
+            }
+            if (fd < 0) {
+                throw new StreamsException("probe", p, -fd);
+            }
+            held = StreamFd.adopt(fd);
+            st = FileStat.of(fd);
+            target = "/proc/self/fd/" + fd;
+        } else {
+            st = FileStat.ofPath(p);
         }
-        if (type < 0) {
-            throw new StreamsException("probe", p, -type);
+        try {
+            if (!st.ok()) {
+                if (st.errno() == Errno.ENOENT) {
+                    return Probe.ABSENT;
+                }
+                throw new StreamsException("probe", p, st.errno());
+            }
+            if (seen != null) {
+                seen[0] = st;
+            }
+            if (st.type() != Shim.FT_SOCKET) {
+                return Probe.NOT_A_SERVER;
+            }
+            return probeSocket(p, target, timeout);
+        } finally {
+            if (held != null) {
+                held.close();
+            }
         }
-        if (type != Shim.FT_SOCKET) {
-            return Probe.NOT_A_SERVER;
-        }
+    }
+
+    /** Whether anyone listens on the socket file at p, connecting (within timeout) to target, the same file. */
+    private Probe probeSocket(String p, String target, Duration timeout) throws StreamsException {
         // Linux: the kernel says whether anyone listens there (sock_diag),
         // and a live server sees nothing. When it says no one does, a
         // connect confirms it (a server in another network namespace is
@@ -421,7 +473,7 @@ final class PortableTransport extends Transport {
             return Probe.LIVE;
         }
         try {
-            Shim.s4j_close(connect(p, timeout));
+            Shim.s4j_close(connect(target, timeout));
             return Probe.LIVE;
         } catch (StreamsException e) {
             if (e.errno() == Errno.ETIMEDOUT) {

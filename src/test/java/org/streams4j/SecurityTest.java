@@ -15,6 +15,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledOnOs;
+import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.internal.FileStat;
 import org.streams4j.testsupport.Swapper;
@@ -27,6 +29,8 @@ import org.streams4j.testsupport.Swapper;
  */
 class SecurityTest {
     private static final int ROUNDS = 200;
+    /** The probe's window is narrow: before the fix about 1 bind in 200 connected through the link. */
+    private static final int PROBE_ROUNDS = 1000;
 
     @TempDir
     Path base;
@@ -103,6 +107,70 @@ class SecurityTest {
                 }
             }
             assertTrue(Files.notExists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), "round " + i + ": left " + p);
+        }
+    }
+
+    /**
+     * The probe of a dead server's socket connects (sock_diag found nobody
+     * listening, so a connect confirms it). connect(2) follows a link: a
+     * swapper that exchanges the dead socket with a link to a socket in a
+     * directory only root can reach made the root server connect there, as
+     * root (a --exec server behind it would run its command once for
+     * "uid 0"). 1,000 binds against the swapper: the socket behind the link
+     * never sees a connection.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void theProbeNeverConnectsWhereASwappedInLinkLeads() throws Exception {
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        Path shared = Files.createDirectory(base.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path vault = Files.createDirectory(base.resolve("vault"));
+        Files.setPosixFilePermissions(vault, PosixFilePermissions.fromString("rwx------"));
+        java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+        Path sock = shared.resolve("sock");
+        try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
+            Thread serving = new Thread(() -> {
+                try {
+                    victim.serve(c -> reached.incrementAndGet());
+                } catch (StreamsException e) {
+                    // closed
+                }
+            });
+            serving.setDaemon(true);
+            serving.start();
+            deadSocket(sock);
+            Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
+            List<String> refused = new ArrayList<>();
+            try {
+                for (int i = 0; i < PROBE_ROUNDS; i++) {
+                    if (!Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        deadSocket(sock);
+                    }
+                    try (ConnldServer s = ConnldServer.bind(sock,
+                        ConnldOptions.builder().probeTimeout(java.time.Duration.ofMillis(200)).build())) {
+                        refused.add("bound");
+                    } catch (StreamsException e) {
+                        refused.add(e.errnoName());
+                    }
+                }
+            } finally {
+                swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Thread.sleep(200);
+            System.out.println("SecurityTest: " + PROBE_ROUNDS + " binds over a dead socket against a swapper: "
+                + summary(refused) + "; connections behind the link: " + reached.get());
+            assertEquals(0, reached.get(), "the probe connected through a link swapped in for the dead socket");
+        }
+    }
+
+    /** A socket file nobody listens on (bound, then closed). */
+    private static void deadSocket(Path p) {
+        try (java.nio.channels.ServerSocketChannel ch =
+                 java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.bind(java.net.UnixDomainSocketAddress.of(p));
+        } catch (java.io.IOException e) {
+            // the swapper took the name meanwhile: the next round makes another
         }
     }
 

@@ -22,6 +22,8 @@ public final class Shim {
     public static final int O_NOFOLLOW = 0x08;
     public static final int O_NONBLOCK = 0x10;
     public static final int O_DIRECTORY = 0x20;
+    /** O_PATH (Linux): the file itself, not opened for reading; EOPNOTSUPP elsewhere. */
+    public static final int O_PATH = 0x40;
     /** The dirfd of the *at calls meaning the current directory. */
     public static final int AT_FDCWD = -100;
 
