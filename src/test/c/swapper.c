@@ -66,6 +66,8 @@ main(int argc, char **argv)
 
 		if (d == NULL)
 			continue;
+		/* The dup shares dfd's offset, left at the end by the last pass. */
+		rewinddir(d);
 		while ((e = readdir(d)) != NULL) {
 			if (strncmp(e->d_name, ".s4j", 4) != 0)
 				continue;

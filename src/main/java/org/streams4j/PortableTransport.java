@@ -64,7 +64,7 @@ final class PortableTransport extends Transport {
             Private priv = makePrivate(dir, p, place);
             try {
                 listen = bindPrivate(priv, p, options);
-                FileStat mine = priv.socket();
+                FileStat mine = priv.bound;
                 if (stale != null) {
                     replace(dir, p, place.name(), stale);
                 }
@@ -135,18 +135,43 @@ final class PortableTransport extends Transport {
         }
     }
 
-    /** A directory only this process can write, beside the target, and a descriptor on it. */
-    private record Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
+    /**
+     * A directory only this process can write, beside the target, and a
+     * descriptor on it. Only what this process made is removed from it: a
+     * user who may write the target's directory can trade the directory for
+     * another of this user's (mode 0700, so it passes the checks) between
+     * mkdir and open, and a file of that directory must not be unlinked.
+     */
+    private static final class Private {
+        final StreamFd parent;
+        final String name;
+        final StreamFd dir;
+        final String socketPath;
+        /** The socket bind made in it, once bound. */
+        FileStat bound;
+
+        Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
+            this.parent = parent;
+            this.name = name;
+            this.dir = dir;
+            this.socketPath = socketPath;
+        }
+
         FileStat socket() {
             return FileStat.at(dir.fd(), SOCKET);
         }
 
         void remove() {
             try {
-                dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, SOCKET, false));
-                // By name in the parent: if someone swapped the name, the
-                // directory removed is theirs and empty, which they could remove.
-                parent.withFdQuick("rmdir", d -> Shim.s4j_unlinkat(d, name, true));
+                if (bound != null) {
+                    removeIfSame(dir, SOCKET, bound);
+                }
+                FileStat self = FileStat.of(dir.fd());
+                // By name in the parent, if it still is ours: if someone swaps the
+                // name after the look, the directory removed is theirs and empty,
+                // which they could remove.
+                parent.withFdQuick("rmdir", d -> FileStat.at(d, name).sameFile(self)
+                    ? Shim.s4j_unlinkat(d, name, true) : 0);
             } catch (StreamsException e) {
                 // the parent or ours is closed: nothing to clean through it
             } finally {
@@ -187,9 +212,14 @@ final class PortableTransport extends Transport {
 
     /** bind, then the mode and listen, all inside the private directory. */
     private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
-        int fd = priv.dir().withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath()));
+        int fd = priv.dir.withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
         if (fd == -Errno.ENAMETOOLONG) {
             throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
+        }
+        if (fd == -Errno.EADDRINUSE) {
+            // Something is in the directory this server just made: not its own.
+            throw new StreamsException("bind", p, Errno.EAGAIN,
+                "the directory this server made was replaced while binding; nothing was changed");
         }
         if (fd < 0) {
             throw new StreamsException("bind", p, -fd);
@@ -199,11 +229,14 @@ final class PortableTransport extends Transport {
             // Only this process can write the private directory, so what is
             // there now is the socket just bound, whatever the path resolved to.
             FileStat st = priv.socket();
+            if (st.ok() && st.type() == Shim.FT_SOCKET) {
+                priv.bound = st;
+            }
             if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
                 throw new StreamsException("bind", p, Errno.EAGAIN,
                     "the directory this server made was replaced while binding; nothing was changed");
             }
-            int r = priv.dir().withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
+            int r = priv.dir.withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
             if (r < 0) {
                 throw new StreamsException("chmod", p, -r);
             }
@@ -227,7 +260,7 @@ final class PortableTransport extends Transport {
     private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
         // Both directories are held for the call; dir outlives priv.
         int to = dir.fd();
-        return priv.dir().withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
+        return priv.dir.withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
     }
 
     private static final class Bound extends Endpoint {

@@ -29,8 +29,7 @@ import org.streams4j.testsupport.Swapper;
  */
 class SecurityTest {
     private static final int ROUNDS = 200;
-    /** The probe's window is narrow: before the fix about 1 bind in 200 connected through the link. */
-    private static final int PROBE_ROUNDS = 1000;
+    private static final int PROBE_ROUNDS = 2000;
 
     @TempDir
     Path base;
@@ -111,12 +110,13 @@ class SecurityTest {
     }
 
     /**
-     * The probe of a dead server's socket connects (sock_diag found nobody
-     * listening, so a connect confirms it). connect(2) follows a link: a
-     * swapper that exchanges the dead socket with a link to a socket in a
-     * directory only root can reach made the root server connect there, as
-     * root (a --exec server behind it would run its command once for
-     * "uid 0"). 1,000 binds against the swapper: the socket behind the link
+     * The probe of a dead server's socket (bind over a stale socket, info,
+     * Streams.isAttached) connects, sock_diag having found nobody listening.
+     * connect(2) follows a link: a swapper that exchanges the dead socket
+     * with a link to a socket in a directory only root can reach made a root
+     * probe connect there, as root (a --exec server behind it would run its
+     * command for "uid 0"): 231 of 2,000 probes did. 2,000 probes (bind's
+     * is the same call) against the swapper: the socket behind the link
      * never sees a connection.
      */
     @Test
@@ -141,27 +141,64 @@ class SecurityTest {
             serving.start();
             deadSocket(sock);
             Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
-            List<String> refused = new ArrayList<>();
+            List<String> seen = new ArrayList<>();
             try {
                 for (int i = 0; i < PROBE_ROUNDS; i++) {
-                    if (!Files.exists(sock, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                        deadSocket(sock);
-                    }
-                    try (ConnldServer s = ConnldServer.bind(sock,
-                        ConnldOptions.builder().probeTimeout(java.time.Duration.ofMillis(200)).build())) {
-                        refused.add("bound");
+                    try {
+                        seen.add(Streams.isAttached(sock) ? "live" : "not live");
                     } catch (StreamsException e) {
-                        refused.add(e.errnoName());
+                        seen.add(e.errnoName());
                     }
                 }
             } finally {
                 swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
             Thread.sleep(200);
-            System.out.println("SecurityTest: " + PROBE_ROUNDS + " binds over a dead socket against a swapper: "
-                + summary(refused) + "; connections behind the link: " + reached.get());
-            assertEquals(0, reached.get(), "the probe connected through a link swapped in for the dead socket");
+            System.out.println("SecurityTest: " + PROBE_ROUNDS + " probes of a dead socket against a swapper: "
+                + summary(seen)
+                + "; connections behind the link: " + reached.get());
+            assertEquals(0, reached.get(), "a probe connected through a link swapped in for the dead socket");
         }
+    }
+
+    /**
+     * The server's private directory traded for another of its user's
+     * directories (mode 0700, so it passes the owner and mode checks) between
+     * mkdir and open: bind then fails there (EADDRINUSE: a file "s" is in
+     * it), and the clean-up unlinked "s" in that directory, a file the
+     * attacker may not touch. 200 binds against the swapper: the file keeps
+     * both its links.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void aTradedPrivateDirectoryKeepsItsFiles() throws Exception {
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        Path shared = Files.createDirectory(base.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path keep = Files.createDirectory(shared.resolve("keep"));
+        Files.setPosixFilePermissions(keep, PosixFilePermissions.fromString("rwx------"));
+        Path file = Files.writeString(keep.resolve("s"), "mine\n");
+        Path vault = Files.createDirectory(base.resolve("vault"));
+        Files.setPosixFilePermissions(vault, PosixFilePermissions.fromString("rwx------"));
+        Files.createLink(vault.resolve("s"), file);     // the file, whichever name keep has now
+        Process swapper = startTool("dirswapper", shared.toString(), "keep");
+        List<String> refused = new ArrayList<>();
+        try {
+            for (int i = 0; i < ROUNDS; i++) {
+                try (ConnldServer s = ConnldServer.bind(shared.resolve("sock"), ConnldOptions.builder().build())) {
+                    refused.add("bound");
+                } catch (StreamsException e) {
+                    refused.add(e.errnoName());
+                }
+                assertEquals(2L, FileStat.ofPath(vault.resolve("s").toString()).nlink(),
+                    "round " + i + ": the server unlinked a file in a directory traded for its own");
+            }
+        } finally {
+            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        System.out.println("SecurityTest: " + ROUNDS + " binds against a directory trader: " + summary(refused)
+            + "; the traded directory's file kept");
+        assertEquals("mine\n", Files.readString(vault.resolve("s")));
     }
 
     /** A socket file nobody listens on (bound, then closed). */
@@ -208,7 +245,7 @@ class SecurityTest {
         if (Platform.euid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
             cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }
-        Path c = compiledSwapper(dir.getParent());
+        Path c = compiled("swapper", dir.getParent());
         if (c != null) {
             cmd.add(c.toString());
         } else {
@@ -216,6 +253,23 @@ class SecurityTest {
             cmd.addAll(List.of("-Xshare:auto", "-cp", testClasses(), Swapper.class.getName()));
         }
         cmd.addAll(List.of(dir.toString(), name, victim.toString()));
+        return started(cmd);
+    }
+
+    /** src/test/c/TOOL.c run as another user (see startSwapper) with args; Linux with cc only. */
+    static Process startTool(String tool, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        if (Platform.euid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
+            cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        }
+        Path c = compiled(tool, Path.of(args[0]).getParent());
+        org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "no C compiler for src/test/c/" + tool + ".c");
+        cmd.add(c.toString());
+        cmd.addAll(List.of(args));
+        return started(cmd);
+    }
+
+    private static Process started(List<String> cmd) throws Exception {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String line = r.readLine();
@@ -234,18 +288,18 @@ class SecurityTest {
         return p;
     }
 
-    /** src/test/c/swapper.c built with cc into {@code where} (Linux only), or null. */
-    private static Path compiledSwapper(Path where) throws Exception {
-        Path src = Path.of("src", "test", "c", "swapper.c");
+    /** src/test/c/TOOL.c built with cc into {@code where} (Linux only), or null. */
+    private static Path compiled(String tool, Path where) throws Exception {
+        Path src = Path.of("src", "test", "c", tool + ".c");
         if (!"Linux".equals(System.getProperty("os.name")) || !Files.isRegularFile(src)) {
             return null;
         }
-        Path out = where.resolve("swapper");
+        Path out = where.resolve(tool);
         Process cc = new ProcessBuilder("cc", "-O2", "-o", out.toString(), src.toString())
             .redirectErrorStream(true).start();
         String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
-            System.out.println("SecurityTest: no C swapper (" + log.strip() + "); the Java one runs");
+            System.out.println("SecurityTest: no C " + tool + " (" + log.strip() + ")");
             return null;
         }
         return out;
