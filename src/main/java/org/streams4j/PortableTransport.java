@@ -457,9 +457,9 @@ final class PortableTransport extends Transport {
     private Probe probe(String p, Duration timeout, FileStat[] seen) throws StreamsException {
         StreamFd held = null;
         String target = p;
-        FileStat st;
-        if (PROC_FD) {
-            int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0);
+        FileStat st = null;
+        int fd = PROC_FD ? Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0) : -Errno.EOPNOTSUPP;
+        if (fd != -Errno.EOPNOTSUPP) {
             if (fd == -Errno.ENOENT) {
                 return Probe.ABSENT;
             }
