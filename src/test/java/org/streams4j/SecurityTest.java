@@ -211,6 +211,44 @@ class SecurityTest {
         }
     }
 
+    /**
+     * Two servers replacing the same dead socket at once, 200 times: each
+     * probes it dead and removes it only if it still is that socket, so one
+     * wins, the other is told the path is served, and the path holds the
+     * winner's socket with the winner's mode (portable backend: a socket).
+     */
+    @Test
+    void twoServersReplacingOneDeadSocketAtOnceLeaveOneWinner() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE, "a socket file is the portable backend's");
+        Path p = base.resolve("stale");
+        for (int i = 0; i < ROUNDS; i++) {
+            deadSocket(p);
+            CountDownLatch go = new CountDownLatch(1);
+            AtomicReference<ConnldServer> a = new AtomicReference<>();
+            AtomicReference<ConnldServer> b = new AtomicReference<>();
+            Thread ta = binder(p, 0600, go, a);
+            Thread tb = binder(p, 0666, go, b);
+            go.countDown();
+            ta.join();
+            tb.join();
+            ConnldServer winner = a.get() != null ? a.get() : b.get();
+            try {
+                assertTrue(a.get() == null || b.get() == null, "round " + i + ": both servers bound " + p);
+                assertTrue(winner != null, "round " + i + ": neither server bound " + p);
+                assertEquals(winner == a.get() ? 0600 : 0666, FileStat.ofPath(p.toString()).perm() & 0777,
+                    "round " + i);
+                assertTrue(Streams.isAttached(p), "round " + i + ": the winner's socket is not at " + p);
+            } finally {
+                if (a.get() != null) {
+                    a.get().close();
+                }
+                if (b.get() != null) {
+                    b.get().close();
+                }
+            }
+        }
+    }
+
     private static Thread binder(Path p, int mode, CountDownLatch go, AtomicReference<ConnldServer> out) {
         Thread t = new Thread(() -> {
             try {
