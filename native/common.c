@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -488,4 +489,12 @@ s4j_writev(int fd, const void *iov, int iovcnt)
 		n = writev(fd, v, iovcnt);
 	} while (n < 0 && errno == EINTR);
 	return (n < 0 ? -errno : (long)n);
+}
+
+int
+s4j_renameat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname)
+{
+	return (renameat(at_dir(olddirfd), oldname, at_dir(newdirfd),
+	    newname) != 0 ? -errno : 0);
 }

@@ -329,6 +329,14 @@ int s4j_kill(int pid, int sig);
  */
 int s4j_waitpid(int pid, int flags);
 
+/*
+ * renameat(2) (common.c): replaces newname if it exists.  Moves a name into
+ * a directory only this process can write, where what it named is checked
+ * before anything is done to it.
+ */
+int s4j_renameat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname);
+
 #ifdef __cplusplus
 }
 #endif

@@ -25,6 +25,8 @@ final class PortableTransport extends Transport {
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
     private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
     private static final String SOCKET = "s";
+    /** Where the private directory holds a stale socket taken from the path. */
+    private static final String OLD = "old";
     private static final int BIND_TRIES = 8;
     private static final long BACKLOG_FULL_PAUSE_MS = 20;
 
@@ -66,7 +68,7 @@ final class PortableTransport extends Transport {
                 listen = bindPrivate(priv, p, options);
                 FileStat mine = priv.bound;
                 if (stale != null) {
-                    replace(dir, p, place.name(), stale);
+                    replace(dir, priv, p, place.name(), stale);
                 }
                 int r = linkInto(priv, dir, place.name());
                 if (r == -Errno.EEXIST) {
@@ -114,25 +116,47 @@ final class PortableTransport extends Transport {
         return seen[0];
     }
 
-    /** Removes the dead socket {@code stale} if it still is what is at the name. */
-    private static void replace(StreamFd dir, String p, String name, FileStat stale) throws StreamsException {
-        int r = dir.withFdQuick("unlink", d -> {
-            FileStat now = FileStat.at(d, name);
-            if (!now.ok()) {
-                return 0;       // gone already
-            }
-            if (!now.sameFile(stale)) {
-                return -Errno.EBUSY;
-            }
-            return Shim.s4j_unlinkat(d, name, false);
-        });
-        if (r == -Errno.EBUSY) {
-            throw live(p);
+    /**
+     * Removes the dead socket {@code stale} if it still is what is at the
+     * name. Looking and then unlinking by name would be two steps, and
+     * between them a second server replacing the same dead socket could
+     * remove it and link its live one in, which the unlink would then take
+     * (both servers bound, the first one unreachable). So whatever is at the
+     * name is first moved into the private directory (rename: one server
+     * gets it, the other ENOENT) and checked there: the dead socket is
+     * removed, anything else put back where it was (EBUSY: served).
+     */
+    private static void replace(StreamFd dir, Private priv, String p, String name, FileStat stale)
+        throws StreamsException {
+        int to = priv.dir.fd();     // held: priv lives until bind returns
+        if (FileStat.at(to, OLD).errno() != Errno.ENOENT) {
+            // rename would replace it: not a directory this server made (only its user can write it)
+            throw new StreamsException("bind", p, Errno.EAGAIN,
+                "the directory this server made was replaced while binding; nothing was changed");
         }
-        if (r < 0 && r != -Errno.ENOENT) {
+        int r = dir.withFdQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
+        if (r == -Errno.ENOENT) {
+            return;     // gone already: the link decides who serves
+        }
+        if (r < 0) {
             throw new StreamsException("bind", p, -r, r == -Errno.EPERM || r == -Errno.EACCES
                 ? "a dead server's socket is there and this user may not remove it" : null);
         }
+        FileStat moved = FileStat.at(to, OLD);
+        priv.moved = moved;
+        // rename changes the ctime, not the mtime; an inode number can be a
+        // new file's once the dead socket is freed (ext4), which needs it
+        // moved and removed by another server first: that one's socket was
+        // bound before, so it is not the new file.
+        if (moved.sameFile(stale) && moved.mtimeNs() == stale.mtimeNs()) {
+            return;     // the dead socket: Private.remove unlinks it
+        }
+        // Not the socket that was probed dead: another server's, say. Back it goes.
+        int back = dir.withFdQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
+        if (back < 0 && back != -Errno.EEXIST) {
+            LOG.log(Level.WARNING, "could not put back what was at {0}: {1}", p, Errno.name(-back));
+        }
+        throw live(p);
     }
 
     /**
@@ -149,6 +173,8 @@ final class PortableTransport extends Transport {
         final String socketPath;
         /** The socket bind made in it, once bound. */
         FileStat bound;
+        /** What replace() moved into it from the path. */
+        FileStat moved;
 
         Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
             this.parent = parent;
@@ -165,6 +191,9 @@ final class PortableTransport extends Transport {
             try {
                 if (bound != null) {
                     removeIfSame(dir, SOCKET, bound);
+                }
+                if (moved != null) {
+                    removeIfSame(dir, OLD, moved);
                 }
                 FileStat self = FileStat.of(dir.fd());
                 // By name in the parent, if it still is ours: if someone swaps the

@@ -168,6 +168,13 @@ public final class Shim {
 
     private static native int s4j_unlinkat(int dirfd, long name, int rmdir);
 
+    public static int s4j_renameat(int olddirfd, String oldname, int newdirfd, String newname) {
+        long[] a = Scratch.cStrings(oldname, newname);
+        return s4j_renameat(olddirfd, a[0], newdirfd, a[1]);
+    }
+
+    private static native int s4j_renameat(int olddirfd, long oldname, int newdirfd, long newname);
+
     public static int s4j_pipe(int[] fds) {
         Scratch s = Scratch.get(0);
         int r = s4j_pipe(s.address + Scratch.CRED);
