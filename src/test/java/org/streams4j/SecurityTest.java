@@ -83,29 +83,38 @@ class SecurityTest {
     void twoServersBindingAtOnceNeverMixTheirModes() throws Exception {
         Path p = base.resolve("race");
         for (int i = 0; i < ROUNDS; i++) {
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicReference<ConnldServer> a = new AtomicReference<>();
-            AtomicReference<ConnldServer> b = new AtomicReference<>();
-            Thread ta = binder(p, 0600, go, a);
-            Thread tb = binder(p, 0666, go, b);
-            go.countDown();
-            ta.join();
-            tb.join();
-            ConnldServer winner = a.get() != null ? a.get() : b.get();
-            try {
-                assertTrue(a.get() == null || b.get() == null, "round " + i + ": both servers bound " + p);
-                assertTrue(winner != null, "round " + i + ": neither server bound " + p);
-                int want = winner == a.get() ? 0600 : 0666;
-                assertEquals(want, FileStat.ofPath(p.toString()).perm() & 0777, "round " + i);
-            } finally {
-                if (a.get() != null) {
-                    a.get().close();
-                }
-                if (b.get() != null) {
-                    b.get().close();
-                }
-            }
+            bindTwoAtOnce(p, i);
             assertTrue(Files.notExists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS), "round " + i + ": left " + p);
+        }
+    }
+
+    /**
+     * Two servers bind p at once (modes 0600 and 0666): exactly one wins, the
+     * path has its mode and is live; both are closed again.
+     */
+    private static void bindTwoAtOnce(Path p, int i) throws Exception {
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicReference<ConnldServer> a = new AtomicReference<>();
+        AtomicReference<ConnldServer> b = new AtomicReference<>();
+        Thread ta = binder(p, 0600, go, a);
+        Thread tb = binder(p, 0666, go, b);
+        go.countDown();
+        ta.join();
+        tb.join();
+        ConnldServer winner = a.get() != null ? a.get() : b.get();
+        try {
+            assertTrue(a.get() == null || b.get() == null, "round " + i + ": both servers bound " + p);
+            assertTrue(winner != null, "round " + i + ": neither server bound " + p);
+            int want = winner == a.get() ? 0600 : 0666;
+            assertEquals(want, FileStat.ofPath(p.toString()).perm() & 0777, "round " + i);
+            assertTrue(Streams.isAttached(p), "round " + i + ": the winner's socket is not at " + p);
+        } finally {
+            if (a.get() != null) {
+                a.get().close();
+            }
+            if (b.get() != null) {
+                b.get().close();
+            }
         }
     }
 
@@ -122,11 +131,8 @@ class SecurityTest {
     @Test
     @EnabledOnOs(OS.LINUX)
     void theProbeNeverConnectsWhereASwappedInLinkLeads() throws Exception {
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
-        Path shared = Files.createDirectory(base.resolve("shared"));
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
-        Path vault = Files.createDirectory(base.resolve("vault"));
-        Files.setPosixFilePermissions(vault, PosixFilePermissions.fromString("rwx------"));
+        Path shared = shared();
+        Path vault = vault();
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         Path sock = shared.resolve("sock");
         try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
@@ -172,14 +178,11 @@ class SecurityTest {
     @Test
     @EnabledOnOs(OS.LINUX)
     void aTradedPrivateDirectoryKeepsItsFiles() throws Exception {
-        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
-        Path shared = Files.createDirectory(base.resolve("shared"));
-        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path shared = shared();
         Path keep = Files.createDirectory(shared.resolve("keep"));
         Files.setPosixFilePermissions(keep, PosixFilePermissions.fromString("rwx------"));
         Path file = Files.writeString(keep.resolve("s"), "mine\n");
-        Path vault = Files.createDirectory(base.resolve("vault"));
-        Files.setPosixFilePermissions(vault, PosixFilePermissions.fromString("rwx------"));
+        Path vault = vault();
         Files.createLink(vault.resolve("s"), file);     // the file, whichever name keep has now
         Process swapper = startTool("dirswapper", shared.toString(), "keep");
         List<String> refused = new ArrayList<>();
@@ -199,6 +202,21 @@ class SecurityTest {
         System.out.println("SecurityTest: " + ROUNDS + " binds against a directory trader: " + summary(refused)
             + "; the traded directory's file kept");
         assertEquals("mine\n", Files.readString(vault.resolve("s")));
+    }
+
+    /** base/shared, mode 0777: a directory the attacker may write (base is 0711). */
+    private Path shared() throws java.io.IOException {
+        Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));
+        Path shared = Files.createDirectory(base.resolve("shared"));
+        Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rwxrwxrwx"));
+        return shared;
+    }
+
+    /** base/vault, mode 0700: only the server's user may reach into it. */
+    private Path vault() throws java.io.IOException {
+        Path vault = Files.createDirectory(base.resolve("vault"));
+        Files.setPosixFilePermissions(vault, PosixFilePermissions.fromString("rwx------"));
+        return vault;
     }
 
     /** A socket file nobody listens on (bound, then closed). */
@@ -223,29 +241,7 @@ class SecurityTest {
         Path p = base.resolve("stale");
         for (int i = 0; i < ROUNDS; i++) {
             deadSocket(p);
-            CountDownLatch go = new CountDownLatch(1);
-            AtomicReference<ConnldServer> a = new AtomicReference<>();
-            AtomicReference<ConnldServer> b = new AtomicReference<>();
-            Thread ta = binder(p, 0600, go, a);
-            Thread tb = binder(p, 0666, go, b);
-            go.countDown();
-            ta.join();
-            tb.join();
-            ConnldServer winner = a.get() != null ? a.get() : b.get();
-            try {
-                assertTrue(a.get() == null || b.get() == null, "round " + i + ": both servers bound " + p);
-                assertTrue(winner != null, "round " + i + ": neither server bound " + p);
-                assertEquals(winner == a.get() ? 0600 : 0666, FileStat.ofPath(p.toString()).perm() & 0777,
-                    "round " + i);
-                assertTrue(Streams.isAttached(p), "round " + i + ": the winner's socket is not at " + p);
-            } finally {
-                if (a.get() != null) {
-                    a.get().close();
-                }
-                if (b.get() != null) {
-                    b.get().close();
-                }
-            }
+            bindTwoAtOnce(p, i);
         }
     }
 
