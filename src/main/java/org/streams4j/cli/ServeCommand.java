@@ -100,7 +100,8 @@ final class ServeCommand implements Callable<Integer> {
         @Option(names = "--send-file", required = true, paramLabel = "FILE",
             description = "Pass each client a descriptor of FILE, open for reading, and close the connection. "
                 + "FILE must be a regular file (not a symbolic link); for each client it is opened again "
-                + "without following links and passed only if it is still the same file (device and inode).")
+                + "through the descriptor held since start-up (never by name where /proc/self/fd exists) "
+                + "and passed only if FILE still names that file (device and inode).")
         Path sendFile;
     }
 
