@@ -430,6 +430,7 @@ final class ServeCommand implements Callable<Integer> {
                 why[0] = describe(p, at);
                 return null;
             }
+            // held is closed only after serveEvents has joined every loop thread.
             int fd = PROC_FD
                 ? held.isOpen() ? Shim.s4j_open("/proc/self/fd/" + held.fd(), Shim.O_READ | Shim.O_NONBLOCK, 0)
                     : -Errno.EBADF
