@@ -184,7 +184,7 @@ class SecurityTest {
         Path file = Files.writeString(keep.resolve("s"), "mine\n");
         Path vault = vault();
         Files.createLink(vault.resolve("s"), file);     // the file, whichever name keep has now
-        Process swapper = startTool("dirswapper", shared.toString(), "keep");
+        Process swapper = startTool("swapper", base, "-d", shared.toString(), "keep");
         List<String> refused = new ArrayList<>();
         try {
             for (int i = 0; i < ROUNDS; i++) {
@@ -290,13 +290,13 @@ class SecurityTest {
         return started(cmd);
     }
 
-    /** src/test/c/TOOL.c run as another user (see startSwapper) with args; Linux with cc only. */
-    static Process startTool(String tool, String... args) throws Exception {
+    /** src/test/c/TOOL.c, built into {@code where}, run as another user (see startSwapper); Linux with cc only. */
+    static Process startTool(String tool, Path where, String... args) throws Exception {
         List<String> cmd = new ArrayList<>();
         if (Platform.euid() == 0 && Files.isExecutable(Path.of("/usr/bin/setpriv"))) {
             cmd.addAll(List.of("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
         }
-        Path c = compiled(tool, Path.of(args[0]).getParent());
+        Path c = compiled(tool, where);
         org.junit.jupiter.api.Assumptions.assumeTrue(c != null, "no C compiler for src/test/c/" + tool + ".c");
         cmd.add(c.toString());
         cmd.addAll(List.of(args));
