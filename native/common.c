@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -125,6 +126,14 @@ open_flags(int flags, int *oflag)
 		*oflag |= O_NONBLOCK;
 	if (flags & S4J_O_DIRECTORY)
 		*oflag |= O_DIRECTORY;
+	if (flags & S4J_O_PATH) {
+#if defined(O_PATH)
+		/* Only these flags go with O_PATH (open(2)). */
+		*oflag = O_PATH | O_CLOEXEC | (*oflag & (O_NOFOLLOW | O_DIRECTORY));
+#else
+		return (-EOPNOTSUPP);
+#endif
+	}
 	return (0);
 }
 
@@ -480,4 +489,12 @@ s4j_writev(int fd, const void *iov, int iovcnt)
 		n = writev(fd, v, iovcnt);
 	} while (n < 0 && errno == EINTR);
 	return (n < 0 ? -errno : (long)n);
+}
+
+int
+s4j_renameat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname)
+{
+	return (renameat(at_dir(olddirfd), oldname, at_dir(newdirfd),
+	    newname) != 0 ? -errno : 0);
 }

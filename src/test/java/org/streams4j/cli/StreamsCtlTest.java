@@ -377,6 +377,36 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * A server attached where the --send-file FILE was (renamed away by a user
+     * who may write its directory): on illumos a connld pipe fattach-ed over
+     * a new file there, which the serving loop's per-client open(2) waited on
+     * for ever (fifo_connld sleeps until the attacker's I_RECVFD, O_NONBLOCK
+     * or not), so every client on that loop hung; on Linux a listening socket
+     * (open is ENXIO). The client is refused with a log line, and the next
+     * one is served promptly from the one slot.
+     */
+    @Test
+    void sendFileRefusesAServerAttachedAtItsPathAndServesTheNextClientPromptly() throws Exception {
+        Path served = Files.writeString(tmp.resolve("motd"), "public\n");
+        Path keep = tmp.resolve("motd.orig");
+        Files.createLink(keep, served);
+        Path sock = tmp.resolve("file");
+        Server server = serve(sock, "--send-file", served.toString(), "--max-clients", "1");
+        Files.delete(served);
+        long t0 = System.nanoTime();
+        try (ConnldServer attacker = ConnldServer.bind(served, ConnldOptions.builder().mode(0666).build())) {
+            // it never accepts: an open of its path waits for an I_RECVFD that never comes
+            assertEquals(null, receiveFileContent(sock), "the attacker's attachment was passed");
+        }
+        Files.createLink(served, keep);
+        assertEquals("public\n", receiveFileContent(sock), "the next client");
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertTrue(ms < 5000, "the attachment held the server for " + ms + "ms");
+        assertTrue(server.log().stream().anyMatch(l -> l.contains("connection 1: refused")), server.log().toString());
+        server.stop("TERM");
+    }
+
     /** Item 2: at start-up a FIFO (which would block open), a directory or a link is an error before "serving". */
     @Test
     void sendFileOfAFifoADirectoryOrALinkFailsAtStartUp() throws Exception {
