@@ -94,10 +94,11 @@ final class StreamsTransport extends Transport {
     }
 
     /**
-     * Creates the attach point ({@code O_CREAT|O_EXCL|O_NOFOLLOW}), or takes
-     * the one a dead server of this user left: an empty regular file owned by
-     * this user with one link, checked on the descriptor. Anything else is
-     * refused: a live server (attached, EBUSY), someone else's file, a link.
+     * Creates the attach point ({@code O_CREAT|O_EXCL|O_NOFOLLOW}), first
+     * replacing the one a dead server of this user left (an empty regular file
+     * owned by this user with one link). Anything else is refused: a live
+     * server (attached, EBUSY), someone else's file, a file with content, a
+     * link.
      */
     private static StreamFd attachPoint(StreamFd dir, String p, String name, ConnldOptions options)
         throws StreamsException {
@@ -120,37 +121,30 @@ final class StreamsTransport extends Transport {
                 // server's end detaches it (fifo_close -> nm_unmountall).
                 throw live(p);
             }
-            if (there.type() != Shim.FT_REGULAR) {
-                throw new StreamsException("bind", p, Errno.EEXIST,
-                    "a file that is not an attach point is there; not attaching over it");
-            }
-            int fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
-                Shim.O_READ | Shim.O_NOFOLLOW | Shim.O_NONBLOCK, 0));
-            if (fd == -Errno.ENOENT && System.nanoTime() < deadline) {
-                continue;
-            }
-            if (fd < 0) {
-                throw new StreamsException("bind", p, -fd);
-            }
-            StreamFd f = StreamFd.adopt(fd);
-            FileStat st = FileStat.of(fd);
-            if (!st.ok() || st.type() != Shim.FT_REGULAR || st.uid() != Platform.euid()
-                || st.size() != 0 || st.nlink() != 1) {
-                f.close();
-                if (!options.replaceStale()) {
-                    throw new StreamsException("bind", p, Errno.EEXIST,
-                        "a dead server's attach point is there and replacing it is not allowed");
-                }
+            if (there.type() != Shim.FT_REGULAR || there.uid() != Platform.euid()
+                || there.size() != 0 || there.nlink() != 1) {
                 throw new StreamsException("bind", p, Errno.EEXIST,
                     "a file that is not this user's empty attach point is there; not attaching over it");
             }
             if (!options.replaceStale()) {
-                f.close();
                 throw new StreamsException("bind", p, Errno.EEXIST,
                     "a dead server's attach point is there and replacing it is not allowed");
             }
-            LOG.log(Level.INFO, "reusing the attach point a dead server left at {0}", p);
-            return f;
+            // A dead server's attach point: replaced, never opened. An open by
+            // name could meet a connld pipe attached there meanwhile, and sleep
+            // in fifo_connld until an I_RECVFD that never comes (O_NONBLOCK
+            // does not help); unlinking an attached name fails with EBUSY.
+            int r = dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, name, false));
+            if (r == -Errno.EBUSY) {
+                throw live(p);
+            }
+            if (r < 0 && r != -Errno.ENOENT) {
+                throw new StreamsException("bind", p, -r);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new StreamsException("bind", p, Errno.EAGAIN, p + " keeps changing; nothing was attached");
+            }
+            LOG.log(Level.INFO, "replacing the attach point a dead server left at {0}", p);
         }
     }
 
