@@ -536,7 +536,7 @@ public final class ConnldServer implements Closeable {
                     }
                     outOfFdsAt = t;
                     backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
-                    sleep(backoffMs);
+                    StreamFd.sleepQuietly(backoffMs);
                     continue;
                 }
                 throw e;
@@ -554,14 +554,6 @@ public final class ConnldServer implements Closeable {
     /** When accepting last met EMFILE/ENFILE (System.nanoTime(); 0: never); accept loop only. */
     private long outOfFdsAt;
     private static final long OUT_OF_FDS_QUIET = TimeUnit.MINUTES.toNanos(1);
-
-    private static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     /**
      * Stops accepting and removes the attach point or socket this server put

@@ -19,9 +19,11 @@ final class PortableTransport extends Transport {
     private static final SecureRandom RANDOM = new SecureRandom();
     /** Linux: a directory descriptor can be named in a socket address, whatever its path. */
     private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
-    /** What an ENAMETOOLONG of bind or connect means here: sun_path is 108 bytes on Linux, 104 elsewhere. */
+    /** sun_path: 108 bytes on Linux, 104 elsewhere, its terminating NUL included. */
+    private static final int SUN_PATH_MAX = PROC_FD ? 108 : 104;
+    /** What an ENAMETOOLONG of bind or connect means here. */
     private static final String SUN_PATH_LIMIT =
-        "an AF_UNIX socket path must be shorter than " + (PROC_FD ? 108 : 104) + " bytes";
+        "an AF_UNIX socket path must be shorter than " + SUN_PATH_MAX + " bytes";
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
     private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
     private static final String SOCKET = "s";
@@ -46,7 +48,7 @@ final class PortableTransport extends Transport {
     @Override
     Endpoint bind(String p, ConnldOptions options) throws StreamsException {
         Place place = Place.of(p);
-        if (p.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= (PROC_FD ? 108 : 104)) {
+        if (p.getBytes(java.nio.charset.StandardCharsets.UTF_8).length >= SUN_PATH_MAX) {
             // bind itself would succeed (it goes through /proc/self/fd), but no client could connect(2).
             throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
         }
@@ -131,8 +133,7 @@ final class PortableTransport extends Transport {
         int to = priv.dir.fd();     // held: priv lives until bind returns
         if (FileStat.at(to, OLD).errno() != Errno.ENOENT) {
             // rename would replace it: not a directory this server made (only its user can write it)
-            throw new StreamsException("bind", p, Errno.EAGAIN,
-                "the directory this server made was replaced while binding; nothing was changed");
+            throw replaced(p);
         }
         int r = dir.withFdQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
         if (r == -Errno.ENOENT) {
@@ -247,8 +248,7 @@ final class PortableTransport extends Transport {
         }
         if (fd == -Errno.EADDRINUSE) {
             // Something is in the directory this server just made: not its own.
-            throw new StreamsException("bind", p, Errno.EAGAIN,
-                "the directory this server made was replaced while binding; nothing was changed");
+            throw replaced(p);
         }
         if (fd < 0) {
             throw new StreamsException("bind", p, -fd);
@@ -262,8 +262,7 @@ final class PortableTransport extends Transport {
                 priv.bound = st;
             }
             if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
-                throw new StreamsException("bind", p, Errno.EAGAIN,
-                    "the directory this server made was replaced while binding; nothing was changed");
+                throw replaced(p);
             }
             int r = priv.dir.withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
             if (r < 0) {
@@ -284,6 +283,12 @@ final class PortableTransport extends Transport {
             listen.close();
             throw e;
         }
+    }
+
+    /** The private directory is not what this server made: someone traded it. */
+    private static StreamsException replaced(String p) {
+        return new StreamsException("bind", p, Errno.EAGAIN,
+            "the directory this server made was replaced while binding; nothing was changed");
     }
 
     private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
@@ -328,16 +333,9 @@ final class PortableTransport extends Transport {
                 throw new StreamsException("accept", listen.name(), -fd);
             }
             StreamFd s = StreamFd.adopt(fd);
-            if (!needPeer) {
-                // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked
-                // for only when the application calls peer().
-                return new Accepted(s, null);
-            }
-            try {
-                return new Accepted(s, s.peerCredentials());
-            } catch (StreamsException e) {
-                return new Accepted(s, new PeerCredentials(-1, -1, -1, -1));
-            }
+            // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
+            // now only for an allow list, else when the application calls peer().
+            return new Accepted(s, needPeer ? peerOr(s, new PeerCredentials(-1, -1, -1, -1)) : null);
         }
 
         @Override
@@ -385,7 +383,7 @@ final class PortableTransport extends Transport {
             if (left <= 0) {
                 throw timedOut(p, timeout);
             }
-            StreamsTransport.sleep(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
+            StreamFd.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
         }
     }
 
@@ -551,12 +549,4 @@ final class PortableTransport extends Transport {
                 ? "this user may not connect to " + p + ", so cannot tell whether a server is there" : null);
         }
     }
-
-    @Override
-    boolean probeConnects() {
-        return !LISTENING_KNOWN;
-    }
-
-    /** Whether this kernel answers s4j_unix_listening (Linux sock_diag). */
-    private static final boolean LISTENING_KNOWN = PortableShim.s4j_unix_listening("/") != -Errno.EOPNOTSUPP;
 }

@@ -1452,7 +1452,8 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    private static void sleepQuietly(long ms) {
+    /** Thread.sleep that keeps an interrupt for the caller to see. */
+    static void sleepQuietly(long ms) {
         try {
             Thread.sleep(ms);
         } catch (InterruptedException e) {

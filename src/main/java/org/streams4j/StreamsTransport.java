@@ -173,7 +173,7 @@ final class StreamsTransport extends Transport {
             if (r != -Errno.EBUSY || Streams.isAttached(Path.of(p)) || System.nanoTime() > deadline) {
                 return r;
             }
-            sleep(pause);
+            StreamFd.sleepQuietly(pause);
             pause = Math.min(50, pause * 2);
         }
     }
@@ -237,14 +237,7 @@ final class StreamsTransport extends Transport {
             // (fifo_fastioctl), so it is asked for only when a policy needs it
             // or the application calls peer().
             PeerCredentials ids = new PeerCredentials(got.uid(), got.gid(), -1, -1);
-            if (!needPeer) {
-                return new Accepted(got.fd(), ids);
-            }
-            try {
-                return new Accepted(got.fd(), got.fd().peerCredentials());
-            } catch (StreamsException e) {
-                return new Accepted(got.fd(), ids);
-            }
+            return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : ids);
         }
 
         /** Data written into the server's own pipe: dropped, so that descriptors flow again. */
@@ -269,19 +262,18 @@ final class StreamsTransport extends Transport {
             // cannot be unlinked (EBUSY), so wait briefly for the detach.
             long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
             while (!removeIfSame(dir, name, file)) {
-                FileStat now = FileStat.ofPath(path);
-                if (!now.ok() || now.sameFile(file) == false && !attachedHere(now)
-                    || System.nanoTime() > deadline) {
-                    break;      // gone, or someone else's: leave it
+                if (!attachedHere(FileStat.ofPath(path)) || System.nanoTime() > deadline) {
+                    break;      // gone, someone else's, or not removable: leave it
                 }
-                sleep(5);
+                StreamFd.sleepQuietly(5);
             }
             dir.close();
         }
 
-        /** Still our namefs node (the detach not done yet): same owner and times as our file. */
+        /** Still our namefs node (the detach not done yet): another device, our file's times. */
         private boolean attachedHere(FileStat now) {
-            return now.dev() != file.dev() && now.mtimeNs() == file.mtimeNs() && now.ctimeNs() == file.ctimeNs();
+            return now.ok() && now.dev() != file.dev()
+                && now.mtimeNs() == file.mtimeNs() && now.ctimeNs() == file.ctimeNs();
         }
     }
 
@@ -346,18 +338,5 @@ final class StreamsTransport extends Transport {
             throw new StreamsException("probe", p, -type);
         }
         return Streams.isAttached(Path.of(p)) ? Probe.LIVE : Probe.NOT_A_SERVER;
-    }
-
-    @Override
-    boolean probeConnects() {
-        return false;
-    }
-
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -60,9 +60,6 @@ abstract class Transport {
      */
     abstract Probe probe(String path, Duration timeout) throws StreamsException;
 
-    /** Whether a probe of this backend is a real connection that a server sees. */
-    abstract boolean probeConnects();
-
     /** The server side of a bound path. */
     abstract static class Endpoint {
         /** The descriptor clients arrive on: the connld pipe's other end, or the listening socket. */
@@ -165,6 +162,15 @@ abstract class Transport {
         }
         if (p.indexOf('\0') >= 0) {
             throw new StreamsException(op, p.replace("\0", "\\0"), Errno.EINVAL, "a NUL in the path");
+        }
+    }
+
+    /** The peer's credentials from the kernel, or {@code fallback} when it will not say. */
+    static PeerCredentials peerOr(StreamFd s, PeerCredentials fallback) {
+        try {
+            return s.peerCredentials();
+        } catch (StreamsException e) {
+            return fallback;
         }
     }
 
