@@ -1,5 +1,6 @@
 package org.streams4j;
 
+import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
 
 /**
@@ -111,6 +112,24 @@ public final class Platform {
      */
     static boolean closeWakesAccept() {
         return BACKEND == Backend.PORTABLE && "Linux".equals(System.getProperty("os.name"));
+    }
+
+    /**
+     * How the shim's data-path calls (reads, writes, waits, descriptor
+     * passing, close) are bound. On JDK 22 and later, with native access
+     * enabled for this library ({@code --enable-native-access=ALL-UNNAMED} on
+     * the class path, {@code org.streams4j} on the module path) and a jar
+     * built with a JDK 22+, they are FFM downcalls; otherwise JNA's direct
+     * mapping, as every other call is. The system property
+     * {@code streams4j.binding} ({@code jna}, {@code ffm} or {@code auto})
+     * overrides the choice, which is made once per JVM.
+     *
+     * @return one line, e.g. {@code FFM downcalls (JDK 25)} or {@code JNA 5.19.1 (...why not FFM...)}
+     * @throws UnsatisfiedLinkError when the native library did not load
+     */
+    public static String nativeBinding() {
+        ensureAvailability();
+        return HotCalls.describe();
     }
 
     /**

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
 
 /**
@@ -19,6 +20,7 @@ abstract class Poller implements AutoCloseable {
     /** The token of a wake-up; connections use other values. */
     static final long WAKE = -1L;
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+    private static final HotCalls CALLS = HotCalls.INSTANCE;
 
     /** The platform's poller. */
     static Poller open() throws StreamsException {
@@ -101,7 +103,7 @@ abstract class Poller implements AutoCloseable {
         }
 
         void ctl(int op, int fd, int events, long token) throws StreamsException {
-            int r = ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, op, fd, events, token));
+            int r = ep.withFd(kind(), e -> CALLS.evCtl(e, op, fd, events, token));
             if (r < 0) {
                 throw new StreamsException(kind() + " " + (op == Shim.EV_ADD ? "add" : "modify"),
                     StreamsException.fd(fd), -r);
@@ -121,7 +123,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         void detach(int fd) {
             try {
-                ep.withFd(kind(), e -> Shim.s4j_ev_ctl(e, Shim.EV_DEL, fd, 0, 0));
+                ep.withFd(kind(), e -> CALLS.evCtl(e, Shim.EV_DEL, fd, 0, 0));
             } catch (StreamsException e) {
                 // The loop has ended and closed its poller: nothing is registered any more.
             }
@@ -173,7 +175,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         int await(int timeoutMs) throws StreamsException {
             // waitFd stays valid: only the loop thread closes the poller, after its last wait.
-            int r = Shim.s4j_ev_wait(waitFd, 0, 0, outAddress, Shim.EV_BATCH, timeoutMs);
+            int r = CALLS.evWait(waitFd, 0, 0, outAddress, Shim.EV_BATCH, timeoutMs);
             if (r < 0 && r != -Errno.EINTR) {
                 throw new StreamsException("epoll_wait", "event loop", -r);
             }
@@ -258,7 +260,7 @@ abstract class Poller implements AutoCloseable {
         int await(int timeoutMs) throws StreamsException {
             int n = narm;
             narm = 0;
-            int r = Shim.s4j_ev_wait(portFd, armedAddress, n, outAddress, Shim.EV_BATCH, timeoutMs);
+            int r = CALLS.evWait(portFd, armedAddress, n, outAddress, Shim.EV_BATCH, timeoutMs);
             for (int i = 0; i < n; i++) {
                 int err = armed.getInt(i * Shim.EV_SIZE + 12);
                 if (err < 0) {
@@ -357,7 +359,7 @@ abstract class Poller implements AutoCloseable {
 
         @Override
         int await(int timeoutMs) throws StreamsException {
-            int r = Shim.s4j_poll_many(fdsAddress, count, timeoutMs);
+            int r = CALLS.pollMany(fdsAddress, count, timeoutMs);
             if (r < 0) {
                 if (r == -Errno.EINTR) {
                     return r;

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.Shim.Scratch;
 import org.streams4j.internal.StreamsShim;
@@ -42,6 +43,9 @@ import org.streams4j.internal.StreamsShim;
  * (reads are serialised with each other, as are writes).
  */
 public final class StreamFd implements Closeable {
+    /** The data-path calls: JNA, or FFM downcalls on JDK 22+ (HotCalls). */
+    private static final HotCalls CALLS = HotCalls.INSTANCE;
+
     private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LOG = System.getLogger("org.streams4j");
     private static final int NO_FD = -1;
@@ -196,7 +200,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("read");
             long n;
             try {
-                n = Shim.s4j_recv(handle.fd, s.address, Scratch.BYTES,
+                n = CALLS.recv(handle.fd, s.address, Scratch.BYTES,
                     Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
             } finally {
                 handle.release();
@@ -307,7 +311,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("read");
             long n;
             try {
-                n = Shim.s4j_recv(handle.fd, s.address(dst, 0), dst.position(), len,
+                n = CALLS.recv(handle.fd, s.address(dst, 0), dst.position(), len,
                     s.address + Scratch.PASSED);
             } finally {
                 handle.release();
@@ -392,7 +396,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("poll");
             int r;
             try {
-                r = Shim.s4j_poll(handle.fd, events, ms);
+                r = CALLS.poll(handle.fd, events, ms);
             } finally {
                 handle.release();
             }
@@ -496,7 +500,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("write");
             writeSince = System.nanoTime() | 1;
             try {
-                n = Shim.s4j_write(handle.fd, address, at, len);
+                n = CALLS.write(handle.fd, address, at, len);
             } finally {
                 writeSince = 0;
                 handle.release();
@@ -589,7 +593,7 @@ public final class StreamFd implements Closeable {
             writeSince = System.nanoTime() | 1;
             long n;
             try {
-                n = Shim.s4j_write(handle.fd, s.address(src, 1), src.position(), len);
+                n = CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
                 writeSince = 0;
                 handle.release();
@@ -641,7 +645,7 @@ public final class StreamFd implements Closeable {
                 handle.acquire("write");
                 long n;
                 try {
-                    n = Shim.s4j_exchange(handle.fd, wa, out.position(), wlen, ra, in.position(), in.remaining(),
+                    n = CALLS.exchange(handle.fd, wa, out.position(), wlen, ra, in.position(), in.remaining(),
                         s.address + Scratch.WRITTEN, s.address + Scratch.PASSED);
                 } finally {
                     handle.release();
@@ -726,7 +730,7 @@ public final class StreamFd implements Closeable {
             writeSince = System.nanoTime() | 1;
             long n;
             try {
-                n = Shim.s4j_writev(handle.fd, s.address + Scratch.BYTES, count);
+                n = CALLS.writev(handle.fd, s.address + Scratch.BYTES, count);
             } finally {
                 writeSince = 0;
                 handle.release();
@@ -787,7 +791,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("read");
             long n;
             try {
-                n = Shim.s4j_recvv(handle.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
+                n = CALLS.recvv(handle.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
             } finally {
                 handle.release();
             }
@@ -891,7 +895,7 @@ public final class StreamFd implements Closeable {
                     handle.acquire("sendFd");
                     int r;
                     try {
-                        r = Shim.s4j_sendfd(handle.fd, fd.handle.fd);
+                        r = CALLS.sendfd(handle.fd, fd.handle.fd);
                     } finally {
                         handle.release();
                     }
@@ -974,7 +978,7 @@ public final class StreamFd implements Closeable {
             handle.acquire("receiveFd");
             int r;
             try {
-                r = Shim.s4j_recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA);
+                r = CALLS.recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA);
             } finally {
                 handle.release();
             }
@@ -1400,7 +1404,7 @@ public final class StreamFd implements Closeable {
                 handle.acquire("write");
                 long n;
                 try {
-                    n = Shim.s4j_write(handle.fd, t.address, Scratch.BYTES, chunk);
+                    n = CALLS.write(handle.fd, t.address, Scratch.BYTES, chunk);
                 } finally {
                     handle.release();
                 }
@@ -1582,12 +1586,12 @@ public final class StreamFd implements Closeable {
         void setPending(int passed) {
             int old = pendingFd.getAndSet(passed);
             if (old != NO_FD) {
-                Shim.s4j_close(old);
+                CALLS.close(old);
             }
             if (isClosed()) {
                 int p = pendingFd.getAndSet(NO_FD);
                 if (p != NO_FD) {
-                    Shim.s4j_close(p);
+                    CALLS.close(p);
                 }
             }
         }
@@ -1622,10 +1626,10 @@ public final class StreamFd implements Closeable {
         }
 
         private void finish() {
-            Shim.s4j_close(fd);
+            CALLS.close(fd);
             int p = pendingFd.getAndSet(NO_FD);
             if (p != NO_FD) {
-                Shim.s4j_close(p);
+                CALLS.close(p);
             }
         }
 
@@ -1653,7 +1657,7 @@ public final class StreamFd implements Closeable {
                 throw new IllegalStateException("streams4j: cannot create the close marker: "
                     + Errno.name(-r));
             }
-            Shim.s4j_close(fds[1]);
+            CALLS.close(fds[1]);
             return fds[0];
         }
     }

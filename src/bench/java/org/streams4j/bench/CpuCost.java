@@ -23,8 +23,11 @@ import org.streams4j.StreamPipe;
  * </pre>
  * s4j: StreamFd write then read (two calls into the shim per side);
  * s4j-exchange: StreamFd.exchange (one); raw-*: the same JNA calls with no
- * Java layer around them; jna-*: JNA calls that make no system call (the
- * price of the binding alone: the shim answers EINVAL at once); jdk:
+ * Java layer around them, through JNA; hot-*: the same through HotCalls, the
+ * binding StreamFd uses (FFM downcalls on JDK 22+ with native access, else
+ * JNA; the first line printed says which); jna-*: JNA calls that make no
+ * system call (the price of the binding alone: the shim answers EINVAL at
+ * once); jdk:
  * SocketChannel write then read.
  */
 public final class CpuCost {
@@ -70,6 +73,15 @@ public final class CpuCost {
             org.streams4j.internal.Shim.s4j_exchange(fa, oa, 0, 64, ia, 0, 64, scratch + 8, scratch);
             org.streams4j.internal.Shim.s4j_exchange(fb, oa, 0, 64, ia, 0, 64, scratch + 8, scratch);
         });
+        org.streams4j.internal.HotCalls hot = org.streams4j.internal.HotCalls.INSTANCE;
+        steps.put("hot-exchange", () -> {
+            hot.exchange(fa, oa, 0, 64, ia, 0, 64, scratch + 8, scratch);
+            hot.exchange(fb, oa, 0, 64, ia, 0, 64, scratch + 8, scratch);
+        });
+        steps.put("hot-2-calls-5-args", () -> {
+            hot.evCtl(-1, 9, -1, 0, 0L);
+            hot.evCtl(-1, 9, -1, 0, 0L);
+        });
         steps.put("raw-write-recv", () -> {
             org.streams4j.internal.Shim.s4j_write(fa, oa, 0, 64);
             org.streams4j.internal.Shim.s4j_recv(fa, ia, 0, 64, scratch);
@@ -109,6 +121,7 @@ public final class CpuCost {
                 }
             }
         }
+        System.out.println("binding: " + org.streams4j.Platform.nativeBinding());
         double base = median(ns.get("jdk"));
         for (String n : names) {
             double m = median(ns.get(n));

@@ -112,6 +112,7 @@ final class SelftestCommand implements Callable<Integer> {
         host.put("system", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
             + System.getProperty("os.arch"));
         host.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")");
+        host.put("binding", Platform.nativeBinding());
         host.put("uid", Platform.euid());
         host.put("gid", Platform.egid());
         host.put("pid", ProcessHandle.current().pid());
@@ -121,6 +122,7 @@ final class SelftestCommand implements Callable<Integer> {
             out.printf("  backend  %s%n", host.get("backend"));
             out.printf("  system   %s%n", host.get("system"));
             out.printf("  java     %s%n", host.get("java"));
+            out.printf("  binding  %s%n", host.get("binding"));
             out.printf("  process  uid=%d gid=%d pid=%d%n", Platform.euid(), Platform.egid(),
                 ProcessHandle.current().pid());
             out.printf("  temp     %s (removed afterwards)%n%n", dir);
