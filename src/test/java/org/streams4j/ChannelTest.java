@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.Async;
 
 /**
  * The channel of a StreamFd (byte, scattering, gathering) over every kind of
@@ -74,7 +75,7 @@ class ChannelTest {
                 } catch (StreamsException e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, Async.EACH);
             ByteBuffer src = ByteBuffer.wrap(data).asReadOnlyBuffer();
             StreamChannel ch = p.first().channel();
             while (src.hasRemaining()) {
@@ -154,7 +155,7 @@ class ChannelTest {
                 } catch (StreamsException e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, Async.EACH);
             StreamChannel ch = p.first().channel();
             long total = 0;
             while (total < want.length) {

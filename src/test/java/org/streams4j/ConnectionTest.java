@@ -29,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+import org.streams4j.testsupport.Async;
 
 /**
  * One private connection from a {@link ConnldServer}: streams, channels,
@@ -58,7 +59,7 @@ class ConnectionTest {
             } catch (StreamsException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Async.EACH);
         served = server.accept(GUARD).orElseThrow(() -> new AssertionError("no client within " + GUARD));
         client = c.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -221,7 +222,7 @@ class ConnectionTest {
                 } catch (StreamsException e) {
                     throw new RuntimeException("writer at byte " + at, e);
                 }
-            });
+            }, Async.EACH);
             CompletableFuture<Long> reader = CompletableFuture.supplyAsync(() -> {
                 byte[] buf = new byte[50_000];
                 long at = 0;
@@ -243,7 +244,7 @@ class ConnectionTest {
                     throw new RuntimeException("reader at byte " + at, e);
                 }
                 return at;
-            });
+            }, Async.EACH);
             try {
                 writer.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);
                 assertEquals((long) total, reader.get(GUARD.toMillis(), TimeUnit.MILLISECONDS));
@@ -276,7 +277,7 @@ class ConnectionTest {
             } catch (java.io.IOException e) {
                 throw new RuntimeException(e);
             }
-        });
+        }, Async.EACH);
     }
 
 }

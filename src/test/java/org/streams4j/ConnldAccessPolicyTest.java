@@ -20,6 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+import org.streams4j.testsupport.Async;
 
 /**
  * {@link ConnldOptions} allow lists: a client they exclude is closed before
@@ -141,7 +142,7 @@ class ConnldAccessPolicyTest {
             } catch (StreamsException e) {
                 return RESET_LIKE.contains(e.errnoName()) ? "reset" : e.getMessage();
             }
-        });
+        }, Async.EACH);
         String r = outcome.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);
         assertTrue(r.equals("eof") || r.equals("reset"), "a refused client's read gave: " + r);
     }

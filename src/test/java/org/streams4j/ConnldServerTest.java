@@ -36,6 +36,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+import org.streams4j.testsupport.Async;
 
 /**
  * ConnldServer and ConnldClient on real paths: what the path holds (nothing,
@@ -445,7 +446,7 @@ class ConnldServerTest {
                 } catch (StreamsException e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, Async.EACH);
             Optional<Connection> got = s.accept(GUARD);
             assertTrue(got.isPresent(), "nobody accepted within " + GUARD);
             try (Connection server = got.get(); Connection c = client.get(GUARD.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -44,6 +44,7 @@ import org.streams4j.testsupport.ConnldClientMain;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+import org.streams4j.testsupport.Async;
 
 /**
  * The connld tests that only a STREAMS kernel can answer (illumos reports
@@ -341,7 +342,7 @@ class ConnldStreamsTest {
                 } catch (StreamsException e) {
                     throw new RuntimeException(e);
                 }
-            });
+            }, Async.EACH);
             assertEquals(-1, r.get(GUARD.toMillis(), TimeUnit.MILLISECONDS), "a refused client read data");
             assertEquals(0, handled.get());
         }

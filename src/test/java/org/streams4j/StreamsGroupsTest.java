@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.Async;
 
 /**
  * STREAMS: the server's getpeerucred on a connld pipe carries the client's
@@ -46,7 +47,7 @@ class StreamsGroupsTest {
                 } catch (StreamsException e) {
                     throw new IllegalStateException(e);
                 }
-            });
+            }, Async.EACH);
             try (Connection c = s.accept(Duration.ofSeconds(10)).orElseThrow();
                  Connection other = client.get(10, TimeUnit.SECONDS)) {
                 Set<Integer> seen = c.peer().groups();

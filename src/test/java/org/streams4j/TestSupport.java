@@ -178,7 +178,7 @@ final class TestSupport {
         long deadline = System.nanoTime() + guard.toNanos();
         while (System.nanoTime() < deadline) {
             for (StackTraceElement f : t.getStackTrace()) {
-                if (wanted.contains(f.getMethodName())) {
+                if (wanted.contains(nativeName(f))) {
                     return;
                 }
             }
@@ -191,6 +191,31 @@ final class TestSupport {
     }
 
     /**
+     * The shim function a stack frame stands for: a JNA native method of
+     * Shim is named after it ({@code s4j_recv}); an FFM downcall's topmost
+     * visible frame is the HotCalls method of FfmCalls ({@code recv},
+     * {@code evWait}), the downcall stub's own frames being hidden.
+     */
+    static String nativeName(StackTraceElement f) {
+        if (!isFfmCall(f)) {
+            return f.getMethodName();
+        }
+        StringBuilder b = new StringBuilder("s4j_");
+        for (char c : f.getMethodName().toCharArray()) {
+            if (Character.isUpperCase(c)) {
+                b.append('_').append(Character.toLowerCase(c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.toString();
+    }
+
+    private static boolean isFfmCall(StackTraceElement f) {
+        return f.getClassName().equals("org.streams4j.internal.FfmCalls") && !f.getMethodName().equals("name");
+    }
+
+    /**
      * Waits, at most {@code guard}, until thread t sits in a native call of the
      * shim (whichever: for a thread whose code may change what it waits in,
      * such as an event loop), or has finished.
@@ -199,8 +224,8 @@ final class TestSupport {
         long deadline = System.nanoTime() + guard.toNanos();
         while (System.nanoTime() < deadline) {
             StackTraceElement[] stack = t.getStackTrace();
-            if (!t.isAlive() || stack.length > 0 && stack[0].isNativeMethod()
-                && stack[0].getClassName().startsWith("org.streams4j.internal.")) {
+            if (!t.isAlive() || stack.length > 0 && (stack[0].isNativeMethod()
+                && stack[0].getClassName().startsWith("org.streams4j.internal.") || isFfmCall(stack[0]))) {
                 return;
             }
             Thread.sleep(5);

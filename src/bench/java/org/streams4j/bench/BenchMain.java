@@ -169,7 +169,7 @@ public final class BenchMain {
         long t0 = System.nanoTime();
         b.say("streams4j benchmarks, " + settings.label() + " run: " + Platform.describe()
             + ", " + Runtime.getRuntime().availableProcessors() + " CPUs, JDK "
-            + System.getProperty("java.vm.version") + "; columns " + b.columns);
+            + System.getProperty("java.vm.version") + ", binding " + Platform.nativeBinding() + "; columns " + b.columns);
         b.loadAtStart = load();
         b.say(String.format(Locale.ROOT, "load average %.2f: other work on this machine skews every column", b.loadAtStart));
         for (String m : only) {
@@ -567,6 +567,7 @@ public final class BenchMain {
         sb.append("  \"platform\": \"").append(esc(Platform.describe())).append("\",\n");
         sb.append("  \"cpus\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n");
         sb.append("  \"jdk\": \"").append(esc(System.getProperty("java.vm.version"))).append("\",\n");
+        sb.append("  \"binding\": \"").append(esc(org.streams4j.Platform.nativeBinding())).append("\",\n");
         sb.append("  \"load_average\": [").append(num(loadAtStart)).append(", ").append(num(loadAtEnd)).append("],\n");
         sb.append("  \"notes\": {");
         List<String> ns = new ArrayList<>();

@@ -56,7 +56,9 @@ class NativeUnavailableTest {
     }
 
     private static Run java(String main, String... args) throws Exception {
-        List<String> a = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1", "-cp", classPath, main));
+        // As scripts/streamsctl runs it: on JDK 24+ JNA's System.load warns without the flag.
+        List<String> a = new ArrayList<>(List.of("-XX:TieredStopAtLevel=1", "--enable-native-access=ALL-UNNAMED",
+            "-cp", classPath, main));
         a.addAll(List.of(args));
         return Tool.run(tmp, "java", a);
     }

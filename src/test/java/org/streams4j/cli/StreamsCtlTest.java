@@ -35,6 +35,7 @@ import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
 import org.streams4j.ReceivedFd;
+import org.streams4j.testsupport.Async;
 
 /**
  * streamsctl as a user runs it: every test spawns the real launcher,
@@ -225,7 +226,7 @@ class StreamsCtlTest {
             } catch (org.streams4j.StreamsException e) {
                 throw new java.util.concurrent.CompletionException(e);
             }
-        });
+        }, Async.EACH);
         if (Platform.backend() == Backend.PORTABLE) {
             // connect(2) returns from the backlog; no echo while the one slot is taken.
             try (org.streams4j.Connection c = second.get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -586,8 +587,8 @@ class StreamsCtlTest {
             .directory(tmp.toFile());
         environment(pb);
         Process client = start(pb);
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(client.getErrorStream()));
-        CompletableFuture.runAsync(() -> Launched.drain(client.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(client.getErrorStream()), Async.EACH);
+        CompletableFuture.runAsync(() -> Launched.drain(client.getInputStream()), Async.EACH);
         Thread feeder = new Thread(() -> {
             try (OutputStream in = client.getOutputStream()) {
                 while (client.isAlive()) {
