@@ -58,14 +58,16 @@ public final class BenchMain {
      * rounds interleave the columns (in a rotating order) and a column's value
      * is the median over rounds: drift on a shared machine hits all columns
      * alike. One round of a JMH column is one fork; the C column runs the same
-     * warm-up and measurement time.
+     * warm-up and measurement time. Ping-pong has rounds of its own: on one
+     * CPU ({@code pingpongRounds}) and unpinned ({@code twoCpuRounds}).
      */
     record Settings(String label, int rounds, int warmups, int warmupMs, int iterations, int iterationMs,
-                    long bytes, int byteWarmups, int byteIterations, int scaleRounds, int sweeps) {
+                    long bytes, int byteWarmups, int byteIterations, int scaleRounds, int sweeps,
+                    int pingpongRounds, int twoCpuRounds) {
     }
 
-    static final Settings FULL = new Settings("full", 5, 2, 800, 3, 800, 1L << 30, 3, 5, 3, 5);
-    static final Settings QUICK = new Settings("quick", 3, 2, 400, 3, 400, 256L << 20, 6, 5, 2, 3);
+    static final Settings FULL = new Settings("full", 5, 2, 800, 3, 800, 1L << 30, 3, 5, 3, 5, 5, 3);
+    static final Settings QUICK = new Settings("quick", 3, 2, 400, 3, 400, 256L << 20, 6, 5, 2, 3, 5, 3);
 
     /** One row of the table. */
     static final class Metric {
@@ -247,20 +249,142 @@ public final class BenchMain {
         return settings.iterations() * settings.iterationMs();
     }
 
+    /**
+     * Ping-pong, every column confined to one CPU where taskset allows
+     * ({@link #pin}): both threads share it, so a round trip is the software
+     * path (the system calls and the switches between the two threads on one
+     * CPU), the same for every column. Unpinned, the scheduler puts the two threads on one
+     * CPU or on two, and on two each message pays the wake-up of an idle CPU,
+     * a lottery larger than the differences between columns; that figure
+     * stays in the table as pingpong_64B_2cpu, for reference.
+     */
     private void pingpong() throws Exception {
+        Pin pin = pin();
         Metric median = metric("pingpong_64B", "us", true, 1.3);
         Metric p99 = metric("pingpong_64B_p99", "us", true, null);
-        rounds(present(S4J, C, JDK, JUNIX), col -> {
-            if (col.equals(C)) {
-                Map<String, Double> c = runC("pingpong", Integer.toString(warmupMs()), Integer.toString(measureMs()));
-                return Map.of(median.name, c.get("median_us"), p99.name, c.get("p99_us"));
+        List<String> cols = present(S4J, C, JDK, JUNIX);
+        String how = "Median and p99 of all round trips of a round (JMH SampleTime; C times each one)";
+        if (pin.pinned()) {
+            say("ping-pong on CPU " + pin.cpu() + " for every column: " + String.join(" ", pin.prefix())
+                + " (JMH forks through " + pin.jvm() + ")");
+            notes.put("pingpong_pinned", "yes, CPU " + pin.cpu() + " (" + String.join(" ", pin.prefix()) + ")");
+            notes.put("pingpong", "pingpong_64B and pingpong_64B_p99: every column confined to CPU " + pin.cpu()
+                + " (taskset; the JMH forks through a wrapper that execs java under taskset, the C program"
+                + " under taskset), so both threads share one CPU and a round trip is the system calls and"
+                + " the switches between the two threads on it. A JVM confined to one CPU sees availableProcessors() = 1 and"
+                + " picks SerialGC, the same for all three JVM columns. " + how + ", median over "
+                + settings.pingpongRounds() + " rounds. pingpong_64B_2cpu: the same unpinned, median over "
+                + settings.twoCpuRounds() + " rounds; where the scheduler puts the two threads decides it"
+                + " (one CPU or two; on two, every message pays a cross-CPU wake-up)");
+        } else {
+            say("ping-pong unpinned: " + pin.why());
+            notes.put("pingpong_pinned", "no: " + pin.why());
+            notes.put("pingpong", "pingpong_64B and pingpong_64B_p99 unpinned (" + pin.why() + "): the"
+                + " scheduler puts the two threads on one CPU or two, and on two every message pays a"
+                + " cross-CPU wake-up, so the row varies with placement more than between columns. " + how
+                + ", median over " + settings.pingpongRounds() + " rounds. No pingpong_64B_2cpu row:"
+                + " it would be the same measurement");
+        }
+        rounds(settings.pingpongRounds(), cols, col -> pingpongRound(col, pin, median.name, p99.name),
+            median, p99);
+        if (pin.pinned()) {
+            Metric spread = metric("pingpong_64B_2cpu", "us", true, null);
+            rounds(settings.twoCpuRounds(), cols, col -> pingpongRound(col, Pin.NONE, spread.name, null),
+                spread);
+        }
+    }
+
+    /** One column's ping-pong: its median (and p99, unless {@code p99} is null) under those names. */
+    private Map<String, Double> pingpongRound(String col, Pin pin, String median, String p99) throws Exception {
+        double m;
+        double p;
+        if (col.equals(C)) {
+            Map<String, Double> c = runC(pin.prefix(), "pingpong", Integer.toString(warmupMs()),
+                Integer.toString(measureMs()));
+            m = c.get("median_us");
+            p = c.get("p99_us");
+        } else {
+            RunResult r = jmh(col, "pingpong", pin.jvm(), Mode.SampleTime, TimeUnit.MICROSECONDS, Map.of());
+            m = r.getPrimaryResult().getStatistics().getPercentile(50);
+            p = r.getPrimaryResult().getStatistics().getPercentile(99);
+        }
+        return p99 == null ? Map.of(median, m) : Map.of(median, m, p99, p);
+    }
+
+    /**
+     * Where the pinned ping-pong runs: a CPU, the command prefix that confines
+     * a process to it and a JVM wrapper for JMH forks that uses the prefix; or
+     * ({@code cpu} -1) why it runs unpinned.
+     */
+    record Pin(int cpu, List<String> prefix, String jvm, String why) {
+        static final Pin NONE = new Pin(-1, List.of(), null, "not asked");
+
+        boolean pinned() {
+            return cpu >= 0;
+        }
+    }
+
+    /**
+     * Pins with taskset (util-linux) to the first CPU this process may run on
+     * (Cpus_allowed_list of /proc/self/status), through a wrapper written
+     * next to results.json. Elsewhere (illumos has pbind, no taskset) or when
+     * taskset fails: unpinned, with the reason.
+     */
+    private Pin pin() throws IOException, InterruptedException {
+        Path taskset = onPath("taskset");
+        if (taskset == null) {
+            return unpinned("no taskset on PATH");
+        }
+        Path status = Path.of("/proc/self/status");
+        Integer cpu = null;
+        if (Files.isReadable(status)) {
+            for (String line : Files.readAllLines(status, StandardCharsets.US_ASCII)) {
+                if (line.startsWith("Cpus_allowed_list:")) {
+                    cpu = Integer.valueOf(line.substring(line.indexOf(':') + 1).trim().split("[-,]")[0]);
+                }
             }
-            RunResult r = jmh(col, "pingpong", Mode.SampleTime, TimeUnit.MICROSECONDS, Map.of());
-            return Map.of(median.name, r.getPrimaryResult().getStatistics().getPercentile(50),
-                p99.name, r.getPrimaryResult().getStatistics().getPercentile(99));
-        }, median, p99);
-        notes.put("pingpong", "median and p99 of all round trips of a round (JMH SampleTime; C times each one),"
-            + " median over rounds");
+        }
+        if (cpu == null) {
+            return unpinned("no Cpus_allowed_list in /proc/self/status");
+        }
+        List<String> prefix = List.of(taskset.toString(), "-c", Integer.toString(cpu));
+        Process p = new ProcessBuilder(with(prefix, "true")).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            return unpinned(String.join(" ", prefix) + " true failed: " + out);
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path wrapper = jmhLogs.getParent().resolve("java-cpu" + cpu);
+        Files.writeString(wrapper, "#!/bin/sh\n"
+            + "# Written by BenchMain: a JMH fork of the pinned ping-pong row, on CPU " + cpu + ".\n"
+            + "exec " + shellQuote(taskset.toString()) + " -c " + cpu + " " + shellQuote(java) + " \"$@\"\n");
+        if (!wrapper.toFile().setExecutable(true)) {
+            return unpinned("cannot make " + wrapper + " executable");
+        }
+        return new Pin(cpu, prefix, wrapper.toAbsolutePath().toString(), null);
+    }
+
+    private static Pin unpinned(String why) {
+        return new Pin(-1, List.of(), null, why);
+    }
+
+    /** The first executable {@code name} in the directories of PATH, or null. */
+    private static Path onPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            Path f = Path.of(dir.isEmpty() ? "." : dir, name);
+            if (Files.isRegularFile(f) && Files.isExecutable(f)) {
+                return f.toAbsolutePath();
+            }
+        }
+        return null;
+    }
+
+    private static String shellQuote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
     }
 
     private void throughput() throws Exception {
@@ -478,6 +602,12 @@ public final class BenchMain {
 
     private RunResult jmh(String column, String method, Mode mode, TimeUnit unit, Map<String, String> params)
         throws RunnerException {
+        return jmh(column, method, null, mode, unit, params);
+    }
+
+    /** One fork of a JMH benchmark; {@code jvm}, when not null, is the java command the fork runs. */
+    private RunResult jmh(String column, String method, String jvm, Mode mode, TimeUnit unit,
+                          Map<String, String> params) throws RunnerException {
         boolean single = mode == Mode.SingleShotTime;
         String cls = column.equals(S4J) ? S4jBench.class.getName() : ChannelBench.class.getName();
         ChainedOptionsBuilder o = new OptionsBuilder()
@@ -488,7 +618,11 @@ public final class BenchMain {
             .warmupIterations(single ? settings.byteWarmups() : settings.warmups())
             .measurementIterations(single ? settings.byteIterations() : settings.iterations())
             .shouldFailOnError(true)
-            .output(jmhLogs.resolve(method + "-" + column + "-" + (++jmhRuns) + ".txt").toString());
+            .output(jmhLogs.resolve(method + (jvm == null ? "" : "-pinned") + "-" + column + "-" + (++jmhRuns)
+                + ".txt").toString());
+        if (jvm != null) {
+            o.jvm(jvm);
+        }
         if (!single) {
             o.warmupTime(TimeValue.milliseconds(settings.warmupMs()))
                 .measurementTime(TimeValue.milliseconds(settings.iterationMs()));
@@ -506,7 +640,12 @@ public final class BenchMain {
 
     /** Runs s4jbench and parses its one line: NAME key=value ... */
     private Map<String, Double> runC(String... args) throws Exception {
-        List<String> cmd = with(List.of(cBinary.toString()), args);
+        return runC(List.of(), args);
+    }
+
+    /** The same, the command after {@code prefix} (taskset -c CPU, or nothing). */
+    private Map<String, Double> runC(List<String> prefix, String... args) throws Exception {
+        List<String> cmd = with(with(prefix, cBinary.toString()), args);
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
