@@ -47,5 +47,6 @@ public final class Main {
         System.out.println("consumer module " + Main.class.getModule().getName()
             + ", streams4j module " + ConnldServer.class.getModule().getName()
             + ", backend " + Platform.backend());
+        System.out.println("binding " + Platform.nativeBinding());
     }
 }

@@ -71,10 +71,13 @@ class ConsumerIT {
         Run javac = run("javac", "-d", out.toString(), "-cp", path(jar, jna),
             SOURCES.resolve("consumer/Main.java").toString());
         assertEquals(0, javac.exit(), javac.toString());
-        Run r = run("java", "-cp", path(out.toString(), jar, jna), "consumer.Main", tmp.resolve("cp-sock").toString());
+        Run r = run("java", "--enable-native-access=ALL-UNNAMED", "-cp", path(out.toString(), jar, jna),
+            "consumer.Main", tmp.resolve("cp-sock").toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("echo:hello\n"), r.out());
         assertTrue(r.out().contains("consumer module null, streams4j module null"), r.out());
+        assertBinding(r);
+        assertEquals("", r.err(), "no warnings on the class path with native access granted");
     }
 
     @Test
@@ -83,12 +86,25 @@ class ConsumerIT {
         Run javac = run("javac", "-d", out.toString(), "--module-path", path(jar, jna),
             SOURCES.resolve("module-info.java").toString(), SOURCES.resolve("consumer/Main.java").toString());
         assertEquals(0, javac.exit(), javac.toString());
-        Run r = run("java", "--module-path", path(out.toString(), jar, jna), "-m", "consumer/consumer.Main",
+        // README: on the module path JNA and streams4j each need native access.
+        Run r = run("java", "--enable-native-access=com.sun.jna,org.streams4j",
+            "--module-path", path(out.toString(), jar, jna), "-m", "consumer/consumer.Main",
             tmp.resolve("mp-sock").toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("echo:hello\n"), r.out());
         assertTrue(r.out().contains("consumer module consumer, streams4j module org.streams4j"), r.out());
+        assertBinding(r);
         assertEquals("", r.err(), "no warnings on the module path");
+    }
+
+    /**
+     * The jar's binding: FFM downcalls when it was built with a JDK 22+ (a
+     * multi-release jar, run here on that JDK), else JNA.
+     */
+    private static void assertBinding(Run r) {
+        String want = "ffm".equals(System.getProperty("streams4j.expect.binding")) ? "binding FFM downcalls ("
+            : "binding JNA ";
+        assertTrue(r.out().contains("\n" + want), r.out());
     }
 
     @Test

@@ -3,19 +3,18 @@ package org.streams4j.internal;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Path;
+import com.sun.jna.Pointer;
 
 /**
  * {@link HotCalls} through FFM downcall handles (JDK 22+): the same
- * functions of the same library JNA registered {@link Shim} against (its
- * file, as JNA found or extracted it), looked up again with
- * {@link SymbolLookup#libraryLookup}. {@link Bindings} loads this class only
+ * functions of the same loaded library JNA registered {@link Shim} against,
+ * by the addresses JNA's {@code NativeLibrary} looks up (nothing is loaded a
+ * second time). {@link Bindings} loads this class only
  * when the module may use native access, so the restricted methods here
  * never print a warning.
  *
@@ -29,7 +28,7 @@ import java.nio.file.Path;
 final class FfmCalls implements HotCalls {
     static final FfmCalls INSTANCE = new FfmCalls();
 
-    private static final SymbolLookup LIB;
+    private static final com.sun.jna.NativeLibrary LIB;
     private static final MethodHandle WRITE;
     private static final MethodHandle RECV;
     private static final MethodHandle EXCHANGE;
@@ -48,9 +47,10 @@ final class FfmCalls implements HotCalls {
         if (Shim.loadFailure() != null) {
             throw new IllegalStateException("the shim did not load", Shim.loadFailure());
         }
-        Path file = com.sun.jna.NativeLibrary.getInstance(NativeLibrary.NAME, Shim.class.getClassLoader())
-            .getFile().toPath();
-        LIB = SymbolLookup.libraryLookup(file, Arena.global());
+        // The library JNA loaded (Native.register caches it under this name and class loader):
+        // its functions' addresses, not its file, which JNA may have extracted to a temporary
+        // file and deleted once loaded.
+        LIB = com.sun.jna.NativeLibrary.getInstance(NativeLibrary.NAME, Shim.class.getClassLoader());
         WRITE = handle("s4j_write", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         RECV = handle("s4j_recv", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         EXCHANGE = handle("s4j_exchange", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
@@ -70,9 +70,8 @@ final class FfmCalls implements HotCalls {
     }
 
     private static MethodHandle handle(String name, MemoryLayout result, MemoryLayout... args) {
-        return Linker.nativeLinker().downcallHandle(
-            LIB.find(name).orElseThrow(() -> new IllegalStateException("no " + name + " in the shim")),
-            FunctionDescriptor.of(result, args));
+        MemorySegment fn = MemorySegment.ofAddress(Pointer.nativeValue(LIB.getFunction(name)));
+        return Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.of(result, args));
     }
 
     /** invokeExact declares Throwable; a downcall throws only what the JVM throws anywhere. */
