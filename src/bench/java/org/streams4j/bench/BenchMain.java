@@ -1,5 +1,6 @@
 package org.streams4j.bench;
 
+import java.lang.management.ManagementFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -440,6 +441,9 @@ public final class BenchMain {
         }, m);
     }
 
+    /** Sweeps a scale client makes first, for the JIT, and the harness does not count. */
+    private static final int WARM_SWEEPS = 2;
+
     private void scale() throws Exception {
         // The event-loop server first: it is what a server holding many idle
         // clients should use (JDK column: a Selector). Then the
@@ -447,12 +451,13 @@ public final class BenchMain {
         int loops = ConnldOptions.defaults().loops();
         List<String> cols = present(S4J, C, JDK);
         List<String> loopArgs = List.of(Integer.toString(loops));
-        scale(SCALE_CONNECTIONS, "", cols, loopArgs);
+        Pin pin = pin();
+        scaleRows(SCALE_CONNECTIONS, cols, loopArgs, pin);
         long limit = ((com.sun.management.UnixOperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
         String big = "";
         if (limit >= SCALE_MANY + 512) {
-            scale(SCALE_MANY, "", cols, loopArgs);
+            scaleRows(SCALE_MANY, cols, loopArgs, pin);
             big = " and " + SCALE_MANY;
         } else {
             String why = "scale_" + SCALE_MANY + " skipped: the descriptor limit is " + limit
@@ -460,31 +465,64 @@ public final class BenchMain {
             say(why);
             notes.put("scale_" + SCALE_MANY, why);
         }
-        scale(SCALE_CONNECTIONS, "_thread_per_conn", present(S4J, C), List.of());
+        scale(SCALE_CONNECTIONS, "_thread_per_conn", present(S4J, C), List.of(), Pin.NONE,
+            "scale_" + SCALE_CONNECTIONS + "_thread_per_conn_sweep", true);
         notes.put("scale", "server RSS and thread count (ps) after the sweeps; sweep = one 64-byte round trip"
             + " on each of " + SCALE_CONNECTIONS + big + " connections, client in the same language, median of "
-            + settings.sweeps() + " sweeps. scale_N_*: streams4j ConnldServer.serveEvents with " + loops
+            + settings.sweeps() + " sweeps after " + WARM_SWEEPS + " not counted (JIT warm-up). scale_N_*: streams4j ConnldServer.serveEvents with " + loops
             + " event loops (epoll on Linux, event ports on illumos); C: the same design, " + loops
             + " pthreads on epoll / event ports; JDK: one thread with a java.nio Selector over"
             + " UnixDomainSocketAddress channels. scale_1000_thread_per_conn_*: one thread per connection"
             + " (ConnldServer.serve; pthreads)");
+        if (pin.pinned()) {
+            notes.put("scale_pinned", "scale_N_sweep: server and client both confined to CPU " + pin.cpu() + " ("
+                + String.join(" ", pin.prefix()) + "), so a round trip is the software path (system calls and"
+                + " the switches between client and loop on one CPU), as for ping-pong; the servers keep their "
+                + loops + " loops. scale_N_sweep_2cpu, scale_N_rss, scale_N_threads and the thread-per-connection"
+                + " rows: unpinned, where a sweep is mostly wake-ups of an idle CPU (tens of µs each in this VM)");
+        } else {
+            notes.put("scale_pinned", "no: " + pin.why());
+        }
     }
 
-    private void scale(int n, String suffix, List<String> cols, List<String> serverArgs) throws Exception {
-        Metric rss = metric("scale_" + n + suffix + "_rss", "MiB", true, null);
-        Metric threads = metric("scale_" + n + suffix + "_threads", "threads", true, null);
-        Metric sweep = metric("scale_" + n + suffix + "_sweep", "ms", true, null);
+    /**
+     * The event-loop rows at {@code n} connections: RSS, threads and a sweep
+     * unpinned, then, where taskset allows, the sweep with server and client
+     * on one CPU (scale_N_sweep; the unpinned one becomes scale_N_sweep_2cpu).
+     */
+    private void scaleRows(int n, List<String> cols, List<String> loopArgs, Pin pin) throws Exception {
+        String name = "scale_" + n + "_sweep";
+        scale(n, "", cols, loopArgs, Pin.NONE, pin.pinned() ? name + "_2cpu" : name, true);
+        if (pin.pinned()) {
+            scale(n, "", cols, loopArgs, pin, name, false);
+        }
+    }
+
+    private void scale(int n, String suffix, List<String> cols, List<String> serverArgs, Pin pin, String sweepName,
+        boolean usage) throws Exception {
+        Metric rss = usage ? metric("scale_" + n + suffix + "_rss", "MiB", true, null) : null;
+        Metric threads = usage ? metric("scale_" + n + suffix + "_threads", "threads", true, null) : null;
+        Metric sweep = metric(sweepName, "ms", true, null);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
-        String sweeps = Integer.toString(settings.sweeps());
+        String sweeps = Integer.toString(WARM_SWEEPS + settings.sweeps());
+        // The binding options scripts/bench gave this JVM (native access, streams4j.binding).
+        List<String> jvm = new ArrayList<>(pin.prefix());
+        jvm.add(java);
+        for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (arg.startsWith("--enable-native-access") || arg.startsWith("-Dstreams4j.binding")) {
+                jvm.add(arg);
+            }
+        }
+        jvm.addAll(List.of("-cp", cp, Scale.class.getName()));
         Map<String, List<String>> servers = Map.of(
-            S4J, with(List.of(java, "-cp", cp, Scale.class.getName(), "server"), "PATH", "N", "LOOPS"),
-            C, with(List.of(cBinary.toString(), "scale-server"), "PATH", "N", "LOOPS"),
-            JDK, List.of(java, "-cp", cp, Scale.class.getName(), "jdk-server", "PATH", "N"));
+            S4J, with(jvm, "server", "PATH", "N", "LOOPS"),
+            C, with(with(pin.prefix(), cBinary.toString(), "scale-server"), "PATH", "N", "LOOPS"),
+            JDK, with(jvm, "jdk-server", "PATH", "N"));
         Map<String, List<String>> clients = Map.of(
-            S4J, List.of(java, "-cp", cp, Scale.class.getName(), "client"),
-            C, List.of(cBinary.toString(), "scale-client"),
-            JDK, List.of(java, "-cp", cp, Scale.class.getName(), "jdk-client"));
+            S4J, with(jvm, "client"),
+            C, with(pin.prefix(), cBinary.toString(), "scale-client"),
+            JDK, with(jvm, "jdk-client"));
         rounds(settings.scaleRounds(), cols, col -> {
             Path dir = Bench.tempDir();
             try {
@@ -499,11 +537,12 @@ public final class BenchMain {
                     }
                 }
                 double[] r = scaleRun(server, with(clients.get(col), path, Integer.toString(n), sweeps), n);
-                return Map.of(rss.name, r[0], threads.name, r[1], sweep.name, r[2]);
+                return usage ? Map.of(rss.name, r[0], threads.name, r[1], sweep.name, r[2])
+                    : Map.of(sweep.name, r[2]);
             } finally {
                 Bench.deleteTree(dir);
             }
-        }, rss, threads, sweep);
+        }, usage ? new Metric[] {rss, threads, sweep} : new Metric[] {sweep});
     }
 
     private static List<String> with(List<String> cmd, String... more) {
@@ -528,12 +567,14 @@ public final class BenchMain {
             go.write("go\n".getBytes(StandardCharsets.US_ASCII));
             go.flush();
             List<Double> sweeps = new ArrayList<>();
-            for (int i = 0; i < settings.sweeps(); i++) {
+            for (int i = 0; i < WARM_SWEEPS + settings.sweeps(); i++) {
                 String line = cout.readLine();
                 if (line == null || !line.startsWith("sweep_ms ")) {
                     throw new IllegalStateException("scale client said: " + line);
                 }
-                sweeps.add(Double.parseDouble(line.substring(9)));
+                if (i >= WARM_SWEEPS) {
+                    sweeps.add(Double.parseDouble(line.substring(9)));
+                }
             }
             double[] usage = processUsage(server.pid());
             go.close();

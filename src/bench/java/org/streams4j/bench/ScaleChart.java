@@ -80,8 +80,10 @@ public final class ScaleChart {
         s.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\""
             + " viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">%n", w, h, w, h));
         s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
+        boolean oneCpu = json.contains("\"scale_pinned\": \"scale_N_sweep:");
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"14\">One sweep (a 64-byte round"
-            + " trip on every connection), median ms</text>%n", left));
+            + " trip on every connection), median ms%s</text>%n", left,
+            oneCpu ? "; server and client on one CPU" : ""));
         // axes and grid
         for (int i = 0; i <= 4; i++) {
             double v = yTop * i / 4;
