@@ -477,8 +477,8 @@ public final class BenchMain {
         if (pin.pinned()) {
             notes.put("scale_pinned", "scale_N_sweep: server and client both confined to CPU " + pin.cpu() + " ("
                 + String.join(" ", pin.prefix()) + "), so a round trip is the software path (system calls and"
-                + " the switches between client and loop on one CPU), as for ping-pong; the servers keep their "
-                + loops + " loops. scale_N_sweep_2cpu, scale_N_rss, scale_N_threads and the thread-per-connection"
+                + " the switches between client and loop on one CPU), as for ping-pong; the streams4j and C servers"
+                + " run 1 loop, what ConnldOptions.defaults() picks on one processor (unpinned: " + loops + "). scale_N_sweep_2cpu, scale_N_rss, scale_N_threads and the thread-per-connection"
                 + " rows: unpinned, where a sweep is mostly wake-ups of an idle CPU (tens of µs each in this VM)");
         } else {
             notes.put("scale_pinned", "no: " + pin.why());
@@ -494,7 +494,9 @@ public final class BenchMain {
         String name = "scale_" + n + "_sweep";
         scale(n, "", cols, loopArgs, Pin.NONE, pin.pinned() ? name + "_2cpu" : name, true);
         if (pin.pinned()) {
-            scale(n, "", cols, loopArgs, pin, name, false);
+            // One loop: what ConnldOptions.defaults() picks on one processor (the JDK's Selector
+            // server is one thread anyway), for the C twin too.
+            scale(n, "", cols, List.of("1"), pin, name, false);
         }
     }
 
