@@ -82,8 +82,7 @@ public final class ScaleChart {
         s.append(String.format(Locale.ROOT, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>%n", w, h));
         boolean oneCpu = json.contains("\"scale_pinned\": \"scale_N_sweep:");
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"22\" font-size=\"14\">One sweep (a 64-byte round"
-            + " trip on every connection), median ms%s</text>%n", left,
-            oneCpu ? "; server and client on one CPU" : ""));
+            + " trip on every connection), median ms%s</text>%n", left, oneCpu ? ", one CPU" : ""));
         // axes and grid
         for (int i = 0; i <= 4; i++) {
             double v = yTop * i / 4;
