@@ -69,6 +69,7 @@ final class FfmCalls implements HotCalls {
     private FfmCalls() {
     }
 
+    @SuppressWarnings("restricted")     // Bindings loads this class only with native access granted
     private static MethodHandle handle(String name, MemoryLayout result, MemoryLayout... args) {
         MemorySegment fn = MemorySegment.ofAddress(Pointer.nativeValue(LIB.getFunction(name)));
         return Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.of(result, args));
