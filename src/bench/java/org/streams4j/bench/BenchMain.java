@@ -1,10 +1,10 @@
 package org.streams4j.bench;
 
-import java.lang.management.ManagementFactory;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
@@ -332,6 +332,16 @@ public final class BenchMain {
      * taskset fails: unpinned, with the reason.
      */
     private Pin pin() throws IOException, InterruptedException {
+        if (pin == null) {
+            pin = findPin();
+        }
+        return pin;
+    }
+
+    /** Where this run pins, found once (ping-pong and scale both ask). */
+    private Pin pin;
+
+    private Pin findPin() throws IOException, InterruptedException {
         Path taskset = onPath("taskset");
         if (taskset == null) {
             return unpinned("no taskset on PATH");
@@ -454,7 +464,7 @@ public final class BenchMain {
         Pin pin = pin();
         scaleRows(SCALE_CONNECTIONS, cols, loopArgs, pin);
         long limit = ((com.sun.management.UnixOperatingSystemMXBean)
-            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
+            ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
         String big = "";
         if (limit >= SCALE_MANY + 512) {
             scaleRows(SCALE_MANY, cols, loopArgs, pin);
@@ -749,7 +759,7 @@ public final class BenchMain {
         sb.append("  \"platform\": \"").append(esc(Platform.describe())).append("\",\n");
         sb.append("  \"cpus\": ").append(Runtime.getRuntime().availableProcessors()).append(",\n");
         sb.append("  \"jdk\": \"").append(esc(System.getProperty("java.vm.version"))).append("\",\n");
-        sb.append("  \"binding\": \"").append(esc(org.streams4j.Platform.nativeBinding())).append("\",\n");
+        sb.append("  \"binding\": \"").append(esc(Platform.nativeBinding())).append("\",\n");
         sb.append("  \"load_average\": [").append(num(loadAtStart)).append(", ").append(num(loadAtEnd)).append("],\n");
         sb.append("  \"notes\": {");
         List<String> ns = new ArrayList<>();
