@@ -137,10 +137,17 @@ open_flags(int flags, int *oflag)
 	return (0);
 }
 
+/*
+ * illumos defines AT_FDCWD as an unsigned constant (0xffd19553, sys/fcntl.h),
+ * which the *at calls take as an int: convert it explicitly, not through ?:,
+ * where gcc's -Wsign-compare rejects the mixed signedness.
+ */
 static int
 at_dir(int dirfd)
 {
-	return (dirfd == S4J_AT_FDCWD ? AT_FDCWD : dirfd);
+	if (dirfd == S4J_AT_FDCWD)
+		return ((int)AT_FDCWD);
+	return (dirfd);
 }
 
 int
