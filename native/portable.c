@@ -24,6 +24,8 @@
 #endif
 
 #if defined(__linux__)
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <linux/netlink.h>
@@ -598,6 +600,22 @@ int
 s4j_shutdown_write(int fd)
 {
 	return (shutdown(fd, SHUT_WR) != 0 ? -errno : 0);
+}
+
+int
+s4j_unread(int fd)
+{
+#if defined(__linux__) && defined(SIOCOUTQ)
+	int n = 0;
+
+	/* unix_ioctl SIOCOUTQ: unix_outq_len, sk_wmem_alloc of this end. */
+	if (ioctl(fd, SIOCOUTQ, &n) < 0)
+		return (-errno);
+	return (n);
+#else
+	(void) fd;
+	return (-ENOTSUP);
+#endif
 }
 
 #endif /* !__sun */

@@ -277,4 +277,15 @@ s4j_shutdown_write(int fd)
 	return (n < 0 ? -errno : 0);
 }
 
+/*
+ * What this pipe end wrote is queued at the other end's stream head, and no
+ * ioctl on this end measures it (I_NREAD counts this end's own read side).
+ */
+int
+s4j_unread(int fd)
+{
+	(void) fd;
+	return (-ENOTSUP);
+}
+
 #endif /* __sun */

@@ -331,6 +331,18 @@ int s4j_group_name(int gid, char *buf, int len);
  */
 int s4j_shutdown_write(int fd);
 
+/* ---- output the peer has not read (streams.c or portable.c) -------------- */
+/*
+ * How much of what was written on fd the other end has not read yet, as the
+ * kernel counts it (Linux: SIOCOUTQ, which for an AF_UNIX stream socket is
+ * the memory of the messages queued at the peer, unix_outq_len: 0 once it
+ * has read everything).  -ENOTSUP where the platform cannot tell (STREAMS:
+ * what a pipe end wrote sits at the other end's stream head, beyond this
+ * end's reach; macOS and the BSDs).  Only its going down means anything: a
+ * peer took something.
+ */
+int s4j_unread(int fd);
+
 /* ---- processes (process.c) ---------------------------------------------- */
 /* s4j_kill signals: the shim's own values. */
 #define	S4J_SIG_NONE		0	/* kill(pid, 0): does it exist? */

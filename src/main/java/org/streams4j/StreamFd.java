@@ -1420,6 +1420,20 @@ public final class StreamFd implements Closeable {
         return writeSince;
     }
 
+    /**
+     * What the other end has not read yet of what this end wrote, as the
+     * kernel counts it (Linux SIOCOUTQ; see s4j_unread): it goes down when
+     * the peer reads. -1 where the platform cannot tell, or once closed.
+     */
+    int unreadByPeer() {
+        try {
+            int r = withFdQuick("ioctl", Shim::s4j_unread);
+            return r < 0 ? -1 : r;
+        } catch (StreamsException e) {
+            return -1;
+        }
+    }
+
     /** Whether writes are waiting for the loop (the descriptor was full). */
     boolean hasQueued() {
         Outbox o = outbox;

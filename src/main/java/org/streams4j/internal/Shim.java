@@ -297,6 +297,8 @@ public final class Shim {
      */
     public static native int s4j_shutdown_write(int fd);
 
+    /** What the other end has not read yet of what fd wrote (SIOCOUTQ); -ENOTSUP where unknown. */
+    public static native int s4j_unread(int fd);
 
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
