@@ -85,10 +85,11 @@ final class Closer {
                 WAITING[(head + waiting) % MAX_WAITING] = fd;
                 waiting++;
                 inFlight++;
-                if (idle >= waiting) {
+                if (idle > 0) {
                     LOCK.notify();
-                } else if (threads < MAX_THREADS) {
-                    start();
+                }
+                if (idle < waiting && threads < MAX_THREADS) {
+                    start();    // the idle ones are fewer than what waits
                 }
             }
         }
