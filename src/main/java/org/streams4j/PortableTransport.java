@@ -54,8 +54,12 @@ final class PortableTransport extends Transport {
         }
         StreamFd dir = openDir(p, place);
         StreamFd listen = null;
+        BindLock lock = null;
         boolean ok = false;
         try {
+            // The same critical section as on STREAMS (BindLock); here the
+            // rename into the private directory keeps it safe by itself.
+            lock = BindLock.acquire(dir, "bind", p, place.name(), BindLock.WAIT);
             FileStat stale = null;
             FileStat there = look(dir, p, place.name());
             if (there.ok()) {
@@ -83,15 +87,18 @@ final class PortableTransport extends Transport {
                     LOG.log(Level.INFO, "replaced the stale socket at {0}", p);
                 }
                 ok = true;
-                return new Bound(place.name(), dir, listen, mine);
+                return new Bound(p, place.name(), dir, listen, mine);
             } finally {
                 priv.remove();
             }
         } finally {
+            if (!ok && listen != null) {
+                listen.close();
+            }
+            if (lock != null) {
+                lock.close();
+            }
             if (!ok) {
-                if (listen != null) {
-                    listen.close();
-                }
                 dir.close();
             }
         }
@@ -298,12 +305,14 @@ final class PortableTransport extends Transport {
     }
 
     private static final class Bound extends Endpoint {
+        private final String path;
         private final String name;
         private final StreamFd dir;
         private final StreamFd listen;
         private final FileStat socket;
 
-        Bound(String name, StreamFd dir, StreamFd listen, FileStat socket) {
+        Bound(String path, String name, StreamFd dir, StreamFd listen, FileStat socket) {
+            this.path = path;
             this.name = name;
             this.dir = dir;
             this.listen = listen;
@@ -341,8 +350,14 @@ final class PortableTransport extends Transport {
         @Override
         void close() {
             // The path first, if it still is our socket (a new server's is
-            // never ours): no client connects to a closing server.
-            removeIfSame(dir, name, socket);
+            // never ours): no client connects to a closing server. Under the
+            // path's lock, as on STREAMS; without it, the socket is left for
+            // the next bind to replace.
+            try (BindLock lock = BindLock.acquire(dir, "close", path, name, BindLock.WAIT)) {
+                removeIfSame(dir, name, socket);
+            } catch (StreamsException e) {
+                LOG.log(Level.DEBUG, "close of {0} left its socket: {1}", path, e.getMessage());
+            }
             listen.close();
             dir.close();
         }

@@ -168,6 +168,9 @@ public final class Shim {
 
     private static native int s4j_unlinkat(int dirfd, long name, int rmdir);
 
+    /** An exclusive open-file-description lock on the whole file; never waits (EAGAIN, EACCES). */
+    public static native int s4j_lock(int fd);
+
     public static int s4j_renameat(int olddirfd, String oldname, int newdirfd, String newname) {
         long[] a = Scratch.cStrings(oldname, newname);
         return s4j_renameat(olddirfd, a[0], newdirfd, a[1]);
