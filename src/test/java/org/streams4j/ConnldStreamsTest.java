@@ -257,6 +257,27 @@ class ConnldStreamsTest {
         assertTrue(Files.notExists(p, LinkOption.NOFOLLOW_LINKS), "the second server left its attach point");
     }
 
+    /**
+     * Unlinking an attached name does not fail with EBUSY: for the node's
+     * owner it unmounts the namefs node and removes the file underneath
+     * (vn_removeat on nm_mount's VFS_UNLINKABLE), leaving the server with no
+     * name. That is why bind and close hold the path's BindLock between their
+     * look and their unlink.
+     */
+    @Test
+    void unlinkingAnAttachedNameDetachesItAndRemovesTheFile() throws Exception {
+        Path p = dir.resolve("unlinked");
+        try (ConnldServer s = ConnldServer.bind(p)) {
+            assertTrue(Streams.isAttached(p));
+            Files.delete(p);
+            assertTrue(Files.notExists(p, LinkOption.NOFOLLOW_LINKS), "the name is still there");
+            assertTrue(s.isOpen(), "the server's ends closed with its name");
+            StreamsException e = assertThrows(StreamsException.class, () -> ConnldClient.connect(p, GUARD));
+            assertEquals("ENOENT", e.errnoName(), e.getMessage());
+        }
+        assertTrue(Files.notExists(p, LinkOption.NOFOLLOW_LINKS), "close made a file at the path");
+    }
+
     /** A link to a named FIFO that no server is attached over is refused before any open. */
     @Test
     void aLinkToANamedFifoIsNoServer() throws Exception {
