@@ -344,7 +344,7 @@ final class PortableTransport extends Transport {
             StreamFd s = StreamFd.adopt(fd);
             // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
             // now only for an allow list, else when the application calls peer().
-            return new Accepted(s, needPeer ? peerOr(s, new PeerCredentials(-1, -1, -1, -1)) : null);
+            return new Accepted(s, needPeer ? peerOr(s, new PeerCredentials(-1, -1, -1, -1)) : null, null);
         }
 
         @Override

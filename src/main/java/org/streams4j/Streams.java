@@ -23,7 +23,10 @@ public final class Streams {
         if (!Platform.supportsFattach()) {
             throw new UnsupportedPlatformException("fattach", p);
         }
-        int r = fd.withFd("fattach", n -> StreamsShim.s4j_fattach(n, p));
+        // A quick use: close() waits for it rather than pointing the number
+        // at the close marker, which nm_mount would then attach (its peer is
+        // closed already, so no fifo_close would ever detach it).
+        int r = fd.withFdQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
         if (r < 0) {
             throw new StreamsException("fattach", p, -r);
         }

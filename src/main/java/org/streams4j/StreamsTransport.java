@@ -247,11 +247,12 @@ final class StreamsTransport extends Transport {
                 throw e;
             }
             // The I_RECVFD ids are the client's effective ids. getpeerucred
-            // (pid, zone) takes the new pipe out of fifo fast mode
-            // (fifo_fastioctl), so it is asked for only when a policy needs it
-            // or the application calls peer().
+            // (pid, zone, groups: fifo_connld records them on the new pipe)
+            // takes the new pipe out of fifo fast mode (fifo_fastioctl), so it
+            // is asked for only when a policy needs it or the application calls
+            // peer(); the ids stand in if it fails then.
             PeerCredentials ids = new PeerCredentials(got.uid(), got.gid(), -1, -1);
-            return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : ids);
+            return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : null, ids);
         }
 
         /** Data written into the server's own pipe: dropped, so that descriptors flow again. */

@@ -83,8 +83,13 @@ abstract class Transport {
         abstract void close();
     }
 
-    /** A client taken by {@link Endpoint#accept}: its descriptor and, when read, its credentials. */
-    record Accepted(StreamFd fd, PeerCredentials peer) {
+    /**
+     * A client taken by {@link Endpoint#accept}: its descriptor; its
+     * credentials when they were read (null: read them when asked); and what
+     * the accept itself told of them (STREAMS: the I_RECVFD ids), for when
+     * they cannot be read later, else null.
+     */
+    record Accepted(StreamFd fd, PeerCredentials peer, PeerCredentials known) {
     }
 
     // ---- shared by both backends ------------------------------------------------

@@ -50,7 +50,7 @@ import org.streams4j.testsupport.Async;
  * The connld tests that only a STREAMS kernel can answer (illumos reports
  * itself as SunOS): pipe + connld + fattach, getpeerucred with pid and zone,
  * ENXIO for a client whose server died, the attach point's mode as the door
- * lock, and fattach over a plain file. Expectations are those of
+ * lock, and a file with content never attached over. Expectations are those of
  * shared/docs/streams-semantics.md; the portable twins of these checks are in
  * ConnldServerTest, ConnldConcurrentClientsTest and ConnldCrashTest.
  */
@@ -373,8 +373,8 @@ class ConnldStreamsTest {
      * A connld pipe attached at the path whose receiving end was closed before
      * the attach: the kernel's automatic detach (nm_unmountall, at the last close
      * of that end) has passed, so the attachment stays, and an open of the path
-     * gives ENXIO (connld: the other end is gone). bind() replaces such a stale
-     * attachment, unless replaceStale(false), which refuses and leaves it.
+     * gives ENXIO (connld: the other end is gone). bind() refuses it (EBUSY,
+     * served by another process) and leaves it for the operator to detach.
      */
     @Test
     void anAttachmentIsNeverTakenOverEvenWhenItsServerEndIsGone() throws Exception {
