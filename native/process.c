@@ -66,7 +66,9 @@ extern int posix_spawn_file_actions_addclosefrom_np(
  * between the listing and the clone in posix_spawn reaches the command;
  * glibc 2.34 and later close in the child and have no such window.  No
  * /proc: -ENOENT, and the command does not run.  A number closed meanwhile
- * is no error: glibc's child ignores EBADF from a close action.
+ * is no error: glibc's child (__spawni_child, sysdeps/unix/sysv/linux/
+ * spawni.c; sysdeps/posix/spawni.c before 2.24) fails a close action only
+ * for a number outside 0..RLIMIT_NOFILE.
  */
 static int
 close_listed(posix_spawn_file_actions_t *fa)
