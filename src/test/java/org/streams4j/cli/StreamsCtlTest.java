@@ -129,6 +129,24 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * The server's JVM holds descriptors without close-on-exec (its modules file,
+     * jars, sockets); the command gets its connection as 0 and 1, stderr as 2, and
+     * none of those. {@code ls /proc/$$/fd} lists the shell's, not ls's own;
+     * src/test/c/spawn_fds.c checks the same on a glibc without
+     * posix_spawn_file_actions_addclosefrom_np (.ci/glibc-baseline-local).
+     */
+    @Test
+    void execGivesTheCommandNoDescriptorButItsConnectionAndStderr() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc/PID/fd here");
+        Path path = tmp.resolve("fds");
+        Server server = serve(path, "--exec", "sh", "-c", "ls /proc/$$/fd; :");
+        Result r = launch("", "connect", path.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals(List.of("0", "1", "2"), Arrays.asList(r.out.strip().split("\\s+")), r.toString());
+        server.stop("TERM");
+    }
+
     @Test
     void execPassesClientDataThroughTheCommandAndNeverToAShell() throws Exception {
         Path path = tmp.resolve("cat");
