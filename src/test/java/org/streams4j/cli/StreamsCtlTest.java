@@ -729,6 +729,41 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * Issue 20, finding 4: links in the directory part of a path. bind follows
+     * them on purpose (a user may give /var/run when it is a link to /run);
+     * detach follows only root's and this user's links, and refuses another
+     * user's (ELOOP), which could otherwise lead a root detach anywhere.
+     */
+    @Test
+    void bindFollowsADirectoryLinkAndDetachOnlyRootsOrItsOwn() throws Exception {
+        Path real = Files.createDirectory(tmp.resolve("real"));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+        try (ConnldServer s = ConnldServer.bind(link.resolve("sock"), ConnldOptions.builder().build())) {
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "bind did not follow " + link);
+            try (Connection c = ConnldClient.connect(link.resolve("sock"), Duration.ofSeconds(10))) {
+                assertTrue(c.fd().isOpen());
+            }
+            if (Platform.backend() != Backend.PORTABLE) {
+                return;     // fdetach follows links as every path call does
+            }
+            InProcess.Result own = InProcess.run("detach", link.resolve("sock").toString());
+            assertEquals(0, own.exit(), own.toString());
+            assertFalse(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), own.toString());
+        }
+        if (Platform.backend() != Backend.PORTABLE || Platform.euid() != 0) {
+            return;     // only root can give a link to another user
+        }
+        try (ConnldServer s = ConnldServer.bind(real.resolve("sock"), ConnldOptions.builder().build())) {
+            Path theirs = Files.createSymbolicLink(tmp.resolve("theirs"), real);
+            Files.setAttribute(theirs, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+            InProcess.Result r = InProcess.run("detach", theirs.resolve("sock").toString());
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.err().contains("ELOOP") && r.err().contains("uid 65534"), r.toString());
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "removed through their link");
+        }
+    }
+
     @Test
     void detachRemovesTheAttachmentButLeavesTheServerRunning() throws Exception {
         Path path = tmp.resolve("detach");
