@@ -238,6 +238,53 @@ final class Cli {
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
     }
 
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg]?)b?");
+
+    /** 4096, 512k, 64m, 1g (powers of 1024); at least 1. */
+    static long parseSize(String s) {
+        Matcher m = SIZE.matcher(s.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new TypeConversionException("'" + s + "' is not a size (e.g. 4096, 512k, 64m, 1g)");
+        }
+        int shift = switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        long v;
+        try {
+            v = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + s + "' is too large a size");
+        }
+        if (v < 1) {
+            throw new TypeConversionException("'" + s + "': a size must be at least 1 byte");
+        }
+        if (v > (Long.MAX_VALUE >> shift)) {
+            throw new TypeConversionException("'" + s + "' is too large a size");
+        }
+        return v << shift;
+    }
+
+    /** A size as {@link #parseSize} reads it: 64m, 512k, 4097. */
+    static String size(long n) {
+        for (String[] u : new String[][] {{"g", "30"}, {"m", "20"}, {"k", "10"}}) {
+            int shift = Integer.parseInt(u[1]);
+            if (n >= (1L << shift) && n % (1L << shift) == 0) {
+                return (n >> shift) + u[0];
+            }
+        }
+        return Long.toString(n);
+    }
+
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            return parseSize(value);
+        }
+    }
+
     static final class DurationConverter implements ITypeConverter<Duration> {
         @Override
         public Duration convert(String value) {

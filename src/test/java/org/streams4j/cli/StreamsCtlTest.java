@@ -284,6 +284,87 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * Issue 20, finding 9: a hostile server passes the read end of a pipe
+     * whose other end it keeps open, so the descriptor never reaches end of
+     * file. --timeout covers the whole command: exit 1 within it, one line.
+     */
+    @Test
+    void receiveFdTimeoutCoversReadingThePassedDescriptor() throws Exception {
+        Path path = tmp.resolve("held-pipe");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamPipe held = org.streams4j.StreamPipe.open()) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> {
+                        c.sendFd(held.first());
+                        c.read(new byte[1], 0, 1);     // until the client goes
+                    });
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            long t0 = System.nanoTime();
+            Result r = launch("", "connect", path.toString(), "--receive-fd", "--timeout", "3s")
+                .await(Duration.ofSeconds(25));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertOneLineError(r, 1, "connect " + path, "3s");
+            System.out.printf("connect --receive-fd --timeout 3s on a descriptor that never ends: exit %d in %d ms%n",
+                r.exit, ms);
+        }
+    }
+
+    /**
+     * Issue 20, finding 9: a hostile server passes /dev/zero. The output of a
+     * received descriptor is bounded: --max-bytes, 64 MiB unless given; at the
+     * bound exactly that much is on stdout and connect exits 1 saying why.
+     */
+    @Test
+    void receiveFdOutputIsBoundedByMaxBytes() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/zero")));
+        Path path = tmp.resolve("zero");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamFd zero = org.streams4j.StreamFd.open(Path.of("/dev/zero"),
+                 org.streams4j.StreamFd.Mode.READ)) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> c.sendFd(zero));
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            for (String[] args : List.of(new String[0], new String[] {"--max-bytes", "1m"})) {
+                long expected = args.length == 0 ? 64L << 20 : 1L << 20;
+                List<String> cmd = new ArrayList<>(List.of("connect", path.toString(), "--receive-fd"));
+                cmd.addAll(List.of(args));
+                Process p = start(command(cmd.toArray(new String[0])).redirectError(ProcessBuilder.Redirect.PIPE));
+                p.getOutputStream().close();
+                CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(p.getErrorStream()));
+                long n = 0;
+                byte[] buf = new byte[65536];
+                try (java.io.InputStream in = p.getInputStream()) {
+                    int k;
+                    while ((k = in.read(buf)) > 0) {
+                        n += k;
+                        if (n > expected) {
+                            break;
+                        }
+                    }
+                }
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "connect --receive-fd on /dev/zero still running");
+                String e = err.get(10, TimeUnit.SECONDS);
+                assertEquals(1, p.exitValue(), e);
+                assertEquals(expected, n, "bytes on stdout " + String.join(" ", args) + "; stderr: " + e);
+                assertEquals(1, e.lines().count(), e);
+                assertTrue(e.contains("--max-bytes"), e);
+            }
+        }
+    }
+
     // ---- issue 13: a hostile local user, a root server ---------------------------------
 
     /**
