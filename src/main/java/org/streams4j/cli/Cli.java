@@ -61,7 +61,8 @@ final class Cli {
     /**
      * Text as one line that shows what is there: backslash, newline, carriage
      * return and tab as {@code \\ \n \r \t}; other control and format
-     * characters (C0, DEL, C1, bidirectional overrides, line separators) as
+     * characters (C0, DEL, C1, bidirectional overrides, line separators, and
+     * U+FFFD, which stands for bytes the JVM could not decode) as
      * {@code \x1b}, or above 0xff a backslash, u and four hex digits. Nothing read from outside can start a
      * line of its own or move the cursor.
      */
@@ -79,7 +80,7 @@ final class Cli {
                 case '\t' -> "\\t";
                 default -> {
                     int t = Character.getType(c);
-                    if (t == Character.CONTROL || t == Character.FORMAT
+                    if (c == '\uFFFD' || t == Character.CONTROL || t == Character.FORMAT
                         || t == Character.LINE_SEPARATOR || t == Character.PARAGRAPH_SEPARATOR) {
                         yield c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c);
                     }
@@ -282,6 +283,32 @@ final class Cli {
         @Override
         public Long convert(String value) {
             return parseSize(value);
+        }
+    }
+
+    /**
+     * Every path argument: refused when it cannot be what the user typed.
+     * The JVM decodes the command line with {@code sun.jnu.encoding} and puts
+     * U+FFFD where bytes do not decode ({@code /tmp/u\xff} under UTF-8, any
+     * byte above 0x7f under the C locale), so the name that reaches the
+     * system calls is another file's ({@code /tmp/u\uFFFD}, which anyone may
+     * create). A path holding U+FFFD, or one the native calls' encoding
+     * cannot carry back to bytes unchanged, is a usage error: nothing is
+     * looked at.
+     */
+    static final class PathConverter implements ITypeConverter<java.nio.file.Path> {
+        @Override
+        public java.nio.file.Path convert(String value) {
+            if (value.indexOf('\uFFFD') >= 0 || !Shim.encodable(value)) {
+                throw new TypeConversionException("'" + value + "' cannot be represented: a name that is not "
+                    + "valid in this locale's character set (" + System.getProperty("sun.jnu.encoding")
+                    + ") reaches Java changed (bytes it cannot decode become U+FFFD), and would name another file");
+            }
+            try {
+                return java.nio.file.Path.of(value);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new TypeConversionException("'" + value + "' is not a path: " + e.getReason());
+            }
         }
     }
 

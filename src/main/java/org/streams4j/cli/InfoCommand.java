@@ -89,7 +89,8 @@ final class InfoCommand implements Callable<Integer> {
             rows.forEach((k, v) -> keyed.put(Json.key(k), v));
             sb.append(Json.of(keyed)).append(System.lineSeparator());
         } else {
-            rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+            // One row a line whatever a name holds: Cli.escape, as for every text output of a path.
+            rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, Cli.escape(v))));
         }
         System.out.print(sb);
         System.out.flush();

@@ -845,6 +845,46 @@ class StreamsCtlTest {
         }
     }
 
+    /**
+     * Issue 20, finding 6: a file named to forge a row of info's text output
+     * (a newline, a row of its own, a terminal escape) is printed escaped:
+     * one line per row, no escape character reaches the terminal.
+     */
+    @Test
+    void infoPrintsAForgingNameEscaped() throws Exception {
+        String name = "x\nserver     attached (forged)\u001b[2K";
+        Path forged = Files.writeString(tmp.resolve(name), "");
+        Result r = launch("", "info", forged.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertFalse(r.out.contains("\u001b"), "an escape character reached stdout: " + r.out);
+        List<String> server = r.out.lines().filter(l -> l.startsWith("server")).collect(Collectors.toList());
+        assertEquals(List.of("server     none attached"), server, r.out);
+        assertTrue(r.out.contains("x\\nserver     attached (forged)\\x1b[2K"), r.out);
+        assertEquals(List.of("path", "file", "stream", "server", "modules", "backend"),
+            r.out.lines().map(l -> l.split(" ")[0]).collect(Collectors.toList()), r.out);
+    }
+
+    /**
+     * Issue 20, finding 6: a path that is not valid UTF-8 ({@code u\xff}) is
+     * decoded by the JVM to {@code u\uFFFD}, another file (an attacker's
+     * socket, say): info reported on that one. Such an argument is refused,
+     * one line, exit 2, and nothing is looked at.
+     */
+    @Test
+    void aPathThatCannotBeRepresentedIsRefused() throws Exception {
+        Path other = tmp.resolve("u\uFFFD");
+        try (ConnldServer attacker = ConnldServer.bind(other, ConnldOptions.builder().build())) {
+            String script = "exec \"$0\" info \"$(printf '%s/u\\377' \"$1\")\"";
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, LAUNCHER.toString(), tmp.toString())
+                .directory(tmp.toFile());
+            environment(pb);
+            pb.environment().put("LC_ALL", "C.UTF-8");
+            Result r = new Launched(start(pb), "", false).await();
+            assertFalse(r.out.contains("attached"), "info reported on " + other + ": " + r);
+            assertOneLineError(r, 2, "cannot be represented");
+        }
+    }
+
     @Test
     void detachRemovesTheAttachmentButLeavesTheServerRunning() throws Exception {
         Path path = tmp.resolve("detach");
