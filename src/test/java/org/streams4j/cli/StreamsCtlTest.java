@@ -846,6 +846,27 @@ class StreamsCtlTest {
     }
 
     /**
+     * Issue 20, finding 3 (STREAMS): info opens an unattached FIFO without
+     * following a link, on a thread bounded by --timeout, and reports on the
+     * held descriptor only when it is the FIFO looked at. On illumos a FIFO
+     * is a stream with no modules; here the portable backend says so.
+     */
+    @Test
+    void infoLooksAtAnUnattachedFifoThroughTheDescriptorItHolds() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assumeTrue(mk.waitFor() == 0, "no mkfifo");
+        Result r = launch("", "info", fifo.toString(), "--timeout", "2s").await();
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.out.contains("file type  FIFO"), r.out);
+        assertTrue(r.out.contains("server     none attached"), r.out);
+        if (Platform.backend() == Backend.STREAMS) {
+            assertTrue(r.out.contains("stream     yes"), r.out);
+            assertTrue(r.out.contains("modules    (none)"), r.out);
+        }
+    }
+
+    /**
      * Issue 20, finding 6: a file named to forge a row of info's text output
      * (a newline, a row of its own, a terminal escape) is printed escaped:
      * one line per row, no escape character reaches the terminal.
