@@ -353,6 +353,19 @@ final class StreamsTransport extends Transport {
         }
     }
 
+    /**
+     * fdetach(3C), by name: umount2 of the namefs mount, which the kernel
+     * allows the owner of the attach point or a privileged caller.
+     */
+    @Override
+    void detach(String p) throws StreamsException {
+        checkPath("fdetach", p);
+        int r = StreamsShim.s4j_fdetach(p);
+        if (r < 0) {
+            throw new StreamsException("fdetach", p, -r);
+        }
+    }
+
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
         int type = Shim.s4j_path_type(p);
