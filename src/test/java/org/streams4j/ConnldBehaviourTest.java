@@ -36,7 +36,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldBehaviourTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
 
     @TempDir
     Path dir;

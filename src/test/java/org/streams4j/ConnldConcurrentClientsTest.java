@@ -34,7 +34,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldConcurrentClientsTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
 
     @TempDir
     Path dir;

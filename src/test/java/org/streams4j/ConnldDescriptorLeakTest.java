@@ -27,7 +27,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 class ConnldDescriptorLeakTest {
     private static final int WARM_UP = 200;
     private static final int CYCLES = 2000;
-    private static final Duration SETTLE = Duration.ofSeconds(10);
+    private static final Duration SETTLE = TestSupport.guard(Duration.ofSeconds(10));
 
     @TempDir
     Path dir;
@@ -64,7 +64,7 @@ class ConnldDescriptorLeakTest {
     /** One client: connect (every fourth with a time-out), send, get the echo, close. */
     private static void cycle(Path p, int i) throws Exception {
         byte[] msg = String.format("cycle %08d of many", i).getBytes(StandardCharsets.US_ASCII);
-        try (Connection c = i % 4 == 0 ? ConnldClient.connect(p, Duration.ofSeconds(30)) : ConnldClient.connect(p)) {
+        try (Connection c = i % 4 == 0 ? ConnldClient.connect(p, TestSupport.guard(Duration.ofSeconds(30))) : ConnldClient.connect(p)) {
             c.writeFully(msg);
             byte[] back = new byte[msg.length];
             int got = 0;

@@ -46,7 +46,7 @@ import org.streams4j.testsupport.ManyClientsMain;
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ConnldEventLoopTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
 
     @TempDir
     Path dir;
@@ -217,7 +217,7 @@ class ConnldEventLoopTest {
             c.writeFully(ascii("w"));
             assertEquals("w", readString(c.fd(), 1));
         }
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         Random rnd = new Random(10);
         try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo)) {
             for (int round = 0; round < 10; round++) {
@@ -275,13 +275,7 @@ class ConnldEventLoopTest {
                 assertTrue(echo.open.isEmpty());
             }
         }
-        await("descriptors back to " + before, () -> {
-            try {
-                return TestSupport.openDescriptorCount() <= before;
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     @Test
@@ -529,13 +523,13 @@ class ConnldEventLoopTest {
         long threadsBefore = Thread.activeCount();
         try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), echo);
              Child clients = Child.start(ManyClientsMain.class, p.toString(), Integer.toString(n))) {
-            clients.awaitLine("HELD", Duration.ofMinutes(3));
-            clients.awaitLine("OK " + n, Duration.ofMinutes(3));
+            clients.awaitLine("HELD", TestSupport.guard(Duration.ofMinutes(3)));
+            clients.awaitLine("OK " + n, TestSupport.guard(Duration.ofMinutes(3)));
             assertEquals(n, echo.open.size(), "held at once");
             assertTrue(Thread.activeCount() - threadsBefore <= 5,
                 "threads for " + n + " connections: " + (Thread.activeCount() - threadsBefore));
             clients.process().getOutputStream().close();
-            assertEquals(0, clients.awaitExit(Duration.ofMinutes(2)));
+            assertEquals(0, clients.awaitExit(TestSupport.guard(Duration.ofMinutes(2))));
             await("every connection closed", () -> echo.closed.get() == n);
         }
     }

@@ -34,7 +34,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldServeEventsTest {
-    private static final Duration GUARD = Duration.ofSeconds(20);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(20));
 
     @TempDir
     Path dir;
@@ -266,7 +266,7 @@ class ConnldServeEventsTest {
         }
         held.clear();
         closedCalls.set(0);
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         try (Serving r = serveEventsInBackground(ConnldServer.bind(p, o), failures.wrapEvents(h));
              Connection victim = ConnldClient.connect(p);
              Connection other = ConnldClient.connect(p)) {
@@ -285,11 +285,7 @@ class ConnldServeEventsTest {
             other.writeFully(ascii("y"));
             assertEquals("y", readString(other.fd(), 1));
         }
-        long deadline = System.nanoTime() + GUARD.toNanos();
-        while (TestSupport.openDescriptorCount() > before && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        assertEquals(before, TestSupport.openDescriptorCount(), "descriptors after the server closed");
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     @Test

@@ -45,7 +45,7 @@ import org.streams4j.testsupport.Async;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldServerTest {
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(10));
     /**
      * Where accept() may sleep: in accept(2) itself, or in poll(2) (STREAMS: poll,
      * then I_RECVFD). Either is a thread blocked in the kernel.
@@ -83,7 +83,7 @@ class ConnldServerTest {
         assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
         assertOneLineNaming(e, "connect", file);
         StreamsException e2 = assertThrows(StreamsException.class,
-            () -> ConnldClient.connect(file, Duration.ofSeconds(5)));
+            () -> ConnldClient.connect(file, TestSupport.guard(Duration.ofSeconds(5))));
         assertEquals(e.errnoName(), e2.errnoName(), e2.getMessage());
 
         assertArrayEquals(content, Files.readAllBytes(file));
@@ -98,7 +98,7 @@ class ConnldServerTest {
         assertEquals(0, mk.waitFor());
         // A FIFO passes isastream once opened on illumos; it must be refused before
         // any open (an open of a FIFO with no reader could also block).
-        StreamsException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+        StreamsException e = assertTimeoutPreemptively(TestSupport.guard(Duration.ofSeconds(10)),
             () -> assertThrows(StreamsException.class, () -> ConnldClient.connect(fifo)));
         assertEquals(Platform.backend() == Backend.STREAMS ? "ENOSTR" : "ENOTSOCK", e.errnoName(), e.getMessage());
         assertOneLineNaming(e, "connect", fifo);
@@ -112,7 +112,7 @@ class ConnldServerTest {
         assertOneLineNaming(e, "connect", missing);
         // With a time-out it is still ENOENT, not a time-out after waiting.
         StreamsException e2 = assertThrows(StreamsException.class,
-            () -> ConnldClient.connect(missing, Duration.ofSeconds(30)));
+            () -> ConnldClient.connect(missing, TestSupport.guard(Duration.ofSeconds(30))));
         assertEquals("ENOENT", e2.errnoName(), e2.getMessage());
         assertFalse(Files.exists(missing, LinkOption.NOFOLLOW_LINKS));
     }

@@ -57,9 +57,9 @@ import org.streams4j.testsupport.Async;
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 @EnabledOnOs(OS.SOLARIS)
 class ConnldStreamsTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
     /** Hang guard for a client noticing that its server died. */
-    private static final Duration NOTICE = Duration.ofSeconds(5);
+    private static final Duration NOTICE = TestSupport.guard(Duration.ofSeconds(5));
 
     @TempDir
     Path dir;

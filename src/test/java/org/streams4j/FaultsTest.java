@@ -31,7 +31,7 @@ import org.streams4j.testsupport.StreamingClientMain;
  */
 @SuppressWarnings("try")
 class FaultsTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
 
     @TempDir
     Path dir;

@@ -43,8 +43,8 @@ class ForeignPeerTest {
         try (ConnldServer server = ConnldServer.bind(p)) {
             Process py = new ProcessBuilder(PYTHON.toString(), "-c", script, p.toString(), file.toString())
                 .redirectErrorStream(true).start();
-            try (Connection c = server.accept(Duration.ofSeconds(30)).orElseThrow()) {
-                assertEquals(0, py.waitFor(30, TimeUnit.SECONDS) ? py.exitValue() : -1, "python failed");
+            try (Connection c = server.accept(TestSupport.guard(Duration.ofSeconds(30))).orElseThrow()) {
+                assertEquals(0, py.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS) ? py.exitValue() : -1, "python failed");
                 ByteArrayOutputStream data = new ByteArrayOutputStream();
                 int descriptors = 0;
                 byte[] buf = new byte[64];
@@ -84,8 +84,8 @@ class ForeignPeerTest {
         try (ConnldServer server = ConnldServer.bind(p)) {
             Process py = new ProcessBuilder(PYTHON.toString(), "-c", script, p.toString())
                 .redirectErrorStream(true).start();
-            try (Connection c = server.accept(Duration.ofSeconds(30)).orElseThrow()) {
-                assertEquals(0, py.waitFor(30, TimeUnit.SECONDS) ? py.exitValue() : -1, "python failed");
+            try (Connection c = server.accept(TestSupport.guard(Duration.ofSeconds(30))).orElseThrow()) {
+                assertEquals(0, py.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS) ? py.exitValue() : -1, "python failed");
                 StreamsException e = assertThrows(StreamsException.class, c::receiveFd);
                 assertEquals("EBADMSG", e.errnoName(), e.getMessage());
                 assertEquals("xyz", TestSupport.readString(c.fd(), 3));

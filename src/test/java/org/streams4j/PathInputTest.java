@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the errno; nothing is created and no descriptor is left open.
  */
 class PathInputTest {
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(10));
 
     @TempDir
     Path dir;
@@ -29,7 +29,7 @@ class PathInputTest {
     @Test
     void anEmptyPathIsRefusedByBindAndConnect() throws Exception {
         assertThrows(StreamsException.class, () -> ConnldClient.connect(Path.of("")));     // classes loaded
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(Path.of("")));
         assertEquals("bind: EINVAL (an empty path)", b.getMessage());
         for (Duration t : new Duration[] {null, GUARD}) {
@@ -44,7 +44,7 @@ class PathInputTest {
             assertEquals("connect", c.operation());
             assertEquals("", c.target());
         }
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     @Test
@@ -73,7 +73,7 @@ class PathInputTest {
         }
         Files.createDirectories(sub);
         Path p = sub.resolve("s");
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
         assertEquals("bind " + p + ": ENAMETOOLONG (an AF_UNIX socket path must be shorter than " + limit
             + " bytes)", b.getMessage());
@@ -83,7 +83,7 @@ class PathInputTest {
             + " bytes)", c.getMessage());
         StreamsException ct = assertThrows(StreamsException.class, () -> ConnldClient.connect(p, GUARD));
         assertEquals(c.getMessage(), ct.getMessage());
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
         // One byte under the limit binds and serves.
         Path fits = dir;
         while (fits.toString().length() < limit - 12) {
@@ -102,7 +102,7 @@ class PathInputTest {
     void aPathLongerThanTheFileSystemAllowsIsENAMETOOLONG() throws Exception {
         Path longName = dir.resolve("n".repeat(300));
         assertThrows(StreamsException.class, () -> ConnldServer.bind(longName));     // classes loaded
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         for (Path p : new Path[] {longName, Path.of("/" + "p/".repeat(3000) + "x")}) {
             StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
             assertEquals("ENAMETOOLONG", b.errnoName(), b.getMessage());
@@ -111,7 +111,7 @@ class PathInputTest {
             assertEquals("ENAMETOOLONG", c.errnoName(), c.getMessage());
             assertTrue(c.getMessage().startsWith("connect " + p + ": ENAMETOOLONG"), c.getMessage());
         }
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     /** STREAMS: an attach point's path has no sun_path limit: a path of 200 bytes serves. */

@@ -3,6 +3,7 @@ package org.streams4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -66,7 +67,7 @@ class SecurityTest {
                 assertEquals(before.ctimeNs(), now.ctimeNs(), "round " + i + ": the victim was changed");
             }
         } finally {
-            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
         }
         assertEquals("secret\n", Files.readString(victim));
         assertEquals(ROUNDS, bound + refused.size());
@@ -157,7 +158,7 @@ class SecurityTest {
                     }
                 }
             } finally {
-                swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
             }
             Thread.sleep(200);
             System.out.println("SecurityTest: " + PROBE_ROUNDS + " probes of a dead socket against a swapper: "
@@ -197,7 +198,7 @@ class SecurityTest {
                     "round " + i + ": the server unlinked a file in a directory traded for its own");
             }
         } finally {
-            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
         }
         System.out.println("SecurityTest: " + ROUNDS + " binds against a directory trader: " + summary(refused)
             + "; the traded directory's file kept");
@@ -332,7 +333,7 @@ class SecurityTest {
         Process cc = new ProcessBuilder("cc", "-O2", "-o", out.toString(), src.toString())
             .redirectErrorStream(true).start();
         String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
+        if (!cc.waitFor(TestSupport.guard(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS) || cc.exitValue() != 0) {
             System.out.println("SecurityTest: no C " + tool + " (" + log.strip() + ")");
             return null;
         }

@@ -37,8 +37,8 @@ class ShutdownOutputTest {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("streams4j-shut");
         java.nio.file.Path path = dir.resolve("srv");
         try (ConnldServer s = ConnldServer.bind(path);
-             Connection c = ConnldClient.connect(path, Duration.ofSeconds(10));
-             Connection a = s.accept(Duration.ofSeconds(10)).orElseThrow()) {
+             Connection c = ConnldClient.connect(path, TestSupport.guard(Duration.ofSeconds(10)));
+             Connection a = s.accept(TestSupport.guard(Duration.ofSeconds(10))).orElseThrow()) {
             c.writeFully(REQUEST, 0, REQUEST.length);
             c.fd().shutdownOutput();
             assertEquals("request", readToEnd(a.fd()));
@@ -84,7 +84,7 @@ class ShutdownOutputTest {
         StringBuilder sb = new StringBuilder();
         byte[] buf = new byte[64];
         while (true) {
-            if (!fd.awaitReadable(Duration.ofSeconds(10))) {
+            if (!fd.awaitReadable(TestSupport.guard(Duration.ofSeconds(10)))) {
                 throw new AssertionError("no end of stream within 10s; read so far: " + sb);
             }
             int n = fd.read(buf);

@@ -32,7 +32,7 @@ class StreamsGroupsTest {
     private static Set<Integer> idG() throws Exception {
         Process p = new ProcessBuilder("/usr/bin/id", "-G").start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(p.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS));
         return Arrays.stream(out.split("\\s+")).map(Integer::valueOf).collect(Collectors.toSet());
     }
 
@@ -48,8 +48,8 @@ class StreamsGroupsTest {
                     throw new IllegalStateException(e);
                 }
             }, Async.EACH);
-            try (Connection c = s.accept(Duration.ofSeconds(10)).orElseThrow();
-                 Connection other = client.get(10, TimeUnit.SECONDS)) {
+            try (Connection c = s.accept(TestSupport.guard(Duration.ofSeconds(10))).orElseThrow();
+                 Connection other = client.get(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)) {
                 Set<Integer> seen = c.peer().groups();
                 Set<Integer> expected = new HashSet<>(seen);
                 expected.add(Platform.egid());

@@ -176,18 +176,19 @@ public final class ConnldEchoServerMain {
             return thread;
         }
 
-        /** Closes the server; fails if serve does not return within 10 s or returned by failing. */
+        /** Closes the server; fails if serve does not return within 10 s (scaled) or returned by failing. */
         @Override
         public void close() {
             server.close();
             try {
-                thread.join(10_000);
+                thread.join(TimeScale.guardMillis(10_000));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AssertionError("interrupted while waiting for serve on " + server.path(), e);
             }
             if (thread.isAlive()) {
-                throw new AssertionError("serve on " + server.path() + " did not return within 10 s of close()");
+                throw new AssertionError("serve on " + server.path() + " did not return within "
+                    + TimeScale.guard(Duration.ofSeconds(10)) + " of close()");
             }
             if (failure != null) {
                 throw new AssertionError("serve on " + server.path() + " failed", failure);
@@ -383,7 +384,7 @@ public final class ConnldEchoServerMain {
         /** SIGKILL (Process.destroyForcibly) and wait for the process to be gone. */
         public void kill() throws InterruptedException {
             process.destroyForcibly();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            if (!process.waitFor(TimeScale.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(what + " survived SIGKILL for 30 s");
             }
         }
