@@ -37,25 +37,24 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldClientMain;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * The connld tests that only a STREAMS kernel can answer (illumos reports
  * itself as SunOS): pipe + connld + fattach, getpeerucred with pid and zone,
  * ENXIO for a client whose server died, the attach point's mode as the door
- * lock, and fattach over a plain file. Expectations are those of
- * shared/docs/streams-semantics.md; the portable twins of these checks are in
+ * lock, and fattach over a plain file. Expectations are those of the illumos
+ * sources named at each test and docs/ILLUMOS-NOTES.md; the portable twins of these checks are in
  * ConnldServerTest, ConnldConcurrentClientsTest and ConnldCrashTest.
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
-@EnabledOnOs(OS.SOLARIS)
+@RequiresBackend(Backend.STREAMS)
 class ConnldStreamsTest {
     private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
     /** Hang guard for a client noticing that its server died. */

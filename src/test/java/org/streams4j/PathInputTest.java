@@ -11,9 +11,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * Paths no server or client can use: empty, with a NUL, longer than the
@@ -64,8 +63,8 @@ class PathInputTest {
 
     /** Portable: AF_UNIX's sun_path (108 bytes on Linux, 104 on the BSDs and macOS) is the limit, and is named. */
     @Test
+    @RequiresBackend(Backend.PORTABLE)
     void aSocketPathLongerThanSunPathNamesTheLimit() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
         int limit = System.getProperty("os.name").equals("Linux") ? 108 : 104;
         Path sub = dir;
         while (sub.toString().length() < limit + 20) {
@@ -116,7 +115,7 @@ class PathInputTest {
 
     /** STREAMS: an attach point's path has no sun_path limit: a path of 200 bytes serves. */
     @Test
-    @EnabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void aStreamsAttachPointHasNoSocketPathLimit() throws Exception {
         Path sub = dir;
         while (sub.toString().length() < 200) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.TestSupport.Background;
 import org.streams4j.testsupport.ConnldEchoServerMain;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * Peers that send the wrong thing: a descriptor where data is expected, data
@@ -162,8 +163,8 @@ class PeerInputTest {
      * python3); the lead enables this once recv_with_fd is fixed.
      */
     @Test
+    @RequiresBackend(Backend.PORTABLE)
     void bytesAndADescriptorInOneMessageLoseNoByte() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
         Path p = dir.resolve("mixed");
         Path script = dir.resolve("peer.py");
         Files.writeString(script, String.join("\n",
@@ -201,8 +202,8 @@ class PeerInputTest {
      * descriptors than before.
      */
     @Test
+    @RequiresBackend(Backend.PORTABLE)
     void manyDescriptorsInOneMessageLeaveNoCopyAndLoseNoByte() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
         Path p = dir.resolve("many");
         Path script = dir.resolve("many.py");
         Files.writeString(script, String.join("\n",

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.internal.FileStat;
+import org.streams4j.testsupport.RequiresBackend;
 import org.streams4j.testsupport.Swapper;
 
 /**
@@ -237,8 +238,8 @@ class SecurityTest {
      * winner's socket with the winner's mode (portable backend: a socket).
      */
     @Test
+    @RequiresBackend(Backend.PORTABLE)  // a socket file is the portable backend's
     void twoServersReplacingOneDeadSocketAtOnceLeaveOneWinner() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE, "a socket file is the portable backend's");
         Path p = base.resolve("stale");
         for (int i = 0; i < ROUNDS; i++) {
             deadSocket(p);

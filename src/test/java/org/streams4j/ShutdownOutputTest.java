@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledOnOs;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * {@link StreamFd#shutdownOutput()}: the end of a request, after which the
@@ -53,7 +51,7 @@ class ShutdownOutputTest {
 
     /** Portable: shutdown(SHUT_WR) is a state of the socket; writing after it fails. */
     @Test
-    @DisabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.PORTABLE)
     void afterShutdownOutputAWriteFailsWithEpipe() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             p.first().shutdownOutput();
@@ -68,7 +66,7 @@ class ShutdownOutputTest {
      * written after it is read after it.
      */
     @Test
-    @EnabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void onStreamsTheEndOfInputIsAZeroLengthMessageReadOnce() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             p.first().shutdownOutput();

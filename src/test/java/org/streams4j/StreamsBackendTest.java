@@ -12,17 +12,16 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
- * The STREAMS backend on a live illumos or Solaris kernel (os.name "SunOS", which JUnit
- * calls {@link OS#SOLARIS}). Written from docs/streams-semantics.md and the illumos
- * sources it cites (streamio.c, fifovnops.c, connld.c), so that each assertion states
- * what the kernel does; where that page says "verify", the test is the verification.
+ * The STREAMS backend on a live illumos or Solaris kernel. Written from the
+ * illumos sources (streamio.c, fifovnops.c, connld.c) and docs/ILLUMOS-NOTES.md,
+ * so that each assertion states what the kernel does and the first illumos
+ * host proves it.
  */
-@EnabledOnOs(OS.SOLARIS)
+@RequiresBackend(Backend.STREAMS)
 class StreamsBackendTest {
     @TempDir
     Path dir;

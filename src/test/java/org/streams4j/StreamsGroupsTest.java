@@ -13,17 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * STREAMS: the server's getpeerucred on a connld pipe carries the client's
  * supplementary groups (ucred_getgroups; cred2ucred copies the opener's
  * cr_groups), and allowGids admits the client for one of them.
  */
-@EnabledOnOs(OS.SOLARIS)
+@RequiresBackend(Backend.STREAMS)
 class StreamsGroupsTest {
     @TempDir
     Path dir;

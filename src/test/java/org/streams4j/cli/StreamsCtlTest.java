@@ -36,6 +36,7 @@ import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
 import org.streams4j.ReceivedFd;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
 import org.streams4j.testsupport.TimeScale;
 
 /**
@@ -953,7 +954,7 @@ class StreamsCtlTest {
 
     /** strconf -m and -t on a shell pipeline's pipe, a STREAMS pipe on illumos (pipe(2)). */
     @Test
-    @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void listMAndTAnswerByExitStatusLikeStrconf() throws Exception {
         String script = "L=\"$1\"\n"
             + "(sleep 60 & echo $! > sleeper.pid; wait) | {\n"
