@@ -1,18 +1,11 @@
 package org.streams4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.streams4j.testsupport.ConnldEchoServerMain.serveInBackground;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldEchoServerMain;
@@ -39,25 +32,14 @@ class ConnldDescriptorLeakTest {
             for (int i = 0; i < WARM_UP; i++) {
                 cycle(p, i);
             }
-            Map<Integer, String> baseline = settledDescriptors();
+            TestSupport.Descriptors baseline = TestSupport.Descriptors.now();
 
             for (int i = 0; i < CYCLES; i++) {
                 cycle(p, i);
             }
 
-            // The server closes its ends on its handler threads, a moment after each client: wait for that.
-            long deadline = System.nanoTime() + SETTLE.toNanos();
-            Map<Integer, String> now = descriptors();
-            while (now.size() > baseline.size() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-                now = descriptors();
-            }
-            if (now.size() > baseline.size()) {
-                Map<Integer, String> extra = new TreeMap<>(now);
-                extra.entrySet().removeAll(baseline.entrySet());
-                assertEquals(baseline.size(), now.size(), "descriptors after " + CYCLES
-                    + " cycles (baseline " + baseline.size() + "); new ones: " + extra);
-            }
+            // The server closes its ends on its handler threads, a moment after each client: waited for.
+            TestSupport.assertClosedSince(baseline, SETTLE, dir);
         }
     }
 
@@ -77,38 +59,5 @@ class ConnldDescriptorLeakTest {
             }
             assertArrayEquals(msg, back, "cycle " + i);
         }
-    }
-
-    /** The count once it stops moving (two equal looks in a row), within the settle time. */
-    private static Map<Integer, String> settledDescriptors() throws Exception {
-        long deadline = System.nanoTime() + SETTLE.toNanos();
-        Map<Integer, String> last = descriptors();
-        while (System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            Map<Integer, String> now = descriptors();
-            if (now.size() == last.size()) {
-                return now;
-            }
-            last = now;
-        }
-        return last;
-    }
-
-    /** This process's open descriptors and, where the system says, what they are. */
-    private static Map<Integer, String> descriptors() throws IOException {
-        Path fdDir = Files.isDirectory(Path.of("/proc/self/fd")) ? Path.of("/proc/self/fd") : Path.of("/dev/fd");
-        Map<Integer, String> out = new TreeMap<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(fdDir)) {
-            for (Path e : ds) {
-                String target;
-                try {
-                    target = Files.isSymbolicLink(e) ? Files.readSymbolicLink(e).toString() : "?";
-                } catch (NoSuchFileException | UnsupportedOperationException x) {
-                    target = "(gone)";      // e.g. the directory stream's own descriptor
-                }
-                out.put(Integer.parseInt(e.getFileName().toString()), target);
-            }
-        }
-        return out;
     }
 }

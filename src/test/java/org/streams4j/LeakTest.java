@@ -27,31 +27,12 @@ class LeakTest {
         for (int i = 0; i < 50; i++) { // warm-up: classes, the close marker, JNA
             cycle(file, i);
         }
-        long before = settledCount(-1);
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         for (int i = 0; i < CYCLES; i++) {
             cycle(file, i);
         }
-        long after = settledCount(before);
-        assertEquals(before, after, "open descriptors before and after " + CYCLES + " cycles");
-    }
-
-    /**
-     * The descriptor count once it stops moving (a thread left over from an earlier
-     * test class may still be closing something), or as soon as it equals
-     * {@code expected}. A leak does not go away by waiting; this only keeps others'
-     * stragglers out of the comparison.
-     */
-    private static long settledCount(long expected) throws Exception {
-        long last = TestSupport.openDescriptorCount();
-        for (int i = 0; i < 50 && last != expected; i++) {
-            Thread.sleep(100);
-            long now = TestSupport.openDescriptorCount();
-            if (now == last && expected < 0) {
-                break;
-            }
-            last = now;
-        }
-        return last;
+        // Everything a cycle opens it closes on this thread: nothing to wait for but stragglers.
+        TestSupport.assertClosedSince(before, TestSupport.guard(java.time.Duration.ofSeconds(10)), dir);
     }
 
     /**
