@@ -239,7 +239,7 @@ class DistributionTest {
             assertEquals(0, p.exitValue(), Files.readString(log));
             assertFalse(Files.exists(path, LinkOption.NOFOLLOW_LINKS), "the path is still there");
         } finally {
-            p.destroyForcibly();
+            p.destroyForcibly().waitFor(TimeScale.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 

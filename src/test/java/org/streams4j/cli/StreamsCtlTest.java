@@ -60,11 +60,20 @@ class StreamsCtlTest {
 
     private final List<Process> started = new ArrayList<>();
 
+    /** Kills what a test left running and waits for it to be gone, before @TempDir removes the files it uses. */
     @AfterEach
-    void killLeftovers() {
+    void killLeftovers() throws Exception {
+        List<ProcessHandle> dying = new ArrayList<>();
         for (Process p : started) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.descendants().forEach(h -> {
+                h.destroyForcibly();
+                dying.add(h);
+            });
             p.destroyForcibly();
+            dying.add(p.toHandle());
+        }
+        for (ProcessHandle h : dying) {
+            h.onExit().get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -444,7 +453,7 @@ class StreamsCtlTest {
         // The slot the 5th got was freed by an idle close, which the server said
         // (the other idle clients may have been closed by this test first).
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains("nothing received for 500ms; closed")),
-            "an idle close logged");
+            () -> "no idle close logged: " + server.logOrWhy());
         server.stop("TERM");
     }
 
