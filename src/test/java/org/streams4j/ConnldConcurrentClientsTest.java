@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldClientMain;
 import org.streams4j.testsupport.ConnldEchoServerMain;
-import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
 /**

@@ -387,8 +387,8 @@ final class TestSupport {
                 return "FAILED " + e.operation() + " " + e.errnoName() + " " + e.target();
             }
         }
-        try (org.streams4j.testsupport.ConnldEchoServerMain.Child child =
-                 org.streams4j.testsupport.ConnldEchoServerMain.Child.startUnprivileged(
+        try (org.streams4j.testsupport.Child child =
+                 org.streams4j.testsupport.Child.startUnprivileged(
                      org.streams4j.testsupport.ConnldClientMain.class, p.toString(), token)) {
             child.awaitExit(guard);
             return child.output().stream().filter(l -> l.startsWith("ECHO ") || l.startsWith("FAILED "))
