@@ -2,6 +2,8 @@ package org.streams4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -121,5 +123,23 @@ class ConnldOptionsTest {
         ConnldOptions o = ConnldOptions.builder().probeTimeout(Duration.ofMillis(1)).backlog(1).build();
         assertEquals(Duration.ofMillis(1), o.probeTimeout());
         assertEquals(1, o.backlog());
+    }
+
+    @Test
+    void idleTimeoutMustBePositiveOrNone() {
+        assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ofSeconds(-1)));
+        assertNull(ConnldOptions.builder().idleTimeout(null).build().idleTimeout());
+        assertNull(ConnldOptions.defaults().idleTimeout());
+        assertEquals(Duration.ofMinutes(5), ConnldOptions.builder().idleTimeout(Duration.ofMinutes(5)).build().idleTimeout());
+    }
+
+    @Test
+    void optionsRefuseZeroLoopsAndZeroConnections() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ConnldOptions.builder().loops(0));
+        assertNotNull(e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ConnldOptions.builder().maxConnections(0));
     }
 }
