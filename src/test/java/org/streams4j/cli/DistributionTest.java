@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.Connection;
 import org.streams4j.ConnldClient;
+import org.streams4j.testsupport.TimeScale;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
@@ -222,12 +223,12 @@ class DistributionTest {
                 "mode 0666 of instance echo");
             assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(path.getParent())),
                 "the directory the method made");
-            try (Connection c = ConnldClient.connect(path, Duration.ofSeconds(10))) {
+            try (Connection c = ConnldClient.connect(path, TimeScale.guard(Duration.ofSeconds(10)))) {
                 c.writeFully("ping\n".getBytes(StandardCharsets.US_ASCII));
                 byte[] b = new byte[5];
                 int got = 0;
                 while (got < 5) {
-                    assertTrue(c.fd().awaitReadable(Duration.ofSeconds(10)), "no echo");
+                    assertTrue(c.fd().awaitReadable(TimeScale.guard(Duration.ofSeconds(10))), "no echo");
                     int n = c.read(b, got, 5 - got);
                     assertTrue(n > 0, "end of file before the echo");
                     got += n;
@@ -236,11 +237,11 @@ class DistributionTest {
             }
             // :kill: SIGTERM to the contract's processes; sh, the method and the launcher exec'd java
             new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start().waitFor();
-            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "still running after SIGTERM: " + Files.readString(log));
+            assertTrue(p.waitFor(TimeScale.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS), "still running after SIGTERM: " + Files.readString(log));
             assertEquals(0, p.exitValue(), Files.readString(log));
             assertFalse(Files.exists(path, LinkOption.NOFOLLOW_LINKS), "the path is still there");
         } finally {
-            p.destroyForcibly();
+            p.destroyForcibly().waitFor(TimeScale.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -561,7 +562,7 @@ class DistributionTest {
         Path err = Files.createTempFile(tmp, "err", ".txt");
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         p.getOutputStream().close();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        if (!p.waitFor(TimeScale.guard(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             fail("still running: " + cmd);
         }
@@ -569,7 +570,7 @@ class DistributionTest {
     }
 
     private static void awaitLine(Process p, Path log, String prefix) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeScale.guard(Duration.ofSeconds(30)).toNanos();
         while (System.nanoTime() < deadline) {
             if (Files.readAllLines(log).stream().anyMatch(l -> l.startsWith(prefix))) {
                 return;

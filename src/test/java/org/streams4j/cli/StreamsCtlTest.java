@@ -36,6 +36,8 @@ import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
 import org.streams4j.ReceivedFd;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
+import org.streams4j.testsupport.TimeScale;
 
 /**
  * streamsctl as a user runs it: every test spawns the real launcher,
@@ -51,18 +53,27 @@ class StreamsCtlTest {
     private static final Path DEMO = ROOT.resolve("scripts/demo");
     private static final String CLASS_PATH =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration RUN_TIMEOUT = TimeScale.guard(Duration.ofSeconds(30));
 
     @TempDir
     Path tmp;
 
     private final List<Process> started = new ArrayList<>();
 
+    /** Kills what a test left running and waits for it to be gone, before @TempDir removes the files it uses. */
     @AfterEach
-    void killLeftovers() {
+    void killLeftovers() throws Exception {
+        List<ProcessHandle> dying = new ArrayList<>();
         for (Process p : started) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.descendants().forEach(h -> {
+                h.destroyForcibly();
+                dying.add(h);
+            });
             p.destroyForcibly();
+            dying.add(p.toHandle());
+        }
+        for (ProcessHandle h : dying) {
+            h.onExit().get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -98,7 +109,7 @@ class StreamsCtlTest {
         Path path = tmp.resolve("int");
         // A background job of a non-interactive shell (mvn started with &) has SIGINT ignored,
         // which its children inherit and the JVM keeps: reset it where env(1) can.
-        List<String> reset = defaultSigint();
+        List<String> reset = defaultSignal("INT");
         Server server = serve(path, Map.of(), reset);
         assumeTrue(server.log().get(0).contains("SIGINT"),
             "SIGINT is ignored in this environment and env --default-signal is missing: " + server.log());
@@ -530,7 +541,7 @@ class StreamsCtlTest {
         List<Connection> idle = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
-                idle.add(ConnldClient.connect(sock, Duration.ofSeconds(10)));
+                idle.add(ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10))));
             }
             Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "10s").await();
             assertEquals(0, r.exit, r.toString());
@@ -541,7 +552,7 @@ class StreamsCtlTest {
         // The slot the 5th got was freed by an idle close, which the server said
         // (the other idle clients may have been closed by this test first).
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains("nothing received for 500ms; closed")),
-            "an idle close logged");
+            () -> "no idle close logged: " + server.logOrWhy());
         server.stop("TERM");
     }
 
@@ -550,9 +561,9 @@ class StreamsCtlTest {
     void connectGivesUpWithExit1WhenTheServerNeverAnswers() throws Exception {
         Path sock = tmp.resolve("busy");
         Server server = serve(sock, "--echo", "--max-clients", "1");
-        try (Connection holder = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection holder = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             holder.writeFully("x".getBytes(StandardCharsets.UTF_8));
-            assertTrue(holder.fd().awaitReadable(Duration.ofSeconds(10)), "the holder was not served");
+            assertTrue(holder.fd().awaitReadable(TimeScale.guard(Duration.ofSeconds(10))), "the holder was not served");
             Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "1s").await();
             assertOneLineError(r, 1, "connect " + sock, "no answer within 1s after the end of input");
         }
@@ -574,7 +585,7 @@ class StreamsCtlTest {
                     }
                 }
                 long t0 = System.nanoTime();
-                Result r = launch("", "info", sock.toString(), "--timeout", "1s").await(Duration.ofSeconds(20));
+                Result r = launch("", "info", sock.toString(), "--timeout", "1s").await(TimeScale.guard(Duration.ofSeconds(20)));
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 assertEquals(0, r.exit, r.toString());
                 assertTrue(r.out.contains("server     attached"), r.out);
@@ -605,7 +616,7 @@ class StreamsCtlTest {
         // Without a line it sleeps, reading nothing and writing nothing: only a hang-up can end it.
         Server server = serve(sock, "--max-clients", "1", "--exec", "sh", "-c",
             "if read line; then echo \"got $line\"; else exec sleep 1000; fi");
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             c.fd().shutdownOutput();            // end of input: read fails, sleep 1000
             waitFor(() -> sleeps(server, "1000").size() == 1, "the command did not start");
         }
@@ -623,7 +634,7 @@ class StreamsCtlTest {
     void execGrandchildrenDoNotOutliveTheServer() throws Exception {
         Path sock = tmp.resolve("sleep");
         Server server = serve(sock, "--exec", "sh", "-c", "sleep 77; :");
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             waitFor(() -> sleeps(server, "77").size() == 1, () -> "sleep 77 did not start: "
                 + server.process.descendants().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
                     .collect(Collectors.toList()) + " " + server.logOrWhy());
@@ -704,8 +715,8 @@ class StreamsCtlTest {
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains(": connection 1 from")), "no connection");
         Thread.sleep(300);
         server.stop("TERM");
-        assertTrue(client.waitFor(20, TimeUnit.SECONDS), "connect still running after its server stopped");
-        String e = err.get(5, TimeUnit.SECONDS);
+        assertTrue(client.waitFor(TimeScale.guard(Duration.ofSeconds(20)).toMillis(), TimeUnit.MILLISECONDS), "connect still running after its server stopped");
+        String e = err.get(TimeScale.guard(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS);
         assertEquals(1, client.exitValue(), e);
         assertEquals(1, e.lines().count(), e);
         assertTrue(e.startsWith("streamsctl: connect " + sock + ": not all of the input was sent: "
@@ -716,7 +727,11 @@ class StreamsCtlTest {
     @Test
     void sighupStopsTheServerWithItsStoppingLine() throws Exception {
         Path sock = tmp.resolve("hup");
-        Server server = serve(sock, "--echo");
+        // Under nohup (a long run started with it) SIGHUP is ignored, which the JVM keeps: reset it.
+        List<String> reset = defaultSignal("HUP");
+        Server server = serve(sock, Map.of(), reset, "--echo");
+        assumeTrue(server.log().get(0).contains("SIGHUP"),
+            "SIGHUP is ignored in this environment and env --default-signal is missing: " + server.log());
         assertTrue(server.log().get(0).contains("SIGHUP stops"), server.log().toString());
         server.stop("HUP");
         assertTrue(server.log().contains("streamsctl: SIGHUP: stopping"), server.log().toString());
@@ -725,8 +740,8 @@ class StreamsCtlTest {
 
     /** What a client reads through the descriptor the server passes; null when it passes none. */
     private static String receiveFileContent(Path sock) throws Exception {
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
-            assertTrue(c.fd().awaitReadable(Duration.ofSeconds(10)), "neither a descriptor nor a close");
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
+            assertTrue(c.fd().awaitReadable(TimeScale.guard(Duration.ofSeconds(10))), "neither a descriptor nor a close");
             try (ReceivedFd got = c.receiveFd(); java.io.InputStream in = got.inputStream()) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (org.streams4j.StreamsException e) {
@@ -755,7 +770,7 @@ class StreamsCtlTest {
     }
 
     private static void waitFor(Check check, java.util.function.Supplier<String> failure) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeScale.guard(Duration.ofSeconds(15)).toNanos();
         while (!check.ok()) {
             if (System.nanoTime() > deadline) {
                 fail(failure.get());
@@ -1070,7 +1085,7 @@ class StreamsCtlTest {
     void demoRunsEndToEnd() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(DEMO.toString());
         environment(pb);
-        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(TimeScale.guard(Duration.ofSeconds(60)));
         assertEquals(0, r.exit, r.toString());
         for (int i = 1; i <= 3; i++) {
             assertTrue(r.out.contains("got back: hello from client " + i), r.out);
@@ -1146,7 +1161,7 @@ class StreamsCtlTest {
 
     /** strconf -m and -t on a shell pipeline's pipe, a STREAMS pipe on illumos (pipe(2)). */
     @Test
-    @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void listMAndTAnswerByExitStatusLikeStrconf() throws Exception {
         String script = "L=\"$1\"\n"
             + "(sleep 60 & echo $! > sleeper.pid; wait) | {\n"
@@ -1160,7 +1175,7 @@ class StreamsCtlTest {
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, "sh", LAUNCHER.toString())
             .directory(tmp.toFile());
         environment(pb);
-        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(TimeScale.guard(Duration.ofSeconds(60)));
         List<String> out = r.out.lines().collect(Collectors.toList());
         assertEquals(List.of("no", "before=1", "top-before=1", "push=0", "yes", "after=0", "connld", "top-after=0"),
             out.stream().filter(l -> !l.startsWith("streamsctl: pushed")).collect(Collectors.toList()), r.toString());
@@ -1255,11 +1270,11 @@ class StreamsCtlTest {
         }, RUNNER);
     }
 
-    /** env --default-signal=INT where env(1) has it (GNU coreutils 8.31 and later), else nothing. */
-    private static List<String> defaultSigint() throws Exception {
-        Process p = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+    /** env --default-signal=SIG where env(1) has it (GNU coreutils 8.31 and later), else nothing. */
+    private static List<String> defaultSignal(String sig) throws Exception {
+        Process p = new ProcessBuilder("env", "--default-signal=" + sig, "true").redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
-        return p.waitFor() == 0 ? List.of("env", "--default-signal=INT") : List.of();
+        return p.waitFor() == 0 ? List.of("env", "--default-signal=" + sig) : List.of();
     }
 
     /** A started process whose output is collected in the background. */
@@ -1297,8 +1312,8 @@ class StreamsCtlTest {
                 fail("still running after " + timeout.toSeconds() + "s: " + process.info().commandLine().orElse("?")
                     + "\n--- stdout\n" + out + "--- stderr\n" + err);
             }
-            outReader.join(5000);
-            errReader.join(5000);
+            outReader.join(TimeScale.guardMillis(5000));
+            errReader.join(TimeScale.guardMillis(5000));
             return new Result(process.exitValue(), out.toString(), err.toString());
         }
 
