@@ -141,14 +141,9 @@ final class BindLock implements AutoCloseable {
         return file;
     }
 
-    /** What is at {@code name} in {@code dir}, not following a link. */
-    private static FileStat at(StreamFd dir, String name) throws StreamsException {
-        FileStat[] st = new FileStat[1];
-        dir.withFdQuick("lstat", d -> {
-            st[0] = FileStat.at(d, name);
-            return 0;
-        });
-        return st[0];
+    /** What is at {@code name} in {@code dir} (held by the caller while the lock lives), not following a link. */
+    private static FileStat at(StreamFd dir, String name) {
+        return FileStat.at(dir.fd(), name);
     }
 
     /** Removes the lock file, still this lock's own (only a holder removes it), and lets go. */

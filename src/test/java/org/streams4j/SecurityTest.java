@@ -138,15 +138,7 @@ class SecurityTest {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         Path sock = shared.resolve("sock");
         try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
-            Thread serving = new Thread(() -> {
-                try {
-                    victim.serve(c -> reached.incrementAndGet());
-                } catch (StreamsException e) {
-                    // closed
-                }
-            });
-            serving.setDaemon(true);
-            serving.start();
+            countConnections(victim, reached);
             deadSocket(sock);
             Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
             List<String> seen = new ArrayList<>();
@@ -223,15 +215,7 @@ class SecurityTest {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         Path sock = shared.resolve("sock");
         try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
-            Thread serving = new Thread(() -> {
-                try {
-                    victim.serve(c -> reached.incrementAndGet());
-                } catch (StreamsException e) {
-                    // closed
-                }
-            });
-            serving.setDaemon(true);
-            serving.start();
+            countConnections(victim, reached);
             deadSocket(sock);
             Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
             List<String> seen = new ArrayList<>();
@@ -325,6 +309,19 @@ class SecurityTest {
     }
 
     /** A socket file nobody listens on (bound, then closed). */
+    /** Serves {@code victim} on a daemon thread, counting every connection it gets, until it closes. */
+    private static void countConnections(ConnldServer victim, java.util.concurrent.atomic.AtomicInteger reached) {
+        Thread serving = new Thread(() -> {
+            try {
+                victim.serve(c -> reached.incrementAndGet());
+            } catch (StreamsException e) {
+                // closed
+            }
+        });
+        serving.setDaemon(true);
+        serving.start();
+    }
+
     private static void deadSocket(Path p) {
         try (java.nio.channels.ServerSocketChannel ch =
                  java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
