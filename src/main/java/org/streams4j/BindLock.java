@@ -121,6 +121,11 @@ final class BindLock implements AutoCloseable {
             }
             throw new StreamsException(op, p, seen.errno(), "cannot look at its lock file " + name);
         }
+        if (seen.nlink() == 0) {
+            // Looked up just before its holder removed it (a stat by name is a lookup, then a
+            // read of the inode, and an unlink can come between them): gone, try again.
+            return null;
+        }
         if (seen.type() != Shim.FT_REGULAR || seen.uid() != Platform.euid() || seen.nlink() != 1) {
             throw new StreamsException(op, p, Errno.EEXIST, "its lock file " + name
                 + " is not a file of this user's with one link; not using it");
