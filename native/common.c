@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -61,6 +62,9 @@ s4j_errno_name(int err)
 	E(ENOBUFS); E(EISCONN); E(ENOTCONN); E(ETIMEDOUT); E(ECONNREFUSED);
 	E(EHOSTUNREACH); E(EALREADY); E(EINPROGRESS); E(ESTALE); E(EDQUOT);
 	E(ECANCELED);
+#if defined(EBADFD)
+	E(EBADFD);	/* illumos: port_associate and port_getn on a non-port */
+#endif
 #if EAGAIN != EWOULDBLOCK
 	E(EWOULDBLOCK);
 #endif
@@ -526,4 +530,24 @@ s4j_renameat(int olddirfd, const char *oldname, int newdirfd,
 {
 	return (renameat(at_dir(olddirfd), oldname, at_dir(newdirfd),
 	    newname) != 0 ? -errno : 0);
+}
+
+/*
+ * illumos: fcntl F_OFD_SETLK -> ofdlock (uts/common/os/flock.c), whole-file
+ * locks only (l_whence, l_start and l_len 0), F_WRLCK needs FWRITE (EBADF).
+ * Linux: F_OFD_SETLK wants l_pid 0.
+ */
+int
+s4j_lock(int fd)
+{
+#if defined(F_OFD_SETLK)
+	struct flock fl;
+
+	(void) memset(&fl, 0, sizeof (fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	return (fcntl(fd, F_OFD_SETLK, &fl) != 0 ? -errno : 0);
+#else
+	return (flock(fd, LOCK_EX | LOCK_NB) != 0 ? -errno : 0);
+#endif
 }

@@ -201,8 +201,8 @@ s4j_ev_wait(int port, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
 {
 	port_event_t evs[S4J_EV_BATCH];
 	struct timespec ts, *tsp = NULL;
-	uint_t nget = 1;
-	int i, r, err;
+	uint_t nget = 1;	/* in: wait for at least one; out: how many */
+	int i, n, r, err;
 
 	if (narm < 0 || (narm > 0 && arm == NULL) || max <= 0 || out == NULL)
 		return (-EINVAL);
@@ -221,12 +221,10 @@ s4j_ev_wait(int port, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
 	}
 	r = port_getn(port, evs, (uint_t)max, &nget, tsp);
 	err = errno;
-	if (r < 0) {
-		/* ETIME and EINTR may still have handed over some events. */
-		if ((err != ETIME && err != EINTR) || nget == 0)
-			return (err == ETIME ? 0 : -err);
-	}
-	for (i = 0; i < (int)nget; i++) {
+	/* Only ETIME may have handed over events; after EINTR, none. */
+	if ((n = s4j_port_getn_result(r, err, nget)) <= 0)
+		return (n);
+	for (i = 0; i < n; i++) {
 		out[i].token = (int64_t)(uintptr_t)evs[i].portev_user;
 		if (evs[i].portev_source == PORT_SOURCE_FD) {
 			out[i].fd = (int32_t)evs[i].portev_object;
@@ -237,7 +235,7 @@ s4j_ev_wait(int port, s4j_ev_t *arm, int narm, s4j_ev_t *out, int max,
 			out[i].events = 0;
 		}
 	}
-	return ((int)nget);
+	return (n);
 }
 
 int

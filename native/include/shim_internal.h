@@ -5,8 +5,29 @@
 #ifndef SHIM_INTERNAL_H
 #define	SHIM_INTERNAL_H
 
+#include <errno.h>
+
 /* S4J_POLL* bits to the platform's POLL* bits and back (common.c). */
 short s4j_to_poll(int ev);
 short s4j_from_poll(short rev);
+
+/*
+ * How many events a port_getn(3C) call handed over, from its return value r,
+ * the errno it left and *nget: libc's port_getn (lib/libc/port/gen/
+ * event_port.c) stores *nget only when the system call succeeds or ends
+ * with ETIME (portfs PORT_GETN puts the count in r_val1 and ETIME in
+ * r_val2); on every other error, EINTR included (port_getn in
+ * uts/common/fs/portfs/port.c returns "without events" after
+ * cv_waituntil_sig), it returns -1 with *nget still the caller's input, the
+ * minimum to wait for.  So: the count, 0 on a time-out with none, or
+ * -errno.  Platform-free so that native/test/ checks it on every host.
+ */
+static inline int
+s4j_port_getn_result(int r, int err, unsigned int nget)
+{
+	if (r < 0 && err != ETIME)
+		return (-err);
+	return ((int)nget);
+}
 
 #endif /* SHIM_INTERNAL_H */

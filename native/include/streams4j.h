@@ -166,6 +166,14 @@ int s4j_linkat(int olddirfd, const char *oldname, int newdirfd,
     const char *newname);
 /* unlinkat(2); rmdir != 0 removes a directory (AT_REMOVEDIR). */
 int s4j_unlinkat(int dirfd, const char *name, int rmdir);
+/*
+ * An exclusive lock on the whole file, owned by the open file description
+ * (F_OFD_SETLK with F_WRLCK; flock LOCK_EX where there are no OFD locks), so
+ * two descriptors of one process exclude each other too.  Never waits:
+ * -EAGAIN, -EACCES or -EWOULDBLOCK while another description holds it.  fd
+ * must be open for writing.  The lock goes with the description's last close.
+ */
+int s4j_lock(int fd);
 
 /* ---- pipes and descriptor passing (streams.c or portable.c) -------------- */
 /* Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere. */

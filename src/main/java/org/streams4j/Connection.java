@@ -14,17 +14,20 @@ import java.time.Duration;
  */
 public final class Connection implements Closeable {
     private final StreamFd fd;
-    /** Read on first use unless known when accepted (null: not yet, or unknown on a client). */
+    /** Read on first use unless read when accepted (null: not yet, or unknown on a client). */
     private volatile PeerCredentials peer;
     private volatile boolean peerAsked;
+    /** What the accept told of the peer (STREAMS: the I_RECVFD ids), if peer() cannot read more; or null. */
+    private final PeerCredentials known;
     /** The server's end: peer() is never null there (unknown fields are -1). */
     private final boolean serverSide;
     private volatile Object attachment;
 
-    Connection(StreamFd fd, PeerCredentials peer, boolean serverSide) {
+    Connection(StreamFd fd, PeerCredentials peer, PeerCredentials known, boolean serverSide) {
         this.fd = fd;
         this.peer = peer;
         this.peerAsked = peer != null;
+        this.known = known;
         this.serverSide = serverSide;
     }
 
@@ -41,7 +44,7 @@ public final class Connection implements Closeable {
                 peer = fd.peerCredentials();
             } catch (StreamsException e) {
                 // e.g. ENOTSUP on the client end of a connld pipe
-                peer = serverSide ? new PeerCredentials(-1, -1, -1, -1) : null;
+                peer = known != null ? known : serverSide ? new PeerCredentials(-1, -1, -1, -1) : null;
             }
             peerAsked = true;
         }

@@ -55,7 +55,7 @@ public final class ConnldClient {
         StreamFd s = StreamFd.adopt(fd);
         try {
             Transport.get().verifyConnected(p, s);
-            return new Connection(s, null, false);     // the server's credentials: read when asked
+            return new Connection(s, null, null, false);     // the server's credentials: read when asked
         } catch (StreamsException | RuntimeException e) {
             s.close();
             throw e;

@@ -261,7 +261,7 @@ public final class ConnldServer implements Closeable {
             return null;
         }
         LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
-        return new Connection(got.fd(), peer, true);
+        return new Connection(got.fd(), peer, got.known(), true);
     }
 
     // ---- serving ----------------------------------------------------------------

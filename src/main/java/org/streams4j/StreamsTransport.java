@@ -26,8 +26,13 @@ final class StreamsTransport extends Transport {
         StreamFd dir = openDir(p, place);
         StreamFd file = null;
         StreamPipe pipe = null;
+        BindLock lock = null;
         boolean ok = false;
         try {
+            // From the first look to the check after fattach, no other bind or
+            // close of this path by a server of ours (BindLock: an unlink
+            // there would detach an attachment made in between).
+            lock = BindLock.acquire(dir, "bind", p, place.name(), BindLock.WAIT);
             // The attach point: a file created here and now, or the empty one a
             // crashed server of ours left behind (fifo_close -> nm_unmountall
             // detaches, the file stays). Either way it is held open, and its
@@ -84,10 +89,13 @@ final class StreamsTransport extends Transport {
             if (file != null) {
                 file.close();
             }
+            if (!ok && pipe != null) {
+                pipe.close();   // detaches whatever our end got attached to (nm_unmountall)
+            }
+            if (lock != null) {
+                lock.close();
+            }
             if (!ok) {
-                if (pipe != null) {
-                    pipe.close();   // detaches whatever our end got attached to (nm_unmountall)
-                }
                 dir.close();
             }
         }
@@ -98,7 +106,9 @@ final class StreamsTransport extends Transport {
      * replacing the one a dead server of this user left (an empty regular file
      * owned by this user with one link). Anything else is refused: a live
      * server (attached, EBUSY), someone else's file, a file with content, a
-     * link.
+     * link. Called with the path's {@link BindLock} held: the look and the
+     * unlink are two calls, and an unlink of a name attached in between
+     * would detach that attachment ({@code vn_removeat}).
      */
     private static StreamFd attachPoint(StreamFd dir, String p, String name, ConnldOptions options)
         throws StreamsException {
@@ -133,7 +143,11 @@ final class StreamsTransport extends Transport {
             // A dead server's attach point: replaced, never opened. An open by
             // name could meet a connld pipe attached there meanwhile, and sleep
             // in fifo_connld until an I_RECVFD that never comes (O_NONBLOCK
-            // does not help); unlinking an attached name fails with EBUSY.
+            // does not help). The unlink does not refuse an attached name: it
+            // unmounts it first (vn_removeat: nm_mount marks namefs
+            // VFS_UNLINKABLE), which is why the lock keeps our other servers
+            // from attaching between the look above and this call. EBUSY is a
+            // racing unmount (vn_vfswlock) or another process's attach.
             int r = dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, name, false));
             if (r == -Errno.EBUSY) {
                 throw live(p);
@@ -233,11 +247,12 @@ final class StreamsTransport extends Transport {
                 throw e;
             }
             // The I_RECVFD ids are the client's effective ids. getpeerucred
-            // (pid, zone) takes the new pipe out of fifo fast mode
-            // (fifo_fastioctl), so it is asked for only when a policy needs it
-            // or the application calls peer().
+            // (pid, zone, groups: fifo_connld records them on the new pipe)
+            // takes the new pipe out of fifo fast mode (fifo_fastioctl), so it
+            // is asked for only when a policy needs it or the application calls
+            // peer(); the ids stand in if it fails then.
             PeerCredentials ids = new PeerCredentials(got.uid(), got.gid(), -1, -1);
-            return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : ids);
+            return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : null, ids);
         }
 
         /** Data written into the server's own pipe: dropped, so that descriptors flow again. */
@@ -258,16 +273,26 @@ final class StreamsTransport extends Transport {
             // fdetach(path), which could detach another server's.
             receive.close();
             attach.close();
-            // Then the file underneath, if it still is ours. An attached path
-            // cannot be unlinked (EBUSY), so wait briefly for the detach.
-            long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
-            while (!removeIfSame(dir, name, file)) {
-                if (!attachedHere(FileStat.ofPath(path)) || System.nanoTime() > deadline) {
-                    break;      // gone, someone else's, or not removable: leave it
+            // Then the file underneath, if it still is ours, under the path's
+            // lock: unlinking the name while another server of ours attaches
+            // there would detach and delete that server (vn_removeat), so
+            // only the name seen to be our plain file is removed, and no bind
+            // of ours runs in between. While our node is still there (the
+            // detach not done yet) the name is not our file: wait briefly.
+            try (BindLock lock = BindLock.acquire(dir, "close", path, name, BindLock.WAIT)) {
+                long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
+                while (!removeIfSame(dir, name, file)) {
+                    if (!attachedHere(FileStat.ofPath(path)) || System.nanoTime() > deadline) {
+                        break;      // gone, someone else's, or not removable: leave it
+                    }
+                    StreamFd.sleepQuietly(5);
                 }
-                StreamFd.sleepQuietly(5);
+            } catch (StreamsException e) {
+                // Left as a dead server's attach point, which the next bind replaces.
+                LOG.log(Level.DEBUG, "close of {0} left its attach point: {1}", path, e.getMessage());
+            } finally {
+                dir.close();
             }
-            dir.close();
         }
 
         /** Still our namefs node (the detach not done yet): another device, our file's times. */
@@ -326,6 +351,70 @@ final class StreamsTransport extends Transport {
         if (r != 1) {
             throw ConnldClient.notAttached(p, Errno.ENOSTR);
         }
+    }
+
+    /**
+     * fdetach(3C), by name: umount2 of the namefs mount, which the kernel
+     * allows the owner of the attach point or a privileged caller.
+     */
+    @Override
+    void detach(String p) throws StreamsException {
+        checkPath("fdetach", p);
+        // fdetach(3C) takes a name (umount2 -> lookupname, following links),
+        // with no descriptor form. So the directory is walked as the portable
+        // detach walks it (only root's and this user's links), the name is
+        // given to fdetach through the directory held (/proc/self/fd/N/NAME,
+        // pr_lookup_fddir), and only where no other user can rename the entry
+        // between this look and that lookup: a directory that only root or
+        // this user may write, or a sticky one whose entry is root's or this
+        // user's. Else a link swapped in there would have this caller (root,
+        // say) detach whatever server it names.
+        Place place = Place.of("fdetach", p);
+        StreamFd dir = openDirTrustedLinks("fdetach", p, place);
+        try {
+            FileStat there = FileStat.at(dir.fd(), place.name());
+            if (!there.ok()) {
+                throw new StreamsException("fdetach", p, there.errno());
+            }
+            String why = renamableByOthers(FileStat.of(dir.fd()), there);
+            if (why != null) {
+                throw new StreamsException("fdetach", p, Errno.EPERM, why + "; not detaching by name "
+                    + "(fdetach(1M) does, if you trust the directory)");
+            }
+            if (there.type() == Shim.FT_SYMLINK) {
+                throw new StreamsException("fdetach", p, Errno.ELOOP, "a symbolic link; not following it");
+            }
+            String held = "/proc/self/fd/" + dir.fd() + "/" + place.name();
+            int r = dir.withFdQuick("fdetach", d -> StreamsShim.s4j_fdetach(held));
+            if (r < 0) {
+                throw new StreamsException("fdetach", p, -r);
+            }
+        } finally {
+            dir.close();
+        }
+    }
+
+    /**
+     * Why a user other than root and this one could rename or replace
+     * {@code entry} in the directory {@code dir}, or null when none can: the
+     * directory is someone else's, or others may write it and it is not
+     * sticky, or it is sticky and the entry is someone else's.
+     */
+    static String renamableByOthers(FileStat dir, FileStat entry) {
+        int me = Platform.euid();
+        if (dir.uid() != 0 && dir.uid() != me) {
+            return "the directory is uid " + dir.uid() + "'s";
+        }
+        if ((dir.perm() & 0022) == 0) {
+            return null;
+        }
+        if ((dir.perm() & 01000) == 0) {
+            return "others may write the directory and it is not sticky";
+        }
+        if (entry.uid() != 0 && entry.uid() != me) {
+            return "the entry is uid " + entry.uid() + "'s, in a directory others may write";
+        }
+        return null;
     }
 
     @Override

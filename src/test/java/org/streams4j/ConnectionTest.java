@@ -38,7 +38,7 @@ import org.streams4j.testsupport.Async;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnectionTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
     private static final int MIB = 1 << 20;
 
     @TempDir
@@ -86,6 +86,25 @@ class ConnectionTest {
         assertEquals(ProcessHandle.current().pid(), peer.pid().orElseThrow());
         assertTrue(client.isOpen());
         assertTrue(served.isOpen());
+    }
+
+    /**
+     * What the accept knew (STREAMS: the I_RECVFD uid and gid) never stops
+     * peer() from asking the kernel for the rest (pid, zone, groups), and
+     * stands in only when the kernel will not say.
+     */
+    @Test
+    void idsKnownAtAcceptStillLetPeerAskTheKernelAndStandInWhenItCannot() throws Exception {
+        PeerCredentials known = new PeerCredentials(Platform.euid(), Platform.egid(), -1, -1);
+        try (StreamPipe p = StreamPipe.open()) {
+            Connection c = new Connection(p.first(), null, known, true);
+            assertEquals(ProcessHandle.current().pid(), c.peer().pid().orElseThrow(), c.peer().toString());
+        }
+        Path file = Files.writeString(dir.resolve("no-peer"), "x");
+        try (StreamFd f = StreamFd.open(file, StreamFd.Mode.READ)) {
+            assertEquals(known, new Connection(f, null, known, true).peer(), "a file has no peer: the known ids");
+            assertEquals(new PeerCredentials(-1, -1, -1, -1), new Connection(f, null, null, true).peer());
+        }
     }
 
     @Test

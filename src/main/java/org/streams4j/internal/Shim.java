@@ -90,6 +90,19 @@ public final class Shim {
 
     public static native int s4j_getegid();
 
+    /**
+     * Whether {@code s} goes to the native calls as itself: the encoding
+     * their C strings are made with ({@link Scratch#cString}) maps it to bytes
+     * and back unchanged (an unmappable character would become '?', another
+     * name).
+     */
+    public static boolean encodable(String s) {
+        java.nio.charset.CharsetEncoder e = Scratch.ENCODING.newEncoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        return e.canEncode(s);
+    }
+
     public static int s4j_open(String path, int flags, int mode) {
         return s4j_open(Scratch.cString(path), flags, mode);
     }
@@ -175,6 +188,9 @@ public final class Shim {
     }
 
     private static native int s4j_unlinkat(int dirfd, long name, int rmdir);
+
+    /** An exclusive open-file-description lock on the whole file; never waits (EAGAIN, EACCES). */
+    public static native int s4j_lock(int fd);
 
     public static int s4j_renameat(int olddirfd, String oldname, int newdirfd, String newname) {
         long[] a = Scratch.cStrings(oldname, newname);

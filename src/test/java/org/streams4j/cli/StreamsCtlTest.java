@@ -36,6 +36,8 @@ import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
 import org.streams4j.ReceivedFd;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
+import org.streams4j.testsupport.TimeScale;
 
 /**
  * streamsctl as a user runs it: every test spawns the real launcher,
@@ -51,18 +53,27 @@ class StreamsCtlTest {
     private static final Path DEMO = ROOT.resolve("scripts/demo");
     private static final String CLASS_PATH =
         System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration RUN_TIMEOUT = TimeScale.guard(Duration.ofSeconds(30));
 
     @TempDir
     Path tmp;
 
     private final List<Process> started = new ArrayList<>();
 
+    /** Kills what a test left running and waits for it to be gone, before @TempDir removes the files it uses. */
     @AfterEach
-    void killLeftovers() {
+    void killLeftovers() throws Exception {
+        List<ProcessHandle> dying = new ArrayList<>();
         for (Process p : started) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.descendants().forEach(h -> {
+                h.destroyForcibly();
+                dying.add(h);
+            });
             p.destroyForcibly();
+            dying.add(p.toHandle());
+        }
+        for (ProcessHandle h : dying) {
+            h.onExit().get(RUN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -98,7 +109,7 @@ class StreamsCtlTest {
         Path path = tmp.resolve("int");
         // A background job of a non-interactive shell (mvn started with &) has SIGINT ignored,
         // which its children inherit and the JVM keeps: reset it where env(1) can.
-        List<String> reset = defaultSigint();
+        List<String> reset = defaultSignal("INT");
         Server server = serve(path, Map.of(), reset);
         assumeTrue(server.log().get(0).contains("SIGINT"),
             "SIGINT is ignored in this environment and env --default-signal is missing: " + server.log());
@@ -126,6 +137,24 @@ class StreamsCtlTest {
         } else {
             assertEquals(List.of(), zone, "a zone where the platform reports none");
         }
+        server.stop("TERM");
+    }
+
+    /**
+     * The server's JVM holds descriptors without close-on-exec (its modules file,
+     * jars, sockets); the command gets its connection as 0 and 1, stderr as 2, and
+     * none of those. {@code ls /proc/$$/fd} lists the shell's, not ls's own;
+     * src/test/c/spawn_fds.c checks the same on a glibc without
+     * posix_spawn_file_actions_addclosefrom_np (.ci/glibc-baseline-local).
+     */
+    @Test
+    void execGivesTheCommandNoDescriptorButItsConnectionAndStderr() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc/PID/fd here");
+        Path path = tmp.resolve("fds");
+        Server server = serve(path, "--exec", "sh", "-c", "ls /proc/$$/fd; :");
+        Result r = launch("", "connect", path.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals(List.of("0", "1", "2"), Arrays.asList(r.out.strip().split("\\s+")), r.toString());
         server.stop("TERM");
     }
 
@@ -284,6 +313,87 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * Issue 20, finding 9: a hostile server passes the read end of a pipe
+     * whose other end it keeps open, so the descriptor never reaches end of
+     * file. --timeout covers the whole command: exit 1 within it, one line.
+     */
+    @Test
+    void receiveFdTimeoutCoversReadingThePassedDescriptor() throws Exception {
+        Path path = tmp.resolve("held-pipe");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamPipe held = org.streams4j.StreamPipe.open()) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> {
+                        c.sendFd(held.first());
+                        c.read(new byte[1], 0, 1);     // until the client goes
+                    });
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            long t0 = System.nanoTime();
+            Result r = launch("", "connect", path.toString(), "--receive-fd", "--timeout", "3s")
+                .await(Duration.ofSeconds(25));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertOneLineError(r, 1, "connect " + path, "3s");
+            System.out.printf("connect --receive-fd --timeout 3s on a descriptor that never ends: exit %d in %d ms%n",
+                r.exit, ms);
+        }
+    }
+
+    /**
+     * Issue 20, finding 9: a hostile server passes /dev/zero. The output of a
+     * received descriptor is bounded: --max-bytes, 64 MiB unless given; at the
+     * bound exactly that much is on stdout and connect exits 1 saying why.
+     */
+    @Test
+    void receiveFdOutputIsBoundedByMaxBytes() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/zero")));
+        Path path = tmp.resolve("zero");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamFd zero = org.streams4j.StreamFd.open(Path.of("/dev/zero"),
+                 org.streams4j.StreamFd.Mode.READ)) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> c.sendFd(zero));
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            for (String[] args : List.of(new String[0], new String[] {"--max-bytes", "1m"})) {
+                long expected = args.length == 0 ? 64L << 20 : 1L << 20;
+                List<String> cmd = new ArrayList<>(List.of("connect", path.toString(), "--receive-fd"));
+                cmd.addAll(List.of(args));
+                Process p = start(command(cmd.toArray(new String[0])).redirectError(ProcessBuilder.Redirect.PIPE));
+                p.getOutputStream().close();
+                CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(p.getErrorStream()));
+                long n = 0;
+                byte[] buf = new byte[65536];
+                try (java.io.InputStream in = p.getInputStream()) {
+                    int k;
+                    while ((k = in.read(buf)) > 0) {
+                        n += k;
+                        if (n > expected) {
+                            break;
+                        }
+                    }
+                }
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "connect --receive-fd on /dev/zero still running");
+                String e = err.get(10, TimeUnit.SECONDS);
+                assertEquals(1, p.exitValue(), e);
+                assertEquals(expected, n, "bytes on stdout " + String.join(" ", args) + "; stderr: " + e);
+                assertEquals(1, e.lines().count(), e);
+                assertTrue(e.contains("--max-bytes"), e);
+            }
+        }
+    }
+
     // ---- issue 13: a hostile local user, a root server ---------------------------------
 
     /**
@@ -431,7 +541,7 @@ class StreamsCtlTest {
         List<Connection> idle = new ArrayList<>();
         try {
             for (int i = 0; i < 4; i++) {
-                idle.add(ConnldClient.connect(sock, Duration.ofSeconds(10)));
+                idle.add(ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10))));
             }
             Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "10s").await();
             assertEquals(0, r.exit, r.toString());
@@ -442,7 +552,7 @@ class StreamsCtlTest {
         // The slot the 5th got was freed by an idle close, which the server said
         // (the other idle clients may have been closed by this test first).
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains("nothing received for 500ms; closed")),
-            "an idle close logged");
+            () -> "no idle close logged: " + server.logOrWhy());
         server.stop("TERM");
     }
 
@@ -451,9 +561,9 @@ class StreamsCtlTest {
     void connectGivesUpWithExit1WhenTheServerNeverAnswers() throws Exception {
         Path sock = tmp.resolve("busy");
         Server server = serve(sock, "--echo", "--max-clients", "1");
-        try (Connection holder = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection holder = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             holder.writeFully("x".getBytes(StandardCharsets.UTF_8));
-            assertTrue(holder.fd().awaitReadable(Duration.ofSeconds(10)), "the holder was not served");
+            assertTrue(holder.fd().awaitReadable(TimeScale.guard(Duration.ofSeconds(10))), "the holder was not served");
             Result r = launch("hello\n", "connect", sock.toString(), "--timeout", "1s").await();
             assertOneLineError(r, 1, "connect " + sock, "no answer within 1s after the end of input");
         }
@@ -475,7 +585,7 @@ class StreamsCtlTest {
                     }
                 }
                 long t0 = System.nanoTime();
-                Result r = launch("", "info", sock.toString(), "--timeout", "1s").await(Duration.ofSeconds(20));
+                Result r = launch("", "info", sock.toString(), "--timeout", "1s").await(TimeScale.guard(Duration.ofSeconds(20)));
                 long ms = (System.nanoTime() - t0) / 1_000_000;
                 assertEquals(0, r.exit, r.toString());
                 assertTrue(r.out.contains("server     attached"), r.out);
@@ -506,7 +616,7 @@ class StreamsCtlTest {
         // Without a line it sleeps, reading nothing and writing nothing: only a hang-up can end it.
         Server server = serve(sock, "--max-clients", "1", "--exec", "sh", "-c",
             "if read line; then echo \"got $line\"; else exec sleep 1000; fi");
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             c.fd().shutdownOutput();            // end of input: read fails, sleep 1000
             waitFor(() -> sleeps(server, "1000").size() == 1, "the command did not start");
         }
@@ -524,7 +634,7 @@ class StreamsCtlTest {
     void execGrandchildrenDoNotOutliveTheServer() throws Exception {
         Path sock = tmp.resolve("sleep");
         Server server = serve(sock, "--exec", "sh", "-c", "sleep 77; :");
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
             waitFor(() -> sleeps(server, "77").size() == 1, () -> "sleep 77 did not start: "
                 + server.process.descendants().map(h -> h.pid() + " " + h.info().commandLine().orElse("?"))
                     .collect(Collectors.toList()) + " " + server.logOrWhy());
@@ -605,8 +715,8 @@ class StreamsCtlTest {
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains(": connection 1 from")), "no connection");
         Thread.sleep(300);
         server.stop("TERM");
-        assertTrue(client.waitFor(20, TimeUnit.SECONDS), "connect still running after its server stopped");
-        String e = err.get(5, TimeUnit.SECONDS);
+        assertTrue(client.waitFor(TimeScale.guard(Duration.ofSeconds(20)).toMillis(), TimeUnit.MILLISECONDS), "connect still running after its server stopped");
+        String e = err.get(TimeScale.guard(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS);
         assertEquals(1, client.exitValue(), e);
         assertEquals(1, e.lines().count(), e);
         assertTrue(e.startsWith("streamsctl: connect " + sock + ": not all of the input was sent: "
@@ -617,7 +727,11 @@ class StreamsCtlTest {
     @Test
     void sighupStopsTheServerWithItsStoppingLine() throws Exception {
         Path sock = tmp.resolve("hup");
-        Server server = serve(sock, "--echo");
+        // Under nohup (a long run started with it) SIGHUP is ignored, which the JVM keeps: reset it.
+        List<String> reset = defaultSignal("HUP");
+        Server server = serve(sock, Map.of(), reset, "--echo");
+        assumeTrue(server.log().get(0).contains("SIGHUP"),
+            "SIGHUP is ignored in this environment and env --default-signal is missing: " + server.log());
         assertTrue(server.log().get(0).contains("SIGHUP stops"), server.log().toString());
         server.stop("HUP");
         assertTrue(server.log().contains("streamsctl: SIGHUP: stopping"), server.log().toString());
@@ -626,8 +740,8 @@ class StreamsCtlTest {
 
     /** What a client reads through the descriptor the server passes; null when it passes none. */
     private static String receiveFileContent(Path sock) throws Exception {
-        try (Connection c = ConnldClient.connect(sock, Duration.ofSeconds(10))) {
-            assertTrue(c.fd().awaitReadable(Duration.ofSeconds(10)), "neither a descriptor nor a close");
+        try (Connection c = ConnldClient.connect(sock, TimeScale.guard(Duration.ofSeconds(10)))) {
+            assertTrue(c.fd().awaitReadable(TimeScale.guard(Duration.ofSeconds(10))), "neither a descriptor nor a close");
             try (ReceivedFd got = c.receiveFd(); java.io.InputStream in = got.inputStream()) {
                 return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (org.streams4j.StreamsException e) {
@@ -656,7 +770,7 @@ class StreamsCtlTest {
     }
 
     private static void waitFor(Check check, java.util.function.Supplier<String> failure) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        long deadline = System.nanoTime() + TimeScale.guard(Duration.ofSeconds(15)).toNanos();
         while (!check.ok()) {
             if (System.nanoTime() > deadline) {
                 fail(failure.get());
@@ -727,6 +841,102 @@ class StreamsCtlTest {
         assertEquals(0, r.exit, r.toString());
         assertTrue(r.out.contains("fd         0"), r.out);
         server.stop("TERM");
+    }
+
+    /**
+     * Issue 20, finding 4: links in the directory part of a path. bind follows
+     * them on purpose (a user may give /var/run when it is a link to /run);
+     * detach follows only root's and this user's links, and refuses another
+     * user's (ELOOP), which could otherwise lead a root detach anywhere.
+     */
+    @Test
+    void bindFollowsADirectoryLinkAndDetachOnlyRootsOrItsOwn() throws Exception {
+        Path real = Files.createDirectory(tmp.resolve("real"));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+        try (ConnldServer s = ConnldServer.bind(link.resolve("sock"), ConnldOptions.builder().build())) {
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "bind did not follow " + link);
+            try (Connection c = ConnldClient.connect(link.resolve("sock"), Duration.ofSeconds(10))) {
+                assertTrue(c.fd().isOpen());
+            }
+            if (Platform.backend() != Backend.PORTABLE) {
+                return;     // fdetach follows links as every path call does
+            }
+            InProcess.Result own = InProcess.run("detach", link.resolve("sock").toString());
+            assertEquals(0, own.exit(), own.toString());
+            assertFalse(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), own.toString());
+        }
+        if (Platform.backend() != Backend.PORTABLE || Platform.euid() != 0) {
+            return;     // only root can give a link to another user
+        }
+        try (ConnldServer s = ConnldServer.bind(real.resolve("sock"), ConnldOptions.builder().build())) {
+            Path theirs = Files.createSymbolicLink(tmp.resolve("theirs"), real);
+            Files.setAttribute(theirs, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+            InProcess.Result r = InProcess.run("detach", theirs.resolve("sock").toString());
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.err().contains("ELOOP") && r.err().contains("uid 65534"), r.toString());
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "removed through their link");
+        }
+    }
+
+    /**
+     * Issue 20, finding 3 (STREAMS): info opens an unattached FIFO without
+     * following a link, on a thread bounded by --timeout, and reports on the
+     * held descriptor only when it is the FIFO looked at. On illumos a FIFO
+     * is a stream with no modules; here the portable backend says so.
+     */
+    @Test
+    void infoLooksAtAnUnattachedFifoThroughTheDescriptorItHolds() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assumeTrue(mk.waitFor() == 0, "no mkfifo");
+        Result r = launch("", "info", fifo.toString(), "--timeout", "2s").await();
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.out.contains("file type  FIFO"), r.out);
+        assertTrue(r.out.contains("server     none attached"), r.out);
+        if (Platform.backend() == Backend.STREAMS) {
+            assertTrue(r.out.contains("stream     yes"), r.out);
+            assertTrue(r.out.contains("modules    (none)"), r.out);
+        }
+    }
+
+    /**
+     * Issue 20, finding 6: a file named to forge a row of info's text output
+     * (a newline, a row of its own, a terminal escape) is printed escaped:
+     * one line per row, no escape character reaches the terminal.
+     */
+    @Test
+    void infoPrintsAForgingNameEscaped() throws Exception {
+        String name = "x\nserver     attached (forged)\u001b[2K";
+        Path forged = Files.writeString(tmp.resolve(name), "");
+        Result r = launch("", "info", forged.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertFalse(r.out.contains("\u001b"), "an escape character reached stdout: " + r.out);
+        List<String> server = r.out.lines().filter(l -> l.startsWith("server")).collect(Collectors.toList());
+        assertEquals(List.of("server     none attached"), server, r.out);
+        assertTrue(r.out.contains("x\\nserver     attached (forged)\\x1b[2K"), r.out);
+        assertEquals(List.of("path", "file", "stream", "server", "modules", "backend"),
+            r.out.lines().map(l -> l.split(" ")[0]).collect(Collectors.toList()), r.out);
+    }
+
+    /**
+     * Issue 20, finding 6: a path that is not valid UTF-8 ({@code u\xff}) is
+     * decoded by the JVM to {@code u\uFFFD}, another file (an attacker's
+     * socket, say): info reported on that one. Such an argument is refused,
+     * one line, exit 2, and nothing is looked at.
+     */
+    @Test
+    void aPathThatCannotBeRepresentedIsRefused() throws Exception {
+        Path other = tmp.resolve("u\uFFFD");
+        try (ConnldServer attacker = ConnldServer.bind(other, ConnldOptions.builder().build())) {
+            String script = "exec \"$0\" info \"$(printf '%s/u\\377' \"$1\")\"";
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, LAUNCHER.toString(), tmp.toString())
+                .directory(tmp.toFile());
+            environment(pb);
+            pb.environment().put("LC_ALL", "C.UTF-8");
+            Result r = new Launched(start(pb), "", false).await();
+            assertFalse(r.out.contains("attached"), "info reported on " + other + ": " + r);
+            assertOneLineError(r, 2, "cannot be represented");
+        }
     }
 
     @Test
@@ -875,7 +1085,7 @@ class StreamsCtlTest {
     void demoRunsEndToEnd() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(DEMO.toString());
         environment(pb);
-        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(TimeScale.guard(Duration.ofSeconds(60)));
         assertEquals(0, r.exit, r.toString());
         for (int i = 1; i <= 3; i++) {
             assertTrue(r.out.contains("got back: hello from client " + i), r.out);
@@ -909,7 +1119,10 @@ class StreamsCtlTest {
                 String key = line.length() > 10 ? line.substring(0, 10).strip() : line.strip();
                 rows.put(Json.key(key), line.length() > 11 ? line.substring(11) : "");
             }
-            assertEquals(rows, obj, "text:\n" + t.out + "json: " + j.out);
+            // the text rows are the JSON values printed escaped (Cli.escape: a backslash as \\)
+            Map<String, Object> escaped = new java.util.LinkedHashMap<>();
+            obj.forEach((k, v) -> escaped.put(k, Cli.escape(String.valueOf(v))));
+            assertEquals(rows, escaped, "text:\n" + t.out + "json: " + j.out);
         }
         Map<String, Object> served = StrictJson.object(launch("", "info", "--json", path.toString()).await().out);
         assertTrue(String.valueOf(served.get("server")).startsWith("attached"), served.toString());
@@ -948,7 +1161,7 @@ class StreamsCtlTest {
 
     /** strconf -m and -t on a shell pipeline's pipe, a STREAMS pipe on illumos (pipe(2)). */
     @Test
-    @org.junit.jupiter.api.condition.EnabledOnOs(org.junit.jupiter.api.condition.OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void listMAndTAnswerByExitStatusLikeStrconf() throws Exception {
         String script = "L=\"$1\"\n"
             + "(sleep 60 & echo $! > sleeper.pid; wait) | {\n"
@@ -962,7 +1175,7 @@ class StreamsCtlTest {
         ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, "sh", LAUNCHER.toString())
             .directory(tmp.toFile());
         environment(pb);
-        Result r = new Launched(start(pb), "", false).await(Duration.ofSeconds(60));
+        Result r = new Launched(start(pb), "", false).await(TimeScale.guard(Duration.ofSeconds(60)));
         List<String> out = r.out.lines().collect(Collectors.toList());
         assertEquals(List.of("no", "before=1", "top-before=1", "push=0", "yes", "after=0", "connld", "top-after=0"),
             out.stream().filter(l -> !l.startsWith("streamsctl: pushed")).collect(Collectors.toList()), r.toString());
@@ -1057,11 +1270,11 @@ class StreamsCtlTest {
         }, RUNNER);
     }
 
-    /** env --default-signal=INT where env(1) has it (GNU coreutils 8.31 and later), else nothing. */
-    private static List<String> defaultSigint() throws Exception {
-        Process p = new ProcessBuilder("env", "--default-signal=INT", "true").redirectErrorStream(true).start();
+    /** env --default-signal=SIG where env(1) has it (GNU coreutils 8.31 and later), else nothing. */
+    private static List<String> defaultSignal(String sig) throws Exception {
+        Process p = new ProcessBuilder("env", "--default-signal=" + sig, "true").redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
-        return p.waitFor() == 0 ? List.of("env", "--default-signal=INT") : List.of();
+        return p.waitFor() == 0 ? List.of("env", "--default-signal=" + sig) : List.of();
     }
 
     /** A started process whose output is collected in the background. */
@@ -1099,8 +1312,8 @@ class StreamsCtlTest {
                 fail("still running after " + timeout.toSeconds() + "s: " + process.info().commandLine().orElse("?")
                     + "\n--- stdout\n" + out + "--- stderr\n" + err);
             }
-            outReader.join(5000);
-            errReader.join(5000);
+            outReader.join(TimeScale.guardMillis(5000));
+            errReader.join(TimeScale.guardMillis(5000));
             return new Result(process.exitValue(), out.toString(), err.toString());
         }
 
