@@ -61,7 +61,18 @@ final class Closer {
     private static boolean warned;
     private static int seq;
 
+    /** What a closer thread runs: made once, not at a close that may find no descriptor free. */
+    private static final Runnable WORK = Closer::work;
+
     private Closer() {
+    }
+
+    /**
+     * Does nothing; calling it loads and initialises this class, which
+     * {@link StreamFd} does up front: the first close may come when the
+     * process is out of descriptors, and loading a class may need one.
+     */
+    static void load() {
     }
 
     /**
@@ -102,7 +113,7 @@ final class Closer {
 
     /** Starts one more closer thread (LOCK held). */
     private static void start() {
-        Thread t = new Thread(Closer::work, "streams4j-closer-" + ++seq);
+        Thread t = new Thread(WORK, "streams4j-closer-" + ++seq);
         t.setDaemon(true);
         threads++;
         try {

@@ -57,6 +57,10 @@ public final class StreamFd implements Closeable {
         if (Platform.isAvailable()) {
             Objects.requireNonNull(Integer.valueOf(Marker.FD));
         }
+        // Loaded and initialised now for the same reason: a class first loaded
+        // from a directory on the class path needs a descriptor, so a close at
+        // EMFILE would fail with NoClassDefFoundError and keep the number.
+        Closer.load();
     }
 
     private final Handle handle;
