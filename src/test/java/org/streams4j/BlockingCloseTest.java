@@ -52,7 +52,7 @@ class BlockingCloseTest {
      * "released"; exits at end of stdin.
      */
     private static final String ATTACKER = String.join("\n",
-        "import os, select, socket, struct, sys",
+        "import os, select, socket, struct, sys, threading",
         "path, count, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]",
         "lst = socket.socket()",
         "lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",     // a small window, soon shut
@@ -80,7 +80,9 @@ class BlockingCloseTest {
         "    u.connect(path)",
         "    fds = [null, t.fileno()] if how == 'extra' else [t.fileno()]",
         "    socket.send_fds(u, [b'\\0'], fds)",
-        "    t.close()",
+        // Its own copy closed on a thread of its own: when the server has already closed its
+        // copy, this close is the last one and lingers, which must not stop the attacker.
+        "    threading.Thread(target=os.close, args=(t.detach(),), daemon=True).start()",
         "    conns.append(u)",
         "    print('sent', i, flush=True)",
         "sys.stdin.readline()",
