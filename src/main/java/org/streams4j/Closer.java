@@ -31,6 +31,13 @@ import org.streams4j.internal.HotCalls;
  * daemons, and a process that exits does not linger (Linux
  * {@code inet_release} skips the wait for an exiting task).
  *
+ * <p>What this cannot prevent: a process started while such a close is
+ * under way (ProcessBuilder, {@code serve --exec}) copies the descriptor
+ * table in its fork; when the copy outlives this class's close, the child's
+ * exec makes the last close (close-on-exec) and lingers there, and the
+ * thread that started it waits for that exec. That thread is the starter's
+ * alone, never a loop or the accept thread.
+ *
  * <p>The descriptor's single owner hands it over here and forgets it: the
  * number stays taken until this class has closed it, so nothing can reach
  * a reused number.

@@ -440,6 +440,8 @@ public final class ConnldServer implements Closeable {
 
         /**
          * The connection has been closed: by the handler, the peer, or the server stopping.
+         * Its place among {@link ConnldOptions#maxConnections()} (and its uid's
+         * share) is free again by then.
          *
          * @param connection the closed connection
          */

@@ -461,7 +461,11 @@ final class EventLoop implements Runnable {
         lastWrite[slot] = now;
     }
 
-    /** Takes slot i out, deregisters, closes and tells the handler. */
+    /**
+     * Takes slot i out, deregisters, closes, gives its server slot back and
+     * then tells the handler: by the time closed() runs, the next client may
+     * already take the place (and the uid's share) this one held.
+     */
     private void remove(int i) {
         Connection c = conns[i];
         conns[i] = null;
@@ -469,12 +473,12 @@ final class EventLoop implements Runnable {
         poller.remove(fds[i], token(i));
         c.fd().unwatch();
         c.close();
+        size.decrementAndGet();
+        onClosed.accept(c);
         try {
             handler.closed(c);
         } catch (Throwable e) {
             LOG.log(Level.WARNING, name + ": closed() failed for " + c, e);
         }
-        size.decrementAndGet();
-        onClosed.accept(c);
     }
 }

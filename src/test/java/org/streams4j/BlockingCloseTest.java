@@ -45,15 +45,17 @@ class BlockingCloseTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
     /**
-     * argv: unix path, count, how ("data": the socket with the NUL byte;
-     * "extra": /dev/null first and the socket second in one message).
+     * argv: unix path, then how each connection passes its socket ("data":
+     * the socket with the NUL byte; "extra": /dev/null first and the socket
+     * second in one message), comma-separated.
      * Prints "sent N" per connection; on a line from stdin closes the TCP
      * peers (unread data: a reset, which ends the lingering) and prints
      * "released"; exits at end of stdin.
      */
     private static final String ATTACKER = String.join("\n",
         "import os, select, socket, struct, sys, threading",
-        "path, count, how = sys.argv[1], int(sys.argv[2]), sys.argv[3]",
+        "path, hows = sys.argv[1], sys.argv[2].split(',')",
+        "count = len(hows)",
         "lst = socket.socket()",
         "lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)",     // a small window, soon shut
         "lst.bind(('127.0.0.1', 0))",
@@ -78,7 +80,7 @@ class BlockingCloseTest {
         "    t.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 100000))",
         "    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
         "    u.connect(path)",
-        "    fds = [null, t.fileno()] if how == 'extra' else [t.fileno()]",
+        "    fds = [null, t.fileno()] if hows[i] == 'extra' else [t.fileno()]",
         "    socket.send_fds(u, [b'\\0'], fds)",
         // Its own copy closed on a thread of its own: when the server has already closed its
         // copy, this close is the last one and lingers, which must not stop the attacker.
@@ -160,12 +162,21 @@ class BlockingCloseTest {
         return b.toString();
     }
 
-    /** Starts the attacker and waits until it has passed {@code count} lingering sockets. */
-    private void attack(Path p, int count, String how) throws Exception {
+    /**
+     * Starts the attacker and waits until it has passed one lingering socket
+     * per entry of {@code hows}. One process per test, started before any
+     * such socket is ours: a process the JVM starts while a closer closes one
+     * inherits a reference across its fork, and when the closer's close is
+     * not the last, its exec's close-on-exec is, which lingers in the exec,
+     * and ProcessBuilder.start waits for that exec (seen: 1 in 5 runs with two
+     * attackers one after the other).
+     */
+    private void attack(Path p, String... hows) throws Exception {
+        int count = hows.length;
         Path script = dir.resolve("linger.py");
         Files.writeString(script, ATTACKER);
         Process attacker = new ProcessBuilder(PYTHON.toString(), script.toString(), p.toString(),
-            Integer.toString(count), how).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String.join(",", hows)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader said = new BufferedReader(new InputStreamReader(attacker.getInputStream(),
             StandardCharsets.UTF_8));
         attackers.add(new Attacker(attacker, said));
@@ -244,8 +255,7 @@ class BlockingCloseTest {
         ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().loops(2).shutdownHook(false).build());
         Background<Void> serving = serveEvents(s, echo);
         try {
-            attack(p, 2, "data");
-            attack(p, 2, "extra");
+            attack(p, "data", "data", "extra", "extra");
             assertTrue(closed.await(GUARD.toMillis(), TimeUnit.MILLISECONDS),
                 "the attacking connections were never reported closed: the loops are stuck closing");
             for (int i = 0; i < 4; i++) {
@@ -269,7 +279,7 @@ class BlockingCloseTest {
         ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder()
             .allowUids(List.of(Integer.MAX_VALUE - 7)).shutdownHook(false).build());
         try {
-            attack(p, 1, "data");
+            attack(p, "data");
             // Served only now: the descriptor is in the queue before the accept.
             Background<Void> serving = serveEvents(s, c -> true);
             try (Connection other = ConnldClient.connect(p, GUARD)) {
@@ -320,7 +330,7 @@ class BlockingCloseTest {
             };
             ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().loops(1).shutdownHook(false).build());
             try {
-                attack(p, 1, "data");
+                attack(p, "data");
                 Background<Void> serving = serveEvents(s, sendFile);
                 try (Connection c = ConnldClient.connect(p, GUARD);
                      ReceivedFd got = c.receiveFd(GUARD)) {
