@@ -39,6 +39,7 @@ public final class ConnldOptions {
         this.maxConnections = b.maxConnections;
         this.idleTimeout = b.idleTimeout;
         this.writeTimeout = b.writeTimeout;
+        this.maxConnectionsPerUid = b.maxConnectionsPerUid;
     }
 
     /**
@@ -214,13 +215,33 @@ public final class ConnldOptions {
      * long (the client does not read) has its connection closed under it, so
      * the write fails and the handler's thread is free again.
      * {@link ConnldServer#serveEvents}: a connection whose queued writes stay
-     * unwritten this long is closed. Checked a few times per time-out (at most
+     * unwritten this long is closed. Both also close a connection whose client
+     * leaves what it was written unread this long, where the kernel tells
+     * (Linux SIOCOUTQ: its count must go down; not on STREAMS nor macOS/BSD),
+     * whatever the client sends meanwhile. Checked a few times per time-out (at most
      * once a second), so a connection goes between this and a quarter more.
      *
      * @return the time-out, or null for none
      */
     public Duration writeTimeout() {
         return writeTimeout;
+    }
+
+    // ---- a uid's share of the connections ----------------------------------------
+
+    private final int maxConnectionsPerUid;
+
+    /**
+     * The most connections one uid may hold at once ({@link ConnldServer#serve}
+     * and {@link ConnldServer#serveEvents}); a client whose uid holds that many
+     * already is refused (its connection closed at once, logged), so that one
+     * user cannot take every slot of {@link #maxConnections()} or
+     * {@link #threads()}. 0 (the default): no share, only the overall limit.
+     *
+     * @return the per-uid limit, or 0 for none
+     */
+    public int maxConnectionsPerUid() {
+        return maxConnectionsPerUid;
     }
 
     /** Builds {@link ConnldOptions}; every setter returns the builder. */
@@ -439,6 +460,23 @@ public final class ConnldOptions {
                 throw new IllegalArgumentException("writeTimeout must be positive: " + timeout);
             }
             this.writeTimeout = timeout;
+            return this;
+        }
+
+        private int maxConnectionsPerUid;
+
+        /**
+         * See {@link ConnldOptions#maxConnectionsPerUid()}.
+         *
+         * @param max at least 1, or 0 for no per-uid limit
+         * @return this builder
+         * @throws IllegalArgumentException for a negative limit
+         */
+        public Builder maxConnectionsPerUid(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxConnectionsPerUid must be 0 (none) or more: " + max);
+            }
+            this.maxConnectionsPerUid = max;
             return this;
         }
 

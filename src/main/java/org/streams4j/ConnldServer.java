@@ -303,8 +303,9 @@ public final class ConnldServer implements Closeable {
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
         WriteWatchdog watchdog = options.writeTimeout() == null ? null
             : new WriteWatchdog(name, options.writeTimeout());
+        Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
-            acceptLoop(slots, c -> pool.execute(() -> {
+            acceptLoop(slots, shares, c -> pool.execute(() -> {
                 if (watchdog != null) {
                     watchdog.add(c);
                 }
@@ -323,6 +324,7 @@ public final class ConnldServer implements Closeable {
                         watchdog.remove(c);
                     }
                     c.close();      // after the log line, which may still ask for the client's credentials
+                    shares.give(c);
                     slots.release();
                 }
             }));
@@ -337,14 +339,22 @@ public final class ConnldServer implements Closeable {
     /**
      * {@link ConnldOptions#writeTimeout()} for {@link #serve}: a thread that
      * looks at the connections being handled a few times per time-out and
-     * closes any whose write call has been blocked in the kernel that long.
-     * The close wakes the blocked write (StreamFd.close), which fails, so the
-     * handler's thread is free again.
+     * closes any whose write call has been blocked in the kernel that long,
+     * or whose written output the client has left unread that long (the
+     * kernel's count, StreamFd.unreadByPeer, did not go down: a client that
+     * sends now and then but never reads). The close wakes a blocked write
+     * (StreamFd.close), which fails, so the handler's thread is free again.
      */
     private static final class WriteWatchdog implements Runnable {
         private final String name;
         private final long timeoutNanos;
-        private final java.util.Set<Connection> handled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** What each connection's client had not read at the last look, and since when it has not read. */
+        private static final class Owed {
+            int unread;
+            long since = System.nanoTime();
+        }
+
+        private final java.util.Map<Connection, Owed> handled = new java.util.concurrent.ConcurrentHashMap<>();
         private final Thread thread;
 
         WriteWatchdog(String name, Duration timeout) {
@@ -356,7 +366,7 @@ public final class ConnldServer implements Closeable {
         }
 
         void add(Connection c) {
-            handled.add(c);
+            handled.put(c, new Owed());
         }
 
         void remove(Connection c) {
@@ -377,11 +387,24 @@ public final class ConnldServer implements Closeable {
                     return;
                 }
                 long now = System.nanoTime();
-                for (Connection c : handled) {
+                for (java.util.Map.Entry<Connection, Owed> e : handled.entrySet()) {
+                    Connection c = e.getKey();
                     long since = c.fd().blockedWriteSince();
                     if (since != 0 && now - since >= timeoutNanos && c.isOpen()) {
                         LOG.log(Level.INFO, "{0}: closing the connection of {1}: a write made no progress for {2} ms",
                             name, c.peer(), (now - since) / 1_000_000);
+                        c.close();
+                        continue;
+                    }
+                    Owed o = e.getValue();
+                    int unread = c.fd().unreadByPeer();
+                    if (unread <= 0 || unread < o.unread) {
+                        o.since = now;      // owed nothing, or the client read some
+                    }
+                    o.unread = unread;
+                    if (unread > 0 && now - o.since >= timeoutNanos && c.isOpen()) {
+                        LOG.log(Level.INFO, "{0}: closing the connection of {1}: it left what it was sent unread "
+                            + "for {2} ms", name, c.peer(), (now - o.since) / 1_000_000);
                         c.close();
                     }
                 }
@@ -417,6 +440,8 @@ public final class ConnldServer implements Closeable {
 
         /**
          * The connection has been closed: by the handler, the peer, or the server stopping.
+         * Its place among {@link ConnldOptions#maxConnections()} (and its uid's
+         * share) is free again by then.
          *
          * @param connection the closed connection
          */
@@ -452,15 +477,19 @@ public final class ConnldServer implements Closeable {
         Semaphore slots = new Semaphore(options.maxConnections());
         EventLoop[] loops = new EventLoop[n];
         Thread[] threads = new Thread[n];
+        Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
             for (int i = 0; i < n; i++) {
-                loops[i] = new EventLoop(name, handler, slots::release, options.idleTimeout());
+                loops[i] = new EventLoop(name, handler, c -> {
+                    shares.give(c);
+                    slots.release();
+                }, options.idleTimeout());
                 loops[i].writeTimeout(options.writeTimeout());
                 threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].setDaemon(true);
                 threads[i].start();
             }
-            acceptLoop(slots, c -> {
+            acceptLoop(slots, shares, c -> {
                 EventLoop least = loops[0];
                 for (EventLoop l : loops) {
                     if (!l.hasEnded() && (least.hasEnded() || l.size() < least.size())) {
@@ -503,7 +532,7 @@ public final class ConnldServer implements Closeable {
      * Survives EMFILE/ENFILE (backs off, logs once per burst), EINTR and
      * clients that vanish.
      */
-    private void acceptLoop(Semaphore slots, java.util.function.Consumer<Connection> dispatch)
+    private void acceptLoop(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
         throws StreamsException {
         long backoffMs = 0;
         while (!closed.get()) {
@@ -541,13 +570,56 @@ public final class ConnldServer implements Closeable {
                 }
                 throw e;
             }
+            if (!shares.take(c)) {
+                LOG.log(Level.INFO, "refused a client of {0}: {1} holds {2} connections already "
+                    + "(the most one uid may hold)", name, c.peer(), shares.max);
+                c.close();
+                slots.release();
+                continue;
+            }
             try {
                 dispatch.accept(c);
             } catch (RuntimeException e) {
                 c.close();
+                shares.give(c);
                 slots.release();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * {@link ConnldOptions#maxConnectionsPerUid()}: how many connections each
+     * uid holds. Taken on the accept thread, given back when a connection
+     * ends (its peer() is known by then, so no system call).
+     */
+    private static final class Shares {
+        final int max;
+        private final java.util.Map<Integer, Integer> held = new java.util.HashMap<>();
+
+        Shares(int max) {
+            this.max = max;
+        }
+
+        /** Counts c against its uid's share; false (nothing counted) when the share is full. */
+        synchronized boolean take(Connection c) {
+            if (max == 0) {
+                return true;
+            }
+            int uid = c.peer().uid();
+            int n = held.getOrDefault(uid, 0);
+            if (n >= max) {
+                return false;
+            }
+            held.put(uid, n + 1);
+            return true;
+        }
+
+        synchronized void give(Connection c) {
+            if (max == 0) {
+                return;
+            }
+            held.computeIfPresent(c.peer().uid(), (u, n) -> n <= 1 ? null : n - 1);
         }
     }
 

@@ -174,7 +174,7 @@ class ConnldEventLoopTest {
             dead.second().close();
             int port = ((Poller.EventPort) p).ep.fd();
             assertEquals(0, Shim.s4j_ev_ctl(port, Shim.EV_ADD, fd, Shim.POLLIN, 44));
-            assertTrue(Shim.s4j_preclose(fd, dead.first().fd()) >= 0);
+            assertTrue(Shim.s4j_preclose(fd, dead.first().fd(), 0) >= 0);
             assertEquals(0, p.await(300), "no event after dup2 over the number");
             assertEquals(-Errno.ENOENT, Shim.s4j_ev_ctl(port, Shim.EV_DEL, fd, 0, 0),
                 "dup2 over the number dropped its association");

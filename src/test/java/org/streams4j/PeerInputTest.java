@@ -196,8 +196,8 @@ class PeerInputTest {
      * Portable backend: one message with data and 250 descriptors (near
      * Linux's SCM_MAX_FD), as a hostile peer may send it. The server gets the
      * bytes whole and one descriptor; every other copy is closed (the shim's
-     * control buffer holds 8: those it takes are closed, the kernel drops the
-     * rest with MSG_CTRUNC), so the peer's pipe reads end of file once the
+     * control buffer holds all 253 a message can carry and hands the others
+     * back, which the Closer closes), so the peer's pipe reads end of file once the
      * server closed the one it took, and this process holds no more
      * descriptors than before.
      */

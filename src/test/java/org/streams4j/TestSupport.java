@@ -98,7 +98,16 @@ final class TestSupport {
         return Files.isDirectory(proc) ? proc : Path.of("/dev/fd");
     }
 
+    /**
+     * This process's open descriptors, once the closes handed to the Closer
+     * (a peer's descriptors, a server's connections) are done (at most 10 s).
+     */
     static long openDescriptorCount() throws IOException {
+        try {
+            Closer.awaitIdle(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try (Stream<Path> s = Files.list(fdDir())) {
             return s.count();
         }
