@@ -117,6 +117,8 @@ public final class ConnldOptions {
 
     /**
      * Whether the server closes itself (detaching, removing its path) in a JVM shutdown hook.
+     * False unless set: without the hook a JVM stopped by a signal leaves the path behind,
+     * and the next bind of it finds it dead and replaces it.
      *
      * @return true when a hook is installed
      */

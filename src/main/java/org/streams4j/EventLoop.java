@@ -357,6 +357,9 @@ final class EventLoop implements Runnable {
     private boolean failed(String what, Connection c, Throwable e) {
         if (e instanceof StreamClosedException || !c.isOpen()) {
             LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+        } else if (e instanceof StreamsException && ((StreamsException) e).isPeerGone()) {
+            // A client that left (EPIPE, ECONNRESET): how connections routinely end.
+            LOG.log(Level.DEBUG, "{0}: {1} left: {2}", name, c.peer(), e.getMessage());
         } else {
             LOG.log(Level.WARNING, name + ": " + what + "() failed for " + c + " (peer " + c.peer()
                 + "); closing that connection", e);
