@@ -3,7 +3,9 @@ package org.streams4j;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * How a {@link ConnldServer} binds and whom it serves. Immutable; built with
@@ -40,6 +42,7 @@ public final class ConnldOptions {
         this.idleTimeout = b.idleTimeout;
         this.writeTimeout = b.writeTimeout;
         this.maxConnectionsPerUid = b.maxConnectionsPerUid;
+        this.threadFactory = b.threadFactory;
     }
 
     /**
@@ -244,6 +247,25 @@ public final class ConnldOptions {
      */
     public int maxConnectionsPerUid() {
         return maxConnectionsPerUid;
+    }
+
+    // ---- the threads a server makes ------------------------------------------------
+
+    private final ThreadFactory threadFactory;
+
+    /**
+     * What makes the server's threads: {@link ConnldServer#serve}'s handler
+     * threads, {@link ConnldServer#serveEvents}'s event-loop threads, and the
+     * thread {@link ConnldServer#start} or {@link ConnldServer#startEvents}
+     * serves on. Empty (the default): daemon platform threads named
+     * {@code streams4j-conn-N}, {@code streams4j-loop-N PATH} and
+     * {@code streams4j-serve PATH}. The library's own housekeeping threads
+     * (write time-out, closes) are its own either way.
+     *
+     * @return the factory given to the builder, if any
+     */
+    public Optional<ThreadFactory> threadFactory() {
+        return Optional.ofNullable(threadFactory);
     }
 
     /** Builds {@link ConnldOptions}; every setter returns the builder. */
@@ -479,6 +501,20 @@ public final class ConnldOptions {
                 throw new IllegalArgumentException("maxConnectionsPerUid must be 0 (none) or more: " + max);
             }
             this.maxConnectionsPerUid = max;
+            return this;
+        }
+
+        private ThreadFactory threadFactory;
+
+        /**
+         * See {@link ConnldOptions#threadFactory()}. Make platform threads:
+         * in this release a virtual thread blocked in a read pins its carrier.
+         *
+         * @param factory what makes the server's threads, or null for the library's own
+         * @return this builder
+         */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = factory;
             return this;
         }
 

@@ -55,6 +55,16 @@ public final class ConnldServer implements Closeable {
     /** Counts accept calls made while clientsWaiting is false (a hint too; races do no harm). */
     private int acceptCalls;
     private final Thread hook;
+    /** Guards serving; notified when it drops to 0. */
+    private final Object lifecycle = new Object();
+    /** serve() and serveEvents() calls under way. */
+    private int serving;
+    /**
+     * The slot semaphores accept loops wait on: close() opens them, so that
+     * a server with every slot taken (all of threads() or maxConnections()
+     * busy) still stops.
+     */
+    private final java.util.Set<Semaphore> slotWaits = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private ConnldServer(Path path, ConnldOptions options, Transport.Endpoint endpoint) {
         this.path = path;
@@ -285,27 +295,44 @@ public final class ConnldServer implements Closeable {
      * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
      * vanish. A handler that throws anything, an {@link Error} too, closes its
      * own connection only; the failure is logged at WARNING with the client's
-     * credentials.
+     * credentials; a client that left is a DEBUG line.
+     *
+     * <p>After {@link #close()} it closes every connection still being
+     * handled (a handler blocked in a read or write gets
+     * {@link StreamClosedException}) and returns once every handler has
+     * returned, as {@link #serveEvents} returns once its loops have closed
+     * theirs. {@link #start(Handler)} runs it on a thread of its own.
      *
      * @param handler what serves each connection
      * @throws StreamsException when accepting fails for good
      */
     public void serve(Handler handler) throws StreamsException {
+        begin();
+        try {
+            servePool(handler);
+        } finally {
+            end();
+        }
+    }
+
+    private void servePool(Handler handler) throws StreamsException {
         int threads = options.threads();
         Semaphore slots = new Semaphore(threads);
         AtomicInteger seq = new AtomicInteger();
         ExecutorService pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "streams4j-conn-" + seq.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            new LinkedBlockingQueue<>(), r -> newThread(r, "streams4j-conn-" + seq.incrementAndGet()));
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+        // The connections being handled, closed when the server stops so that every handler ends.
+        java.util.Set<Connection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
         WriteWatchdog watchdog = options.writeTimeout() == null ? null
             : new WriteWatchdog(name, options.writeTimeout());
         Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
             acceptLoop(slots, shares, c -> pool.execute(() -> {
+                live.add(c);
+                if (closed.get()) {
+                    c.close();      // stopped meanwhile: the sweep below may have missed it
+                }
                 if (watchdog != null) {
                     watchdog.add(c);
                 }
@@ -332,15 +359,148 @@ public final class ConnldServer implements Closeable {
                         watchdog.remove(c);
                     }
                     c.close();      // after the log line, which may still ask for the client's credentials
+                    live.remove(c);
                     shares.give(c);
                     slots.release();
                 }
             }));
         } finally {
+            // Every handler ends: a read or write it is blocked in fails with
+            // StreamClosedException once its connection is closed.
             pool.shutdown();
+            for (Connection c : live) {
+                c.close();
+            }
+            awaitQuietly(pool);
             if (watchdog != null) {
                 watchdog.stop();
             }
+        }
+    }
+
+    /** Waits for the handlers to return; an interrupt stops the wait and stays set. */
+    private static void awaitQuietly(ExecutorService pool) {
+        try {
+            while (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.log(Level.DEBUG, "serve: waiting for handlers that do not return after their connection closed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A thread of the server's: the options' factory, or a daemon named {@code name}. */
+    private Thread newThread(Runnable r, String threadName) {
+        Optional<java.util.concurrent.ThreadFactory> f = options.threadFactory();
+        if (f.isPresent()) {
+            Thread t = f.get().newThread(r);
+            if (t == null) {
+                throw new java.util.concurrent.RejectedExecutionException(
+                    "the thread factory of " + name + " made no thread for " + threadName);
+            }
+            return t;
+        }
+        Thread t = new Thread(r, threadName);
+        t.setDaemon(true);
+        return t;
+    }
+
+    private void begin() throws StreamsException {
+        synchronized (lifecycle) {
+            if (closed.get()) {
+                throw new StreamClosedException("serve", name);
+            }
+            serving++;
+        }
+    }
+
+    private void end() {
+        synchronized (lifecycle) {
+            if (--serving == 0) {
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Runs {@link #serve(Handler)} on a thread of its own (the options'
+     * {@link ConnldOptions#threadFactory()}, or a daemon thread) and returns
+     * at once. {@link #close()} stops it; {@link #awaitTermination(Duration)}
+     * waits for its end. When accepting fails for good, the failure is logged
+     * at ERROR and the server closed.
+     *
+     * @param handler what serves each connection
+     * @return this server
+     * @throws StreamClosedException when the server is closed already
+     */
+    public ConnldServer start(Handler handler) throws StreamsException {
+        return startThread("serve", () -> servePool(handler));
+    }
+
+    /**
+     * Runs {@link #serveEvents(EventHandler)} on a thread of its own and
+     * returns at once; as {@link #start(Handler)}.
+     *
+     * @param handler what the loops call for each connection
+     * @return this server
+     * @throws StreamClosedException when the server is closed already
+     */
+    public ConnldServer startEvents(EventHandler handler) throws StreamsException {
+        return startThread("serveEvents", () -> serveLoops(handler));
+    }
+
+    /** What start runs: serve or serveEvents without their own begin/end. */
+    @FunctionalInterface
+    private interface Serving {
+        void run() throws StreamsException;
+    }
+
+    private ConnldServer startThread(String op, Serving body) throws StreamsException {
+        begin();
+        boolean started = false;
+        try {
+            Thread t = newThread(() -> {
+                try {
+                    body.run();
+                } catch (StreamClosedException e) {
+                    LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                } catch (StreamsException | RuntimeException | Error e) {
+                    LOG.log(Level.ERROR, name + ": " + op + " ended: " + e, e);
+                    close();
+                } finally {
+                    end();
+                }
+            }, "streams4j-serve " + name);
+            t.start();
+            started = true;
+        } finally {
+            if (!started) {
+                end();
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Waits until the server is closed and every {@link #serve},
+     * {@link #serveEvents}, {@link #start} and {@link #startEvents} on it has
+     * ended: handlers returned, connections closed, loops stopped.
+     *
+     * @param timeout how long to wait at most
+     * @return true when it has ended, false when the time ran out first
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lifecycle) {
+            while (!closed.get() || serving > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                lifecycle.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+            return true;
         }
     }
 
@@ -481,6 +641,15 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException when accepting fails for good
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
+        begin();
+        try {
+            serveLoops(handler);
+        } finally {
+            end();
+        }
+    }
+
+    private void serveLoops(EventHandler handler) throws StreamsException {
         int n = options.loops();
         Semaphore slots = new Semaphore(options.maxConnections());
         EventLoop[] loops = new EventLoop[n];
@@ -493,8 +662,7 @@ public final class ConnldServer implements Closeable {
                     slots.release();
                 }, options.idleTimeout());
                 loops[i].writeTimeout(options.writeTimeout());
-                threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
-                threads[i].setDaemon(true);
+                threads[i] = newThread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].start();
             }
             acceptLoop(slots, shares, c -> {
@@ -542,7 +710,20 @@ public final class ConnldServer implements Closeable {
      */
     private void acceptLoop(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
         throws StreamsException {
+        slotWaits.add(slots);
+        try {
+            acceptLoopOn(slots, shares, dispatch);
+        } finally {
+            slotWaits.remove(slots);
+        }
+    }
+
+    private void acceptLoopOn(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
+        throws StreamsException {
         long backoffMs = 0;
+        if (closed.get()) {
+            return;     // closed before slotWaits held these slots: close() did not open them
+        }
         while (!closed.get()) {
             try {
                 slots.acquire();
@@ -647,6 +828,12 @@ public final class ConnldServer implements Closeable {
             return;
         }
         endpoint.close();
+        for (Semaphore slots : slotWaits) {
+            slots.release(1 << 20);     // an accept loop waiting for a slot sees the close
+        }
+        synchronized (lifecycle) {
+            lifecycle.notifyAll();  // nothing serving: awaitTermination returns now
+        }
         if (hook != null && Thread.currentThread() != hook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -497,6 +497,8 @@ final class TestSupport {
             return c -> {
                 try {
                     h.handle(c);
+                } catch (StreamClosedException e) {
+                    throw e;    // the server stopped and closed the connection under the handler
                 } catch (Throwable t) {
                     seen.add(t);
                     throw t;
