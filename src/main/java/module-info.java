@@ -14,6 +14,8 @@
  */
 module org.streams4j {
     requires com.sun.jna;
+    // Threads made in one place (BasicThreadFactory) and the builders' checks (Validate).
+    requires org.apache.commons.lang3;
     // streamsctl only: its log format, its command line, its signal handling.
     requires static java.logging;
     requires static info.picocli;

@@ -66,10 +66,11 @@ final class Closer {
     private static long abandoned;
     private static long warnedAt;
     private static boolean warned;
-    private static int seq;
 
     /** What a closer thread runs: made once, not at a close that may find no descriptor free. */
     private static final Runnable WORK = Closer::work;
+    /** Made with the class, for the same reason (its classes come from a jar, which may need a descriptor). */
+    private static final java.util.concurrent.ThreadFactory THREADS = Threads.daemons("streams4j-closer");
 
     private Closer() {
     }
@@ -120,8 +121,7 @@ final class Closer {
 
     /** Starts one more closer thread (LOCK held). */
     private static void start() {
-        Thread t = new Thread(WORK, "streams4j-closer-" + ++seq);
-        t.setDaemon(true);
+        Thread t = THREADS.newThread(WORK);
         threads++;
         try {
             t.start();

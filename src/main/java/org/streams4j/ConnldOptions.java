@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ThreadFactory;
+import org.apache.commons.lang3.Validate;
 
 /**
  * How a {@link ConnldServer} binds and whom it serves. Immutable; built with
@@ -371,9 +372,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be at least 1: " + threads);
-            }
+            Validate.isTrue(threads >= 1, "threads must be at least 1: %d", threads);
             this.threads = threads;
             return this;
         }
@@ -407,9 +406,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder backlog(int backlog) {
-            if (backlog < 1) {
-                throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
-            }
+            Validate.isTrue(backlog >= 1, "backlog must be at least 1: %d", backlog);
             this.backlog = backlog;
             return this;
         }
@@ -420,9 +417,7 @@ public final class ConnldOptions {
          */
         static Duration positive(String name, Duration timeout) {
             java.util.Objects.requireNonNull(timeout, () -> name + " must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException(name + " must be longer than zero: " + timeout);
-            }
+            Validate.isTrue(positive(timeout), "%s must be longer than zero: %s", name, timeout);
             return timeout;
         }
 
@@ -433,9 +428,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder loops(int loops) {
-            if (loops < 1) {
-                throw new IllegalArgumentException("loops must be at least 1: " + loops);
-            }
+            Validate.isTrue(loops >= 1, "loops must be at least 1: %d", loops);
             this.loops = loops;
             return this;
         }
@@ -447,9 +440,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder maxConnections(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
-            }
+            Validate.isTrue(max >= 1, "maxConnections must be at least 1: %d", max);
             this.maxConnections = max;
             return this;
         }
@@ -463,9 +454,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {
-            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
-            }
+            Validate.isTrue(timeout == null || positive(timeout), "idleTimeout must be positive: %s", timeout);
             this.idleTimeout = timeout;
             return this;
         }
@@ -480,9 +469,7 @@ public final class ConnldOptions {
          * @throws IllegalArgumentException for zero or a negative time-out
          */
         public Builder writeTimeout(Duration timeout) {
-            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("writeTimeout must be positive: " + timeout);
-            }
+            Validate.isTrue(timeout == null || positive(timeout), "writeTimeout must be positive: %s", timeout);
             this.writeTimeout = timeout;
             return this;
         }
@@ -497,14 +484,16 @@ public final class ConnldOptions {
          * @throws IllegalArgumentException for a negative limit
          */
         public Builder maxConnectionsPerUid(int max) {
-            if (max < 0) {
-                throw new IllegalArgumentException("maxConnectionsPerUid must be 0 (none) or more: " + max);
-            }
+            Validate.isTrue(max >= 0, "maxConnectionsPerUid must be 0 (none) or more: %d", max);
             this.maxConnectionsPerUid = max;
             return this;
         }
 
         private ThreadFactory threadFactory;
+
+        private static boolean positive(Duration d) {
+            return !d.isNegative() && !d.isZero();
+        }
 
         /**
          * See {@link ConnldOptions#threadFactory()}. Make platform threads:

@@ -400,9 +400,7 @@ public final class ConnldServer implements Closeable {
             }
             return t;
         }
-        Thread t = new Thread(r, threadName);
-        t.setDaemon(true);
-        return t;
+        return Threads.daemon(threadName, r);
     }
 
     private void begin() throws StreamsException {
@@ -528,8 +526,7 @@ public final class ConnldServer implements Closeable {
         WriteWatchdog(String name, Duration timeout) {
             this.name = name;
             this.timeoutNanos = timeout.toNanos();
-            this.thread = new Thread(this, "streams4j-write-timeout " + name);
-            thread.setDaemon(true);
+            this.thread = Threads.daemon("streams4j-write-timeout " + name, this);
             thread.start();
         }
 
