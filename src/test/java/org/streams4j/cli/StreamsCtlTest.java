@@ -797,7 +797,7 @@ class StreamsCtlTest {
         List<String> entries = new ArrayList<>();
         for (String e : CLASS_PATH.split(java.io.File.pathSeparator)) {
             Path p = Path.of(e);
-            if (Files.isRegularFile(p) && (e.contains("jna") || e.contains("picocli"))) {
+            if (Files.isRegularFile(p) && (e.contains("jna") || e.contains("picocli") || e.contains("commons-lang3"))) {
                 entries.add(Files.copy(p, cp.resolve(p.getFileName())).toString());
             } else if (Files.isDirectory(p) && p.endsWith("classes")) {
                 entries.add(p.toString());
