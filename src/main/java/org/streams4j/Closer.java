@@ -22,12 +22,15 @@ import org.streams4j.internal.HotCalls;
  *
  * <p>Bounded: at most {@link #MAX_THREADS} closes run at once, each on a
  * daemon thread that ends after {@link #IDLE} without work, and at most
- * {@link #MAX_WAITING} more wait in line. A close that finds the line full is
- * not done at all: the descriptor stays open (counted in {@link #abandoned()},
- * logged at WARNING once a minute), which costs one descriptor and never a
- * thread. Reaching that takes {@code MAX_THREADS} closes the kernel keeps
- * waiting on at once, each a lingering socket the peer keeps unread. Nothing
- * waits for this class: not close(), not a server stopping; its threads are
+ * {@link #MAX_WAITING} more wait in line. A close that finds the line full
+ * waits for room while the closers make progress (a burst of closes on a busy
+ * machine: they are behind, not stuck); only when none of them has finished a
+ * close for {@link #STUCK} is the descriptor left open (counted in
+ * {@link #abandoned()}, logged at WARNING once a minute), which costs one
+ * descriptor and never a thread. Reaching that takes {@code MAX_THREADS}
+ * closes the kernel keeps waiting on at once, each a lingering socket the
+ * peer keeps unread. Beyond that wait for room, nothing waits for this class:
+ * not close(), not a server stopping; its threads are
  * daemons, and a process that exits does not linger (Linux
  * {@code inet_release} skips the wait for an exiting task).
  *
@@ -53,7 +56,18 @@ final class Closer {
     private static final HotCalls CALLS = HotCalls.INSTANCE;
     private static final System.Logger LOG = System.getLogger("org.streams4j");
     private static final long QUIET_NANOS = Duration.ofMinutes(1).toNanos();
-    private static final Object LOCK = new Object();
+    /**
+     * How long the closers may finish nothing, with every thread busy and the
+     * line full, before a close is given up (left open): they are stuck in
+     * the kernel, not merely behind.
+     */
+    static final Duration STUCK = Duration.ofSeconds(1);
+    private static final long STUCK_NANOS = STUCK.toNanos();
+    private static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
+    /** A closer waits here for a number. */
+    private static final java.util.concurrent.locks.Condition WORK_TO_DO = LOCK.newCondition();
+    /** A caller waits here for room in the line; awaitIdle for nothing in flight. */
+    private static final java.util.concurrent.locks.Condition ROOM = LOCK.newCondition();
 
     // Guarded by LOCK. A ring of waiting numbers.
     private static final int[] WAITING = new int[MAX_WAITING];
@@ -63,6 +77,8 @@ final class Closer {
     private static int idle;
     /** Waiting plus being closed. */
     private static int inFlight;
+    /** When a close last finished (or the line last had room). */
+    private static long progressAt = System.nanoTime();
     private static long abandoned;
     private static long warnedAt;
     private static boolean warned;
@@ -89,8 +105,27 @@ final class Closer {
      */
     static void close(int fd) {
         boolean warn = false;
-        long lost;
-        synchronized (LOCK) {
+        boolean interrupted = false;
+        long lost = 0;
+        LOCK.lock();
+        try {
+            // The line is full: wait while the closers make progress (they are
+            // behind, a burst of closes), give the number up only when they have
+            // finished nothing for STUCK (every one of them blocked in the kernel).
+            while (waiting == MAX_WAITING) {
+                if (threads < MAX_THREADS) {
+                    start();
+                }
+                long now = System.nanoTime();
+                if (now - progressAt >= STUCK_NANOS) {
+                    break;
+                }
+                try {
+                    ROOM.awaitNanos(Math.min(STUCK_NANOS, 10_000_000L));
+                } catch (InterruptedException e) {
+                    interrupted = true;     // kept for the caller; the number is not lost to it
+                }
+            }
             if (waiting == MAX_WAITING) {
                 lost = ++abandoned;
                 long now = System.nanoTime();
@@ -100,22 +135,30 @@ final class Closer {
                     warn = true;
                 }
             } else {
-                lost = 0;
+                if (inFlight == 0) {
+                    progressAt = System.nanoTime();     // nothing was owed: nothing was late
+                }
                 WAITING[(head + waiting) % MAX_WAITING] = fd;
                 waiting++;
                 inFlight++;
                 if (idle > 0) {
-                    LOCK.notify();
+                    WORK_TO_DO.signal();
                 }
                 if (idle < waiting && threads < MAX_THREADS) {
                     start();    // the idle ones are fewer than what waits
                 }
             }
+        } finally {
+            LOCK.unlock();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         if (warn) {
             LOG.log(Level.WARNING, "streams4j: " + MAX_THREADS + " closes are blocked in the kernel and "
-                + MAX_WAITING + " wait behind them; fd " + fd + " is left open (" + lost
-                + " so far): a peer passes descriptors whose close does not end (a lingering socket)");
+                + MAX_WAITING + " wait behind them, none finished for " + STUCK.toMillis() + " ms; fd " + fd
+                + " is left open (" + lost + " so far): a peer passes descriptors whose close does not end"
+                + " (a lingering socket)");
         }
     }
 
@@ -134,7 +177,8 @@ final class Closer {
     private static void work() {
         while (true) {
             int fd;
-            synchronized (LOCK) {
+            LOCK.lock();
+            try {
                 long deadline = System.nanoTime() + IDLE.toNanos();
                 while (waiting == 0) {
                     long left = deadline - System.nanoTime();
@@ -144,7 +188,7 @@ final class Closer {
                     }
                     idle++;
                     try {
-                        LOCK.wait(Math.max(1, left / 1_000_000));
+                        WORK_TO_DO.awaitNanos(left);
                     } catch (InterruptedException e) {
                         // a closer is not stopped: it has numbers to close
                     } finally {
@@ -153,16 +197,24 @@ final class Closer {
                 }
                 fd = WAITING[head];
                 head = (head + 1) % MAX_WAITING;
-                waiting--;
+                if (waiting-- == MAX_WAITING) {
+                    ROOM.signalAll();   // room in the line for those waiting
+                }
+            } finally {
+                LOCK.unlock();
             }
             try {
                 CALLS.close(fd);
             } finally {
-                synchronized (LOCK) {
+                LOCK.lock();
+                try {
                     inFlight--;
+                    progressAt = System.nanoTime();
                     if (inFlight == 0) {
-                        LOCK.notifyAll();
+                        ROOM.signalAll();   // awaitIdle
                     }
+                } finally {
+                    LOCK.unlock();
                 }
             }
         }
@@ -176,29 +228,38 @@ final class Closer {
      */
     static boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (LOCK) {
+        LOCK.lock();
+        try {
             while (inFlight > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                LOCK.wait(Math.max(1, left / 1_000_000));
+                ROOM.awaitNanos(left);
             }
             return true;
+        } finally {
+            LOCK.unlock();
         }
     }
 
     /** Closes handed over and not done yet (waiting or blocked). */
     static int inFlight() {
-        synchronized (LOCK) {
+        LOCK.lock();
+        try {
             return inFlight;
+        } finally {
+            LOCK.unlock();
         }
     }
 
-    /** Descriptors left open because the line was full. */
+    /** Descriptors left open because the line was full and the closers stuck. */
     static long abandoned() {
-        synchronized (LOCK) {
+        LOCK.lock();
+        try {
             return abandoned;
+        } finally {
+            LOCK.unlock();
         }
     }
 }

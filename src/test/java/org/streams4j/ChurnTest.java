@@ -65,8 +65,10 @@ class ChurnTest {
         }
 
         String against(Usage base) {
-            return String.format("descriptors %d -> %d, threads %d -> %d, heap after GC %.1f -> %.1f MiB",
-                base.fds, fds, base.threads, threads, base.heap / 1048576.0, heap / 1048576.0);
+            return String.format("descriptors %d -> %d, threads %d -> %d, heap after GC %.1f -> %.1f MiB"
+                + " (closes left open by the closer: %d, in flight: %d)",
+                base.fds, fds, base.threads, threads, base.heap / 1048576.0, heap / 1048576.0,
+                Closer.abandoned(), Closer.inFlight());
         }
     }
 
