@@ -24,20 +24,82 @@
 #if defined(__FreeBSD__)
 #include <sys/param.h>
 #endif
+#if defined(__linux__)
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#endif
 
 #include "streams4j.h"
 
 /*
  * Closing every descriptor from 3 up in the child: the JVM opens files
- * without close-on-exec, and a command must get none of them.  illumos and
- * glibc 2.34 and later have posix_spawn_file_actions_addclosefrom_np;
+ * without close-on-exec (FileInputStream, FileChannel, sockets, its modules
+ * file: not one of them has FD_CLOEXEC on JDK 17 or 25), and a command must
+ * get none of them.  illumos has posix_spawn_file_actions_addclosefrom_np;
  * FreeBSD from 13.1; macOS has POSIX_SPAWN_CLOEXEC_DEFAULT instead.
  */
 #if defined(__sun) || \
-	(defined(__FreeBSD__) && __FreeBSD_version >= 1301000) || \
-	(defined(__GLIBC__) && (__GLIBC__ > 2 || \
-	(__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34)))
+	(defined(__FreeBSD__) && __FreeBSD_version >= 1301000)
 #define	S4J_CLOSEFROM	1
+#endif
+
+#if defined(__linux__)
+/*
+ * glibc has it from 2.34 only, and the released Linux shim is built against
+ * an older glibc (2.17, the release job; .ci/glibc-baseline-check) so that
+ * it loads on RHEL 8, Ubuntu 20.04 and Debian 11 too.  So it is declared
+ * here, weak: its address is NULL where the glibc the shim runs on lacks it
+ * (and on musl), and the shim then closes by list (close_listed).
+ */
+extern int posix_spawn_file_actions_addclosefrom_np(
+    posix_spawn_file_actions_t *, int) __attribute__((weak));
+
+/*
+ * Without addclosefrom_np: a close action for each descriptor from 3 up
+ * that is open now without close-on-exec, read from /proc/self/fd.  Those
+ * with close-on-exec go at the exec anyway, and every descriptor the shim
+ * itself makes has it from the call that makes it (O_CLOEXEC, SOCK_CLOEXEC,
+ * MSG_CMSG_CLOEXEC, EPOLL_CLOEXEC, dup3 with O_CLOEXEC).  The limit of a
+ * list: a descriptor that another thread opens without close-on-exec
+ * between the listing and the clone in posix_spawn reaches the command;
+ * glibc 2.34 and later close in the child and have no such window.  No
+ * /proc: -ENOENT, and the command does not run.  A number closed meanwhile
+ * is no error: glibc's child (__spawni_child, sysdeps/unix/sysv/linux/
+ * spawni.c; sysdeps/posix/spawni.c before 2.24) fails a close action only
+ * for a number outside 0..RLIMIT_NOFILE.
+ */
+static int
+close_listed(posix_spawn_file_actions_t *fa)
+{
+	DIR *d;
+	struct dirent *e;
+	char *end;
+	long n;
+	int err = 0, fl, self;
+
+	if ((d = opendir("/proc/self/fd")) == NULL)
+		return (-errno);
+	self = dirfd(d);
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL) {
+			err = errno;
+			break;
+		}
+		n = strtol(e->d_name, &end, 10);
+		if (end == e->d_name || *end != '\0' || n < 3 || n > INT_MAX ||
+		    n == self)
+			continue;
+		if ((fl = fcntl((int)n, F_GETFD)) < 0 || (fl & FD_CLOEXEC))
+			continue;	/* gone meanwhile, or goes at exec */
+		if ((err = posix_spawn_file_actions_addclose(fa, (int)n)) != 0)
+			break;
+	}
+	(void) closedir(d);
+	return (-err);
+}
 #endif
 
 static int
@@ -93,6 +155,13 @@ spawn_actions(posix_spawn_file_actions_t *fa, int fd)
 		return (-err);
 #if defined(S4J_CLOSEFROM)
 	if ((err = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
+		return (-err);
+#elif defined(__linux__)
+	if (posix_spawn_file_actions_addclosefrom_np != NULL)
+		err = posix_spawn_file_actions_addclosefrom_np(fa, 3);
+	else
+		return (close_listed(fa));
+	if (err != 0)
 		return (-err);
 #elif defined(__APPLE__)
 	/* CLOEXEC_DEFAULT closes all but these: keep stderr. */

@@ -137,34 +137,93 @@ final class PortableTransport extends Transport {
      */
     private static void replace(StreamFd dir, Private priv, String p, String name, FileStat stale)
         throws StreamsException {
-        int to = priv.dir.fd();     // held: priv lives until bind returns
+        int r = takeIfSame(dir, priv, p, name, stale, "bind",
+            "a dead server's socket is there and this user may not remove it");
+        if (r < 0) {
+            throw live(p);
+        }
+    }
+
+    /**
+     * Moves what is at {@code name} into the private directory (rename: one
+     * caller gets it, another ENOENT) and keeps it there, for
+     * {@link Private#remove} to unlink, if it is the file {@code expected}
+     * (device, inode and mtime); anything else is put back where it was.
+     * Linux has no "unlink if this inode"; this is check and act on one file
+     * no one else can reach. 1: taken; 0: nothing there any more; -1: put back.
+     */
+    private static int takeIfSame(StreamFd dir, Private priv, String p, String name, FileStat expected,
+                                  String op, String denied) throws StreamsException {
+        int to = priv.dir.fd();     // held: priv lives until the caller removes it
         if (FileStat.at(to, OLD).errno() != Errno.ENOENT) {
-            // rename would replace it: not a directory this server made (only its user can write it)
+            // rename would replace it: not a directory this process made (only its user can write it)
             throw replaced(p);
         }
         int r = dir.withFdQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
         if (r == -Errno.ENOENT) {
-            return;     // gone already: the link decides who serves
+            return 0;     // gone already
         }
         if (r < 0) {
-            throw new StreamsException("bind", p, -r, r == -Errno.EPERM || r == -Errno.EACCES
-                ? "a dead server's socket is there and this user may not remove it" : null);
+            throw new StreamsException(op, p, -r, r == -Errno.EPERM || r == -Errno.EACCES ? denied : null);
         }
         FileStat moved = FileStat.at(to, OLD);
         priv.moved = moved;
         // rename changes the ctime, not the mtime; an inode number can be a
-        // new file's once the dead socket is freed (ext4), which needs it
-        // moved and removed by another server first: that one's socket was
-        // bound before, so it is not the new file.
-        if (moved.sameFile(stale) && moved.mtimeNs() == stale.mtimeNs()) {
-            return;     // the dead socket: Private.remove unlinks it
+        // new file's once the old one is freed (ext4), which needs it moved
+        // and removed by another process first: that one's socket was bound
+        // before, so it is not the new file.
+        if (moved.sameFile(expected) && moved.mtimeNs() == expected.mtimeNs()) {
+            return 1;     // the file looked at: Private.remove unlinks it
         }
-        // Not the socket that was probed dead: another server's, say. Back it goes.
+        // Not the file looked at: another server's, say. Back it goes.
         int back = dir.withFdQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
         if (back < 0 && back != -Errno.EEXIST) {
             LOG.log(Level.WARNING, "could not put back what was at {0}: {1}", p, Errno.name(-back));
         }
-        throw live(p);
+        return -1;
+    }
+
+    // ---- detaching ----------------------------------------------------------------
+
+    /**
+     * Removes the socket at the path, and only the socket looked at. The
+     * directory is opened name by name without following anyone else's link
+     * ({@link #openDirTrustedLinks}), the name looked at in it, and the
+     * socket moved into a private directory beside it and checked there
+     * before it is unlinked ({@link #takeIfSame}, as bind does for a stale
+     * socket): a user who may write a directory of the path cannot make a
+     * root caller remove anything but the socket at that name.
+     */
+    @Override
+    void detach(String p) throws StreamsException {
+        Place place = Place.of("detach", p);
+        StreamFd dir = openDirTrustedLinks("detach", p, place);
+        try {
+            FileStat there = FileStat.at(dir.fd(), place.name());
+            if (!there.ok()) {
+                throw new StreamsException("detach", p, there.errno());
+            }
+            if (there.type() != Shim.FT_SOCKET) {
+                throw new StreamsException("detach", p, Errno.EINVAL, "nothing is attached there: a "
+                    + FileType.of(there.type()).description() + ", not a server's socket");
+            }
+            Private priv = makePrivate(dir, p, place, "detach");
+            try {
+                int r = takeIfSame(dir, priv, p, place.name(), there, "detach",
+                    "this user may not remove the socket");
+                if (r == 0) {
+                    throw new StreamsException("detach", p, Errno.ENOENT, "removed by someone else meanwhile");
+                }
+                if (r < 0) {
+                    throw new StreamsException("detach", p, Errno.EAGAIN,
+                        "another file took the socket's place meanwhile; nothing was removed");
+                }
+            } finally {
+                priv.remove();
+            }
+        } finally {
+            dir.close();
+        }
     }
 
     /**
@@ -218,6 +277,10 @@ final class PortableTransport extends Transport {
     }
 
     private static Private makePrivate(StreamFd parent, String p, Place place) throws StreamsException {
+        return makePrivate(parent, p, place, "bind");
+    }
+
+    private static Private makePrivate(StreamFd parent, String p, Place place, String op) throws StreamsException {
         for (int i = 0; ; i++) {
             String name = ".s4j" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
             int r = parent.withFdQuick("mkdir", d -> Shim.s4j_mkdirat(d, name, 0700));
@@ -225,21 +288,21 @@ final class PortableTransport extends Transport {
                 continue;
             }
             if (r < 0) {
-                throw new StreamsException("bind", p, -r, r == -Errno.EACCES
+                throw new StreamsException(op, p, -r, r == -Errno.EACCES
                     ? "cannot create a file in " + place.dir() : null);
             }
             int fd = parent.withFdQuick("open", d -> Shim.s4j_openat(d, name,
                 Shim.O_READ | Shim.O_DIRECTORY | Shim.O_NOFOLLOW, 0));
             if (fd < 0) {
-                throw new StreamsException("bind", p, -fd);
+                throw new StreamsException(op, p, -fd);
             }
             StreamFd dir = StreamFd.adopt(fd);
             FileStat st = FileStat.of(fd);
             if (!st.ok() || st.type() != Shim.FT_DIRECTORY || st.uid() != Platform.euid()
                 || (st.perm() & 077) != 0) {
                 dir.close();
-                throw new StreamsException("bind", p, Errno.EAGAIN,
-                    "the directory this server made in " + place.dir() + " was replaced; nothing was changed");
+                throw new StreamsException(op, p, Errno.EAGAIN,
+                    "the directory this process made in " + place.dir() + " was replaced; nothing was changed");
             }
             String socketPath = PROC_FD ? "/proc/self/fd/" + fd + "/" + SOCKET
                 : place.dir() + "/" + name + "/" + SOCKET;

@@ -63,6 +63,24 @@ public final class Streams {
     }
 
     /**
+     * Detaches the server at the path, on either backend: on STREAMS
+     * {@link #fdetach}; on the portable backend the server's socket at the
+     * path is removed (its server keeps running, unreachable through the
+     * path), and only that socket: the directory is reached without following
+     * a link anyone but root or this user owns, and the socket is moved into
+     * a directory only this process can write and checked (device, inode)
+     * before it is unlinked, so a user who may rename things in a directory
+     * of the path cannot make the caller remove another file.
+     *
+     * @param path an attached path (STREAMS) or a server's socket (portable)
+     * @throws StreamsException e.g. EINVAL when no socket is there, ELOOP when
+     *     another user's symbolic link is in the path
+     */
+    public static void detach(Path path) throws StreamsException {
+        Transport.get().detach(path.toString());
+    }
+
+    /**
      * Whether a server is attached at the path. STREAMS: the path is on namefs
      * (a stream is fattach-ed there), which the kernel keeps only while the
      * server's end is open. Portable: a socket is there and someone listens
@@ -76,7 +94,27 @@ public final class Streams {
      *     socket nobody is known to listen on, so that nothing can be told
      */
     public static boolean isAttached(Path path) throws StreamsException {
+        return isAttached(path, PROBE);
+    }
+
+    /**
+     * {@link #isAttached(Path)}, waiting at most {@code timeout} where the
+     * portable backend must connect to tell (a server whose queue is full
+     * never answers, and counts as attached). What is looked at is held: on
+     * Linux the socket file is opened without following a link (O_PATH) and
+     * any connect goes to that file through /proc/self/fd, so a link swapped
+     * in after the look is never followed.
+     *
+     * @param path the path to look at
+     * @param timeout how long a connecting probe may take
+     * @return whether a server is attached or listening there
+     * @throws StreamsException as {@link #isAttached(Path)}
+     */
+    public static boolean isAttached(Path path, java.time.Duration timeout) throws StreamsException {
         String p = path.toString();
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("a probe needs a time-out longer than zero: " + timeout);
+        }
         if (Platform.supportsFattach()) {
             byte[] name = new byte[32];
             int r = StreamsShim.s4j_fstype(p, name, name.length);
@@ -93,7 +131,7 @@ public final class Streams {
             return "namefs".equals(new String(name, 0, n, StandardCharsets.US_ASCII));
         }
         try {
-            return Transport.get().probe(p, PROBE) == Transport.Probe.LIVE;
+            return Transport.get().probe(p, timeout) == Transport.Probe.LIVE;
         } catch (StreamsException e) {
             if (e.errno() == Errno.ENOTDIR) {
                 return false;

@@ -353,6 +353,70 @@ final class StreamsTransport extends Transport {
         }
     }
 
+    /**
+     * fdetach(3C), by name: umount2 of the namefs mount, which the kernel
+     * allows the owner of the attach point or a privileged caller.
+     */
+    @Override
+    void detach(String p) throws StreamsException {
+        checkPath("fdetach", p);
+        // fdetach(3C) takes a name (umount2 -> lookupname, following links),
+        // with no descriptor form. So the directory is walked as the portable
+        // detach walks it (only root's and this user's links), the name is
+        // given to fdetach through the directory held (/proc/self/fd/N/NAME,
+        // pr_lookup_fddir), and only where no other user can rename the entry
+        // between this look and that lookup: a directory that only root or
+        // this user may write, or a sticky one whose entry is root's or this
+        // user's. Else a link swapped in there would have this caller (root,
+        // say) detach whatever server it names.
+        Place place = Place.of("fdetach", p);
+        StreamFd dir = openDirTrustedLinks("fdetach", p, place);
+        try {
+            FileStat there = FileStat.at(dir.fd(), place.name());
+            if (!there.ok()) {
+                throw new StreamsException("fdetach", p, there.errno());
+            }
+            String why = renamableByOthers(FileStat.of(dir.fd()), there);
+            if (why != null) {
+                throw new StreamsException("fdetach", p, Errno.EPERM, why + "; not detaching by name "
+                    + "(fdetach(1M) does, if you trust the directory)");
+            }
+            if (there.type() == Shim.FT_SYMLINK) {
+                throw new StreamsException("fdetach", p, Errno.ELOOP, "a symbolic link; not following it");
+            }
+            String held = "/proc/self/fd/" + dir.fd() + "/" + place.name();
+            int r = dir.withFdQuick("fdetach", d -> StreamsShim.s4j_fdetach(held));
+            if (r < 0) {
+                throw new StreamsException("fdetach", p, -r);
+            }
+        } finally {
+            dir.close();
+        }
+    }
+
+    /**
+     * Why a user other than root and this one could rename or replace
+     * {@code entry} in the directory {@code dir}, or null when none can: the
+     * directory is someone else's, or others may write it and it is not
+     * sticky, or it is sticky and the entry is someone else's.
+     */
+    static String renamableByOthers(FileStat dir, FileStat entry) {
+        int me = Platform.euid();
+        if (dir.uid() != 0 && dir.uid() != me) {
+            return "the directory is uid " + dir.uid() + "'s";
+        }
+        if ((dir.perm() & 0022) == 0) {
+            return null;
+        }
+        if ((dir.perm() & 01000) == 0) {
+            return "others may write the directory and it is not sticky";
+        }
+        if (entry.uid() != 0 && entry.uid() != me) {
+            return "the entry is uid " + entry.uid() + "'s, in a directory others may write";
+        }
+        return null;
+    }
+
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
         int type = Shim.s4j_path_type(p);

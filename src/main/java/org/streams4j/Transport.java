@@ -60,6 +60,13 @@ abstract class Transport {
      */
     abstract Probe probe(String path, Duration timeout) throws StreamsException;
 
+    /**
+     * fdetach on STREAMS; on the portable backend, removes the socket at the
+     * path (its server keeps running, unreachable through it), and only the
+     * socket looked at: see {@link Streams#detach}.
+     */
+    abstract void detach(String path) throws StreamsException;
+
     /** The server side of a bound path. */
     abstract static class Endpoint {
         /** The descriptor clients arrive on: the connld pipe's other end, or the listening socket. */
@@ -97,25 +104,131 @@ abstract class Transport {
     /** The directory part and the last name of a path, as bind needs them. */
     record Place(String dir, String name) {
         static Place of(String p) throws StreamsException {
-            checkPath("bind", p);
+            return of("bind", p);
+        }
+
+        static Place of(String op, String p) throws StreamsException {
+            checkPath(op, p);
             Path path = Path.of(p);
             Path file = path.getFileName();
             String name = file == null ? "" : file.toString();
             if (name.isEmpty() || name.equals(".") || name.equals("..")) {
-                throw new StreamsException("bind", p, Errno.EINVAL, "not a file name: " + p);
+                throw new StreamsException(op, p, Errno.EINVAL, "not a file name: " + p);
             }
             Path parent = path.getParent();
             return new Place(parent == null ? "." : parent.toString(), name);
         }
     }
 
-    /** Opens the directory that will hold the path: every later step is relative to it. */
+    /**
+     * Opens the directory that will hold the path: every later step is
+     * relative to it. Links in the directory part are followed, on purpose
+     * ({@code /var/run -> /run}): bind only creates in the directory it
+     * opened, and replaces there only a dead server's socket (or, on STREAMS,
+     * its own user's empty attach point), checked on that descriptor, so a
+     * link swapped into the directory part moves where the server binds but
+     * makes it change nothing it would not change at the path itself. What
+     * removes by name ({@link #detach}) uses {@link #openDirTrustedLinks}.
+     */
     static StreamFd openDir(String p, Place place) throws StreamsException {
         int dfd = Shim.s4j_open(place.dir(), Shim.O_READ | Shim.O_DIRECTORY, 0);
         if (dfd < 0) {
             throw new StreamsException("bind", p, -dfd);
         }
         return StreamFd.adopt(dfd);
+    }
+
+    /** At most this many links are followed on the way to a directory (Linux's and illumos's MAXSYMLINKS is 40, 20). */
+    private static final int MAX_LINKS = 20;
+    /** /proc/self/fd/N/NAME names NAME in the directory held on N (Linux, illumos). */
+    private static final boolean PROC_SELF_FD = java.nio.file.Files.isDirectory(Path.of("/proc/self/fd"));
+
+    /**
+     * Opens the directory part of the path one name at a time, each
+     * {@code openat(O_DIRECTORY|O_NOFOLLOW)} relative to the last, so that
+     * the directory held is the one the names lead to at that moment. A
+     * symbolic link met on the way is followed only when root or this
+     * process's user owns it ({@code /var/run -> /run} is root's): anyone
+     * else's link is refused (ELOOP). So a user who may rename things in a
+     * directory of the path (exchanging their own directory for a link of
+     * theirs, say) cannot make a root caller act in a directory the link
+     * names. A link is read ({@code readlink} of {@code /proc/self/fd/N/NAME}
+     * where there is one) and then looked at again: the same file (device,
+     * inode) or the walk is refused (EAGAIN).
+     */
+    static StreamFd openDirTrustedLinks(String op, String p, Place place) throws StreamsException {
+        java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+        String dir = place.dir();
+        int cur = Shim.s4j_open(dir.startsWith("/") ? "/" : ".", Shim.O_READ | Shim.O_DIRECTORY, 0);
+        if (cur < 0) {
+            throw new StreamsException(op, p, -cur);
+        }
+        push(names, dir);
+        // Without /proc/self/fd a link is read by the names walked so far:
+        // the look after the read still checks that it is the link seen.
+        String walked = dir.startsWith("/") ? "" : ".";
+        int links = 0;
+        try {
+            while (!names.isEmpty()) {
+                String name = names.pollFirst();
+                final int at = cur;
+                int next = Shim.s4j_openat(at, name, Shim.O_READ | Shim.O_DIRECTORY | Shim.O_NOFOLLOW, 0);
+                if (next >= 0) {
+                    Shim.s4j_close(cur);
+                    cur = next;
+                    walked = walked + "/" + name;
+                    continue;
+                }
+                FileStat st = FileStat.at(at, name);
+                if (!st.ok() || st.type() != Shim.FT_SYMLINK) {
+                    throw new StreamsException(op, p, st.ok() ? -next : st.errno());
+                }
+                if (st.uid() != 0 && st.uid() != Platform.euid()) {
+                    throw new StreamsException(op, p, Errno.ELOOP, "a symbolic link of uid " + st.uid()
+                        + " is in the path (" + name + "); only root's and this user's links are followed");
+                }
+                if (++links > MAX_LINKS) {
+                    throw new StreamsException(op, p, Errno.ELOOP, null);
+                }
+                String target;
+                try {
+                    target = java.nio.file.Files.readSymbolicLink(Path.of(PROC_SELF_FD
+                        ? "/proc/self/fd/" + at + "/" + name : walked + "/" + name)).toString();
+                } catch (java.io.IOException e) {
+                    throw new StreamsException(op, p, Errno.EAGAIN, "the path changed while it was looked at");
+                }
+                if (!FileStat.at(at, name).sameFile(st) || target.isEmpty()) {
+                    throw new StreamsException(op, p, Errno.EAGAIN, "the path changed while it was looked at");
+                }
+                push(names, target);
+                if (target.startsWith("/")) {
+                    int root = Shim.s4j_open("/", Shim.O_READ | Shim.O_DIRECTORY, 0);
+                    if (root < 0) {
+                        throw new StreamsException(op, p, -root);
+                    }
+                    Shim.s4j_close(cur);
+                    cur = root;
+                    walked = "";
+                }
+            }
+            StreamFd held = StreamFd.adopt(cur);
+            cur = -1;
+            return held;
+        } finally {
+            if (cur >= 0) {
+                Shim.s4j_close(cur);
+            }
+        }
+    }
+
+    /** The names of {@code path}, in order, put before what is still to walk ("." and empty names dropped). */
+    private static void push(java.util.ArrayDeque<String> names, String path) {
+        String[] parts = path.split("/");
+        for (int i = parts.length - 1; i >= 0; i--) {
+            if (!parts[i].isEmpty() && !parts[i].equals(".")) {
+                names.addFirst(parts[i]);
+            }
+        }
     }
 
     /** What is at {@code name} in the directory, not following a link; fails on anything but ENOENT. */

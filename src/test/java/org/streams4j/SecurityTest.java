@@ -204,6 +204,109 @@ class SecurityTest {
         assertEquals("mine\n", Files.readString(vault.resolve("s")));
     }
 
+    /**
+     * Issue 20, finding 3: {@code streamsctl info} on a dead socket that a
+     * swapper exchanges (renameat2 RENAME_EXCHANGE) with a link to a root-only
+     * server's socket. info looked by name and connected by name, following
+     * the link: root's info reported "attached" and the server behind the link
+     * got a connection from uid 0 (an --exec server runs its command for it).
+     * 200 runs against the swapper: info never reports "attached" and the
+     * server behind the link never sees a connection.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void infoNeverConnectsWhereASwappedInLinkLeads() throws Exception {
+        Path shared = shared();
+        Path vault = vault();
+        java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
+        Path sock = shared.resolve("sock");
+        try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
+            Thread serving = new Thread(() -> {
+                try {
+                    victim.serve(c -> reached.incrementAndGet());
+                } catch (StreamsException e) {
+                    // closed
+                }
+            });
+            serving.setDaemon(true);
+            serving.start();
+            deadSocket(sock);
+            Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
+            List<String> seen = new ArrayList<>();
+            int attached = 0;
+            try {
+                for (int i = 0; i < ROUNDS; i++) {
+                    org.streams4j.cli.InProcess.Result r = org.streams4j.cli.InProcess.run("info", sock.toString(),
+                        "--timeout", "1s");
+                    String server = r.out().lines().filter(l -> l.startsWith("server ")).findFirst()
+                        .orElse("exit " + r.exit() + " " + r.err().strip());
+                    if (server.contains("attached") && !server.contains("none")) {
+                        attached++;
+                    }
+                    seen.add(server.replaceAll("\\(.*", "").strip());
+                }
+            } finally {
+                swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            Thread.sleep(200);
+            System.out.println("SecurityTest: " + ROUNDS + " info runs on a dead socket against a swapper: "
+                + summary(seen) + "; reported attached: " + attached + "; connections behind the link: "
+                + reached.get());
+            assertEquals(0, reached.get(), "info connected through a link swapped in for the dead socket");
+            assertEquals(0, attached, "info reported the server behind a swapped-in link as attached");
+        }
+    }
+
+    /**
+     * Issue 20, finding 4: root runs {@code streamsctl detach shared/att/sock}
+     * while a swapper exchanges the attacker's directory att with a link to a
+     * root-only directory holding a regular file named sock. detach looked
+     * (lstat: a socket) and then deleted by name, through the link: root's
+     * file went. 200 runs against the swapper: the file is never removed.
+     */
+    @Test
+    @EnabledOnOs(OS.LINUX)
+    void detachNeverRemovesWhatASwappedInDirectoryLinkLeadsTo() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE,
+            "detach removes a socket on the portable backend only");
+        Path shared = shared();
+        Path vault = vault();
+        Path att = Files.createDirectory(shared.resolve("att"));
+        Files.setPosixFilePermissions(att, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path victim = vault.resolve("sock");
+        // The attacker's directory, whatever name it has at the moment: its socket is made through it.
+        int attFd = org.streams4j.internal.Shim.s4j_open(att.toString(),
+            org.streams4j.internal.Shim.O_READ | org.streams4j.internal.Shim.O_DIRECTORY, 0);
+        assertTrue(attFd >= 0, "open " + att);
+        Path held = Path.of("/proc/self/fd/" + attFd + "/sock");
+        Process swapper = startSwapper(shared, "att", vault);
+        List<String> seen = new ArrayList<>();
+        int removed = 0;
+        try {
+            for (int i = 0; i < ROUNDS; i++) {
+                if (!Files.exists(victim, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    Files.writeString(victim, "root's\n");
+                }
+                if (!Files.exists(held, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    deadSocket(held);
+                }
+                org.streams4j.cli.InProcess.Result r = org.streams4j.cli.InProcess.run("detach",
+                    att.resolve("sock").toString());
+                seen.add(r.exit() == 0 ? "detached" : r.err().replaceAll("^streamsctl: detach \\S+: ", "")
+                    .replaceAll(" \\(.*", "").strip());
+                if (!Files.isRegularFile(victim, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    removed++;
+                }
+            }
+        } finally {
+            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            org.streams4j.internal.Shim.s4j_close(attFd);
+        }
+        System.out.println("SecurityTest: " + ROUNDS + " detach runs against a directory swapper: " + summary(seen)
+            + "; root's file removed in " + removed);
+        assertEquals(0, removed, "detach removed a file through a directory link swapped in");
+    }
+
     /** base/shared, mode 0777: a directory the attacker may write (base is 0711). */
     private Path shared() throws java.io.IOException {
         Files.setPosixFilePermissions(base, PosixFilePermissions.fromString("rwx--x--x"));

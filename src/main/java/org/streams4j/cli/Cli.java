@@ -61,7 +61,8 @@ final class Cli {
     /**
      * Text as one line that shows what is there: backslash, newline, carriage
      * return and tab as {@code \\ \n \r \t}; other control and format
-     * characters (C0, DEL, C1, bidirectional overrides, line separators) as
+     * characters (C0, DEL, C1, bidirectional overrides, line separators, and
+     * U+FFFD, which stands for bytes the JVM could not decode) as
      * {@code \x1b}, or above 0xff a backslash, u and four hex digits. Nothing read from outside can start a
      * line of its own or move the cursor.
      */
@@ -79,7 +80,7 @@ final class Cli {
                 case '\t' -> "\\t";
                 default -> {
                     int t = Character.getType(c);
-                    if (t == Character.CONTROL || t == Character.FORMAT
+                    if (c == '\uFFFD' || t == Character.CONTROL || t == Character.FORMAT
                         || t == Character.LINE_SEPARATOR || t == Character.PARAGRAPH_SEPARATOR) {
                         yield c < 0x100 ? String.format("\\x%02x", (int) c) : String.format("\\u%04x", (int) c);
                     }
@@ -236,6 +237,79 @@ final class Cli {
             return (ms / 60_000) + "m";
         }
         return ms % 1000 == 0 ? (ms / 1000) + "s" : ms + "ms";
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d{1,19})\\s*([kmg]?)b?");
+
+    /** 4096, 512k, 64m, 1g (powers of 1024); at least 1. */
+    static long parseSize(String s) {
+        Matcher m = SIZE.matcher(s.trim().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new TypeConversionException("'" + s + "' is not a size (e.g. 4096, 512k, 64m, 1g)");
+        }
+        int shift = switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        long v;
+        try {
+            v = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("'" + s + "' is too large a size");
+        }
+        if (v < 1) {
+            throw new TypeConversionException("'" + s + "': a size must be at least 1 byte");
+        }
+        if (v > (Long.MAX_VALUE >> shift)) {
+            throw new TypeConversionException("'" + s + "' is too large a size");
+        }
+        return v << shift;
+    }
+
+    /** A size as {@link #parseSize} reads it: 64m, 512k, 4097. */
+    static String size(long n) {
+        for (String[] u : new String[][] {{"g", "30"}, {"m", "20"}, {"k", "10"}}) {
+            int shift = Integer.parseInt(u[1]);
+            if (n >= (1L << shift) && n % (1L << shift) == 0) {
+                return (n >> shift) + u[0];
+            }
+        }
+        return Long.toString(n);
+    }
+
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            return parseSize(value);
+        }
+    }
+
+    /**
+     * Every path argument: refused when it cannot be what the user typed.
+     * The JVM decodes the command line with {@code sun.jnu.encoding} and puts
+     * U+FFFD where bytes do not decode ({@code /tmp/u\xff} under UTF-8, any
+     * byte above 0x7f under the C locale), so the name that reaches the
+     * system calls is another file's ({@code /tmp/u\uFFFD}, which anyone may
+     * create). A path holding U+FFFD, or one the native calls' encoding
+     * cannot carry back to bytes unchanged, is a usage error: nothing is
+     * looked at.
+     */
+    static final class PathConverter implements ITypeConverter<java.nio.file.Path> {
+        @Override
+        public java.nio.file.Path convert(String value) {
+            if (value.indexOf('\uFFFD') >= 0 || !Shim.encodable(value)) {
+                throw new TypeConversionException("'" + value + "' cannot be represented: a name that is not "
+                    + "valid in this locale's character set (" + System.getProperty("sun.jnu.encoding")
+                    + ") reaches Java changed (bytes it cannot decode become U+FFFD), and would name another file");
+            }
+            try {
+                return java.nio.file.Path.of(value);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new TypeConversionException("'" + value + "' is not a path: " + e.getReason());
+            }
+        }
     }
 
     static final class DurationConverter implements ITypeConverter<Duration> {

@@ -58,8 +58,14 @@ final class ConnectCommand implements Callable<Integer> {
     Duration linger;
 
     @Option(names = "--receive-fd",
-        description = "Receive one descriptor from the server and copy what it reads from it to stdout.")
+        description = "Receive one descriptor from the server and copy what it reads from it to stdout. "
+            + "--timeout then covers the whole command: connecting, the descriptor, and reading it to its end.")
     boolean receiveFd;
+
+    @Option(names = "--max-bytes", paramLabel = "SIZE", defaultValue = "64m", converter = Cli.SizeConverter.class,
+        description = "With --receive-fd: copy at most SIZE bytes (e.g. 4096, 512k, 64m, 1g) of what the "
+            + "descriptor gives, then exit 1 saying so (a server may pass /dev/zero). Default: ${DEFAULT-VALUE}.")
+    long maxBytes;
 
     /** Set by the stdin pump: System.nanoTime() at the end of input, 0 before. */
     private volatile long stdinEndedAt;
@@ -73,9 +79,10 @@ final class ConnectCommand implements Callable<Integer> {
             throw new Cli.Failure("connect: --timeout and --linger must be longer than zero");
         }
         OutputStream out = new FileOutputStream(FileDescriptor.out);
+        long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = ConnldClient.connect(path, timeout)) {
             if (receiveFd) {
-                return receive(c, out);
+                return receive(c, out, deadline);
             }
             Thread pump = new Thread(() -> fromStdin(c), "streamsctl-stdin");
             pump.setDaemon(true);
@@ -85,8 +92,15 @@ final class ConnectCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int receive(Connection c, OutputStream out) throws IOException {
-        if (!c.fd().awaitReadable(timeout)) {
+    /**
+     * One descriptor from the server, then what it reads to stdout, all
+     * before {@code deadline} (the --timeout from the start of the command)
+     * and at most --max-bytes of it: the server chooses what it passes, a
+     * pipe it keeps open or /dev/zero among them. Every read waits in poll
+     * for what is left of the time, never in read itself.
+     */
+    private int receive(Connection c, OutputStream out, long deadline) throws IOException {
+        if (!c.fd().awaitReadable(left(deadline))) {
             throw new StreamsException("receiveFd", path.toString(), Errno.ETIMEDOUT,
                 "no descriptor within " + Cli.human(timeout));
         }
@@ -104,16 +118,37 @@ final class ConnectCommand implements Callable<Integer> {
             }
             throw e;
         }
-        try (got; InputStream in = got.inputStream()) {
+        try (got) {
             byte[] buf = new byte[65536];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                if (!write(out, buf, n)) {
-                    break;
+            long copied = 0;
+            while (true) {
+                Duration left = left(deadline);
+                if (left.isZero() || !got.fd().awaitReadable(left)) {
+                    throw failure("the passed descriptor did not end within " + Cli.human(timeout)
+                        + " (--timeout covers the whole command with --receive-fd); " + copied + " bytes copied");
+                }
+                int want = (int) Math.min(buf.length, maxBytes - copied + 1);
+                int n = got.fd().read(buf, 0, want);
+                if (n <= 0) {
+                    return 0;
+                }
+                boolean over = copied + n > maxBytes;
+                int keep = over ? (int) (maxBytes - copied) : n;
+                if (keep > 0 && !write(out, buf, keep)) {
+                    return 0;       // nobody reads stdout any more
+                }
+                copied += keep;
+                if (over) {
+                    throw failure("stopped after " + copied + " bytes of the passed descriptor (--max-bytes "
+                        + Cli.size(maxBytes) + ")");
                 }
             }
         }
-        return 0;
+    }
+
+    /** What is left until {@code deadline}, zero once it passed. */
+    private static Duration left(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     /**

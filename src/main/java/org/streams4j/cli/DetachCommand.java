@@ -1,14 +1,10 @@
 package org.streams4j.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.streams4j.Backend;
-import org.streams4j.Errno;
 import org.streams4j.Platform;
 import org.streams4j.Streams;
-import org.streams4j.StreamsException;
-import org.streams4j.internal.Shim;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -18,7 +14,10 @@ import picocli.CommandLine.Parameters;
     description = {
         "Detach the stream attached at PATH (fdetach): the path shows the file underneath again.",
         "A server still running keeps running, unreachable through PATH.",
-        "Portable backend: removes the server's AF_UNIX socket at PATH, which has the same effect.",
+        "Portable backend: removes the server's AF_UNIX socket at PATH, which has the same effect,",
+        "and nothing else: PATH's directory is reached without following a symbolic link that",
+        "neither root nor this user owns (ELOOP), and the socket is checked (device and inode)",
+        "in a directory only this process can write before it is unlinked.",
     },
     footer = {"", "Example:", "  streamsctl detach /var/run/myservice"})
 final class DetachCommand implements Callable<Integer> {
@@ -28,21 +27,9 @@ final class DetachCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String p = path.toString();
-        if (Platform.backend() == Backend.STREAMS) {
-            Streams.fdetach(path);
-            Cli.note("detached " + p);
-            return 0;
-        }
-        int type = Shim.s4j_path_type(p);
-        if (type < 0) {
-            throw new StreamsException("detach", p, -type);
-        }
-        if (type != Shim.FT_SOCKET) {
-            throw new StreamsException("detach", p, Errno.EINVAL,
-                "nothing is attached there: a " + Cli.fileType(type) + ", not a server's socket");
-        }
-        Files.delete(path);
-        Cli.note("detached " + p + " (removed the server's socket)");
+        Streams.detach(path);
+        Cli.note(Platform.backend() == Backend.STREAMS ? "detached " + p
+            : "detached " + p + " (removed the server's socket)");
         return 0;
     }
 }

@@ -7,15 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.streams4j.Backend;
-import org.streams4j.Connection;
-import org.streams4j.ConnldClient;
 import org.streams4j.Errno;
 import org.streams4j.FileType;
 import org.streams4j.Platform;
 import org.streams4j.StreamFd;
 import org.streams4j.Streams;
 import org.streams4j.StreamsException;
-import org.streams4j.internal.PortableShim;
+import org.streams4j.internal.FileStat;
 import org.streams4j.internal.Shim;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,8 +34,12 @@ import picocli.CommandLine.Spec;
         "(opening it would connect); on Linux the kernel lists the sockets that",
         "listen (sock_diag). Only a socket nobody is listed on (on macOS and the",
         "BSDs, any socket) is connected to, within --timeout, and closed at once:",
-        "a refusal means a dead server's socket, a full queue a live server.",
-        "An unattached FIFO or character device is opened (non-blocking) to look.",
+        "a refusal means a dead server's socket, a full queue a live server. The",
+        "connect goes to the socket file looked at (on Linux through the descriptor",
+        "held on it), never through a link put there since.",
+        "An unattached FIFO or character device is opened (non-blocking, not",
+        "through a link, for at most --timeout) and reported on only if it is the",
+        "file looked at.",
     },
     footer = {
         "",
@@ -87,7 +89,8 @@ final class InfoCommand implements Callable<Integer> {
             rows.forEach((k, v) -> keyed.put(Json.key(k), v));
             sb.append(Json.of(keyed)).append(System.lineSeparator());
         } else {
-            rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, v)));
+            // One row a line whatever a name holds: Cli.escape, as for every text output of a path.
+            rows.forEach((k, v) -> sb.append(String.format("%-10s %s%n", k, Cli.escape(v))));
         }
         System.out.print(sb);
         System.out.flush();
@@ -118,14 +121,7 @@ final class InfoCommand implements Callable<Integer> {
             }
             rows.put("server", "none attached");
             if (type == Shim.FT_CHAR || type == Shim.FT_FIFO) {
-                int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_NONBLOCK, 0);
-                if (fd < 0) {
-                    rows.put("stream", "unknown: " + new StreamsException("open", p, -fd).getMessage());
-                    return;
-                }
-                try (StreamFd s = StreamFd.adopt(fd)) {
-                    streamRows(rows, s);
-                }
+                lookInside(rows, p, timeout);
             } else {
                 rows.put("stream", "no");
             }
@@ -141,27 +137,116 @@ final class InfoCommand implements Callable<Integer> {
     }
 
     /**
-     * Asks the kernel whether a server listens (Linux sock_diag: no connection
-     * at all); else connects to the socket, for at most {@code timeout}: only
-     * a refusal (ECONNREFUSED) means that nobody listens. A full queue makes
-     * connect wait, which means a server holds the socket; EACCES says nothing
-     * either way.
+     * The stream rows of an unattached FIFO or character device, read on a
+     * descriptor that is checked to be the very file looked at. The open
+     * ({@code O_NONBLOCK|O_NOFOLLOW}: {@code vn_openat} refuses a link with
+     * ELOOP before {@code VOP_OPEN}) is by name, and a connld pipe attached
+     * there since the check (its owner may fattach over it) turns it into a
+     * connect: the open then sleeps in {@code fifo_stropen} and
+     * {@code fifo_connld} until that server's {@code I_RECVFD}, which
+     * O_NONBLOCK does not cut short (docs/ILLUMOS-NOTES.md). So it runs on a
+     * thread of its own for at most {@code timeout}; a descriptor it gets
+     * after that is closed by that thread. What it opened is {@code fstat}-ed
+     * and must be the file {@code lstat} saw (device and inode; a namefs
+     * node or a connld pipe is neither), and {@code isastream} and
+     * {@code I_LIST} are asked of that held descriptor only.
+     */
+    private static void lookInside(Map<String, String> rows, String p, Duration timeout) throws StreamsException {
+        FileStat looked = FileStat.ofPath(p);
+        if (!looked.ok()) {
+            throw new StreamsException("info", p, looked.errno());
+        }
+        Opener opener = new Opener(p);
+        Thread t = new Thread(opener, "streamsctl-info-open");
+        t.setDaemon(true);
+        t.start();
+        int fd = opener.await(timeout);
+        if (fd == Opener.GAVE_UP) {
+            rows.put("server", "attached since the check? (the open did not return within "
+                + Cli.human(timeout) + ": a connld server holds it)");
+            rows.put("stream", "unknown");
+            return;
+        }
+        if (fd < 0) {
+            rows.put("stream", "unknown: " + new StreamsException("open", p, -fd).getMessage());
+            return;
+        }
+        try (StreamFd s = StreamFd.adopt(fd)) {
+            FileStat held = FileStat.of(fd);
+            if (!held.sameFile(looked)) {
+                rows.put("server", "changed since the check (what the open reached is not the "
+                    + Cli.fileType(looked.type()) + " looked at: attached meanwhile?)");
+                rows.put("stream", "unknown");
+                return;
+            }
+            streamRows(rows, s);
+        }
+    }
+
+    /** One open by name on a thread of its own; the descriptor, or closed if the caller gave up first. */
+    private static final class Opener implements Runnable {
+        static final int GAVE_UP = Integer.MIN_VALUE;
+        private final String path;
+        private int fd = GAVE_UP;
+        private boolean done;
+        private boolean abandoned;
+
+        Opener(String path) {
+            this.path = path;
+        }
+
+        @Override
+        public void run() {
+            int r = Shim.s4j_open(path, Shim.O_READ | Shim.O_NONBLOCK | Shim.O_NOFOLLOW, 0);
+            synchronized (this) {
+                if (abandoned) {
+                    if (r >= 0) {
+                        Shim.s4j_close(r);
+                    }
+                    return;
+                }
+                fd = r;
+                done = true;
+                notifyAll();
+            }
+        }
+
+        synchronized int await(Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!done) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    abandoned = true;
+                    return GAVE_UP;
+                }
+                try {
+                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    abandoned = true;
+                    return GAVE_UP;
+                }
+            }
+            return fd;
+        }
+    }
+
+    /**
+     * Whether a server listens on the socket, asked of the library's probe
+     * ({@link Streams#isAttached(Path, Duration)}, what bind asks before it
+     * replaces a dead socket): Linux sock_diag first, which no server sees;
+     * else a connect within {@code timeout} to the very file looked at
+     * (O_PATH|O_NOFOLLOW, then /proc/self/fd/N), never by name, which would
+     * follow a link swapped in after the look. A refusal means nobody
+     * listens; a full queue, a server that is there; EACCES says nothing.
      */
     private static String probeSocket(Path path, Duration timeout) throws StreamsException {
-        if (PortableShim.s4j_unix_listening(path.toString()) == 1) {
-            return "attached (a server listens on this socket)";
-        }
-        try (Connection c = ConnldClient.connect(path, timeout)) {
-            return "attached (a server accepts connections on this socket)";
+        try {
+            return Streams.isAttached(path, timeout)
+                ? "attached (a server listens on this socket)"
+                : "none (nobody accepts on this socket: a dead server's)";
         } catch (StreamsException e) {
             int n = e.errno();
-            if (n == Errno.ECONNREFUSED) {
-                return "none (nobody accepts on this socket: a dead server's)";
-            }
-            if (n == Errno.ETIMEDOUT) {
-                return "attached (a server listens but did not accept within " + Cli.human(timeout)
-                    + ": its queue is full)";
-            }
             if (n == Errno.EACCES || n == Errno.EPERM) {
                 return "unknown: this user may not connect to it (" + e.errnoName()
                     + "), so whether a server listens cannot be told";

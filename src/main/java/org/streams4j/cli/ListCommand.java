@@ -59,13 +59,13 @@ final class ListCommand implements Callable<Integer> {
         } else if (top) {
             String m = fd.look();
             if (m != null) {
-                sb.append(m).append(System.lineSeparator());
+                sb.append(Cli.escape(m)).append(System.lineSeparator());
             }
             status = m != null ? 0 : 1;
         } else {
             List<String> mods = fd.list();
             for (String m : mods) {
-                sb.append(m).append(System.lineSeparator());
+                sb.append(Cli.escape(m)).append(System.lineSeparator());
             }
         }
         System.out.print(sb);

@@ -85,7 +85,7 @@ final class SelftestCommand implements Callable<Integer> {
             out.printf("  binding  %s%n", host.get("binding"));
             out.printf("  process  uid=%d gid=%d pid=%d%n", Platform.euid(), Platform.egid(),
                 ProcessHandle.current().pid());
-            out.printf("  temp     %s (removed afterwards)%n%n", dir);
+            out.printf("  temp     %s (removed afterwards)%n%n", Cli.escape(dir.toString()));
             out.printf("  %-6s %-36s %s%n", "RESULT", "CHECK", "DETAIL");
             out.flush();
         }
@@ -181,7 +181,7 @@ final class SelftestCommand implements Callable<Integer> {
             results.add(r);
             return;
         }
-        out.printf("  %-6s %-36s %s%n", result, name, detail == null ? "" : detail);
+        out.printf("  %-6s %-36s %s%n", result, name, detail == null ? "" : Cli.escape(detail));
         out.flush();
     }
 

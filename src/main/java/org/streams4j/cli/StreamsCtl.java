@@ -112,6 +112,7 @@ public final class StreamsCtl implements Callable<Integer> {
 
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new StreamsCtl());
+        cl.registerConverter(java.nio.file.Path.class, new Cli.PathConverter());
         cl.setParameterExceptionHandler(StreamsCtl::usageError);
         cl.setExecutionExceptionHandler((ex, cmd, parseResult) -> failure(ex));
         cl.setOut(new PrintWriter(System.out, true));

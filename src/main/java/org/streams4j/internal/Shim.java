@@ -87,6 +87,19 @@ public final class Shim {
 
     public static native int s4j_getegid();
 
+    /**
+     * Whether {@code s} goes to the native calls as itself: the encoding
+     * their C strings are made with ({@link Scratch#cString}) maps it to bytes
+     * and back unchanged (an unmappable character would become '?', another
+     * name).
+     */
+    public static boolean encodable(String s) {
+        java.nio.charset.CharsetEncoder e = Scratch.ENCODING.newEncoder()
+            .onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+            .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT);
+        return e.canEncode(s);
+    }
+
     public static int s4j_open(String path, int flags, int mode) {
         return s4j_open(Scratch.cString(path), flags, mode);
     }

@@ -129,6 +129,24 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * The server's JVM holds descriptors without close-on-exec (its modules file,
+     * jars, sockets); the command gets its connection as 0 and 1, stderr as 2, and
+     * none of those. {@code ls /proc/$$/fd} lists the shell's, not ls's own;
+     * src/test/c/spawn_fds.c checks the same on a glibc without
+     * posix_spawn_file_actions_addclosefrom_np (.ci/glibc-baseline-local).
+     */
+    @Test
+    void execGivesTheCommandNoDescriptorButItsConnectionAndStderr() throws Exception {
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc/PID/fd here");
+        Path path = tmp.resolve("fds");
+        Server server = serve(path, "--exec", "sh", "-c", "ls /proc/$$/fd; :");
+        Result r = launch("", "connect", path.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals(List.of("0", "1", "2"), Arrays.asList(r.out.strip().split("\\s+")), r.toString());
+        server.stop("TERM");
+    }
+
     @Test
     void execPassesClientDataThroughTheCommandAndNeverToAShell() throws Exception {
         Path path = tmp.resolve("cat");
@@ -282,6 +300,87 @@ class StreamsCtlTest {
         Result r = launch("", "connect", path.toString(), "--receive-fd", "--timeout", "1s").await();
         assertOneLineError(r, 1, "ETIMEDOUT", path.toString());
         server.stop("TERM");
+    }
+
+    /**
+     * Issue 20, finding 9: a hostile server passes the read end of a pipe
+     * whose other end it keeps open, so the descriptor never reaches end of
+     * file. --timeout covers the whole command: exit 1 within it, one line.
+     */
+    @Test
+    void receiveFdTimeoutCoversReadingThePassedDescriptor() throws Exception {
+        Path path = tmp.resolve("held-pipe");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamPipe held = org.streams4j.StreamPipe.open()) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> {
+                        c.sendFd(held.first());
+                        c.read(new byte[1], 0, 1);     // until the client goes
+                    });
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            long t0 = System.nanoTime();
+            Result r = launch("", "connect", path.toString(), "--receive-fd", "--timeout", "3s")
+                .await(Duration.ofSeconds(25));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertOneLineError(r, 1, "connect " + path, "3s");
+            System.out.printf("connect --receive-fd --timeout 3s on a descriptor that never ends: exit %d in %d ms%n",
+                r.exit, ms);
+        }
+    }
+
+    /**
+     * Issue 20, finding 9: a hostile server passes /dev/zero. The output of a
+     * received descriptor is bounded: --max-bytes, 64 MiB unless given; at the
+     * bound exactly that much is on stdout and connect exits 1 saying why.
+     */
+    @Test
+    void receiveFdOutputIsBoundedByMaxBytes() throws Exception {
+        assumeTrue(Files.exists(Path.of("/dev/zero")));
+        Path path = tmp.resolve("zero");
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().build());
+             org.streams4j.StreamFd zero = org.streams4j.StreamFd.open(Path.of("/dev/zero"),
+                 org.streams4j.StreamFd.Mode.READ)) {
+            Thread t = new Thread(() -> {
+                try {
+                    server.serve(c -> c.sendFd(zero));
+                } catch (org.streams4j.StreamsException e) {
+                    // closed
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            for (String[] args : List.of(new String[0], new String[] {"--max-bytes", "1m"})) {
+                long expected = args.length == 0 ? 64L << 20 : 1L << 20;
+                List<String> cmd = new ArrayList<>(List.of("connect", path.toString(), "--receive-fd"));
+                cmd.addAll(List.of(args));
+                Process p = start(command(cmd.toArray(new String[0])).redirectError(ProcessBuilder.Redirect.PIPE));
+                p.getOutputStream().close();
+                CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(p.getErrorStream()));
+                long n = 0;
+                byte[] buf = new byte[65536];
+                try (java.io.InputStream in = p.getInputStream()) {
+                    int k;
+                    while ((k = in.read(buf)) > 0) {
+                        n += k;
+                        if (n > expected) {
+                            break;
+                        }
+                    }
+                }
+                assertTrue(p.waitFor(30, TimeUnit.SECONDS), "connect --receive-fd on /dev/zero still running");
+                String e = err.get(10, TimeUnit.SECONDS);
+                assertEquals(1, p.exitValue(), e);
+                assertEquals(expected, n, "bytes on stdout " + String.join(" ", args) + "; stderr: " + e);
+                assertEquals(1, e.lines().count(), e);
+                assertTrue(e.contains("--max-bytes"), e);
+            }
+        }
     }
 
     // ---- issue 13: a hostile local user, a root server ---------------------------------
@@ -729,6 +828,102 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * Issue 20, finding 4: links in the directory part of a path. bind follows
+     * them on purpose (a user may give /var/run when it is a link to /run);
+     * detach follows only root's and this user's links, and refuses another
+     * user's (ELOOP), which could otherwise lead a root detach anywhere.
+     */
+    @Test
+    void bindFollowsADirectoryLinkAndDetachOnlyRootsOrItsOwn() throws Exception {
+        Path real = Files.createDirectory(tmp.resolve("real"));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), real);
+        try (ConnldServer s = ConnldServer.bind(link.resolve("sock"), ConnldOptions.builder().build())) {
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "bind did not follow " + link);
+            try (Connection c = ConnldClient.connect(link.resolve("sock"), Duration.ofSeconds(10))) {
+                assertTrue(c.fd().isOpen());
+            }
+            if (Platform.backend() != Backend.PORTABLE) {
+                return;     // fdetach follows links as every path call does
+            }
+            InProcess.Result own = InProcess.run("detach", link.resolve("sock").toString());
+            assertEquals(0, own.exit(), own.toString());
+            assertFalse(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), own.toString());
+        }
+        if (Platform.backend() != Backend.PORTABLE || Platform.euid() != 0) {
+            return;     // only root can give a link to another user
+        }
+        try (ConnldServer s = ConnldServer.bind(real.resolve("sock"), ConnldOptions.builder().build())) {
+            Path theirs = Files.createSymbolicLink(tmp.resolve("theirs"), real);
+            Files.setAttribute(theirs, "unix:uid", 65534, LinkOption.NOFOLLOW_LINKS);
+            InProcess.Result r = InProcess.run("detach", theirs.resolve("sock").toString());
+            assertEquals(1, r.exit(), r.toString());
+            assertTrue(r.err().contains("ELOOP") && r.err().contains("uid 65534"), r.toString());
+            assertTrue(Files.exists(real.resolve("sock"), LinkOption.NOFOLLOW_LINKS), "removed through their link");
+        }
+    }
+
+    /**
+     * Issue 20, finding 3 (STREAMS): info opens an unattached FIFO without
+     * following a link, on a thread bounded by --timeout, and reports on the
+     * held descriptor only when it is the FIFO looked at. On illumos a FIFO
+     * is a stream with no modules; here the portable backend says so.
+     */
+    @Test
+    void infoLooksAtAnUnattachedFifoThroughTheDescriptorItHolds() throws Exception {
+        Path fifo = tmp.resolve("fifo");
+        Process mk = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assumeTrue(mk.waitFor() == 0, "no mkfifo");
+        Result r = launch("", "info", fifo.toString(), "--timeout", "2s").await();
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(r.out.contains("file type  FIFO"), r.out);
+        assertTrue(r.out.contains("server     none attached"), r.out);
+        if (Platform.backend() == Backend.STREAMS) {
+            assertTrue(r.out.contains("stream     yes"), r.out);
+            assertTrue(r.out.contains("modules    (none)"), r.out);
+        }
+    }
+
+    /**
+     * Issue 20, finding 6: a file named to forge a row of info's text output
+     * (a newline, a row of its own, a terminal escape) is printed escaped:
+     * one line per row, no escape character reaches the terminal.
+     */
+    @Test
+    void infoPrintsAForgingNameEscaped() throws Exception {
+        String name = "x\nserver     attached (forged)\u001b[2K";
+        Path forged = Files.writeString(tmp.resolve(name), "");
+        Result r = launch("", "info", forged.toString()).await();
+        assertEquals(0, r.exit, r.toString());
+        assertFalse(r.out.contains("\u001b"), "an escape character reached stdout: " + r.out);
+        List<String> server = r.out.lines().filter(l -> l.startsWith("server")).collect(Collectors.toList());
+        assertEquals(List.of("server     none attached"), server, r.out);
+        assertTrue(r.out.contains("x\\nserver     attached (forged)\\x1b[2K"), r.out);
+        assertEquals(List.of("path", "file", "stream", "server", "modules", "backend"),
+            r.out.lines().map(l -> l.split(" ")[0]).collect(Collectors.toList()), r.out);
+    }
+
+    /**
+     * Issue 20, finding 6: a path that is not valid UTF-8 ({@code u\xff}) is
+     * decoded by the JVM to {@code u\uFFFD}, another file (an attacker's
+     * socket, say): info reported on that one. Such an argument is refused,
+     * one line, exit 2, and nothing is looked at.
+     */
+    @Test
+    void aPathThatCannotBeRepresentedIsRefused() throws Exception {
+        Path other = tmp.resolve("u\uFFFD");
+        try (ConnldServer attacker = ConnldServer.bind(other, ConnldOptions.builder().build())) {
+            String script = "exec \"$0\" info \"$(printf '%s/u\\377' \"$1\")\"";
+            ProcessBuilder pb = new ProcessBuilder("/bin/sh", "-c", script, LAUNCHER.toString(), tmp.toString())
+                .directory(tmp.toFile());
+            environment(pb);
+            pb.environment().put("LC_ALL", "C.UTF-8");
+            Result r = new Launched(start(pb), "", false).await();
+            assertFalse(r.out.contains("attached"), "info reported on " + other + ": " + r);
+            assertOneLineError(r, 2, "cannot be represented");
+        }
+    }
+
     @Test
     void detachRemovesTheAttachmentButLeavesTheServerRunning() throws Exception {
         Path path = tmp.resolve("detach");
@@ -909,7 +1104,10 @@ class StreamsCtlTest {
                 String key = line.length() > 10 ? line.substring(0, 10).strip() : line.strip();
                 rows.put(Json.key(key), line.length() > 11 ? line.substring(11) : "");
             }
-            assertEquals(rows, obj, "text:\n" + t.out + "json: " + j.out);
+            // the text rows are the JSON values printed escaped (Cli.escape: a backslash as \\)
+            Map<String, Object> escaped = new java.util.LinkedHashMap<>();
+            obj.forEach((k, v) -> escaped.put(k, Cli.escape(String.valueOf(v))));
+            assertEquals(rows, escaped, "text:\n" + t.out + "json: " + j.out);
         }
         Map<String, Object> served = StrictJson.object(launch("", "info", "--json", path.toString()).await().out);
         assertTrue(String.valueOf(served.get("server")).startsWith("attached"), served.toString());
