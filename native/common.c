@@ -186,14 +186,29 @@ s4j_close(int fd)
 }
 
 int
-s4j_preclose(int fd, int marker)
+s4j_preclose(int fd, int marker, int keep)
 {
-	int err;
+	int err, kept = 0;
 
 #if !defined(__sun)
 	/* Wakes a reader blocked on a socket; ENOTSOCK for anything else. */
 	(void) shutdown(fd, SHUT_RDWR);
 #endif
+	if (keep) {
+		/*
+		 * A second reference to the file, so that the dup2 below does
+		 * not drop the last one: releasing a file can block (Linux
+		 * tcp_close in sk_stream_wait_close for a lingering TCP socket,
+		 * also for one that was in flight in a socket's queue; illumos
+		 * tcp_close_output while lingering).  The caller closes kept
+		 * where that is harmless.
+		 */
+		do {
+			kept = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		} while (kept < 0 && errno == EINTR);
+		if (kept < 0)
+			return (-errno);	/* fd untouched: shut down only */
+	}
 	/*
 	 * dup2 keeps the number taken while pointing it at the marker (a pipe
 	 * end whose peer is closed).  On illumos it also wakes any thread
@@ -216,7 +231,14 @@ s4j_preclose(int fd, int marker)
 			err = fcntl(fd, F_SETFD, FD_CLOEXEC);
 #endif
 	} while (err < 0 && errno == EINTR);
-	return (err < 0 ? -errno : 0);
+	if (err < 0) {
+		err = -errno;
+		/* Not the last reference: fd still holds the file. */
+		if (keep)
+			(void) close(kept);
+		return (err);
+	}
+	return (kept);
 }
 
 long

@@ -24,6 +24,8 @@
 #endif
 
 #if defined(__linux__)
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <linux/netlink.h>
@@ -46,8 +48,11 @@
 #define	S4J_MSG_CLOEXEC		0
 #endif
 
-/* Room for the descriptors a malicious sender might attach to one byte. */
-#define	S4J_MAX_FDS		8
+/*
+ * Room for every descriptor one message can carry (Linux SCM_MAX_FD), with
+ * one int left in the caller's array for the -1 after the last.
+ */
+#define	S4J_MAX_FDS		(S4J_RECV_FDS - 1)
 
 static int
 set_cloexec(int fd)
@@ -123,8 +128,14 @@ iov_byte(const struct iovec *iov, int iovcnt, long at)
 }
 
 /*
- * recvmsg into buf; a descriptor that came with the data is stored in
- * *passed (the first one; any others are closed: the contract passes one).
+ * recvmsg into buf; the descriptors that came with the data are stored at
+ * passed (S4J_RECV_FDS ints): the first, the one the contract passes, in
+ * passed[0] (else -1), any others after it, then -1.  None is closed here:
+ * the last close of a descriptor a peer made can block (a TCP socket
+ * lingering towards a reader that never reads: tcp_close,
+ * sk_stream_wait_close), so the caller closes them where that is harmless.
+ * The control buffer holds as many as one message can carry (SCM_MAX_FD),
+ * so the kernel has none to drop, which it would close in this call.
  *
  * A descriptor travels with the last bytes a recvmsg returns (Linux
  * unix_stream_read_generic stops after the message that carries it).
@@ -143,9 +154,9 @@ recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 		char buf[CMSG_SPACE(S4J_MAX_FDS * sizeof (int))];
 	} ctl;
 	ssize_t n;
-	int i, nfd, got, err;
+	int i, nfd, got, k;
 
-	*passed = -1;
+	passed[0] = -1;
 	(void) memset(&msg, 0, sizeof (msg));
 	msg.msg_iov = (struct iovec *)iov;
 	msg.msg_iovlen = iovcnt;
@@ -162,23 +173,25 @@ recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 		return (0);
 	if (n < 0)
 		return (-errno);
-	err = 0;
+	k = 0;
 	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof (int));
-		for (i = 0; i < nfd; i++) {
+		for (i = 0; i < nfd && k < S4J_MAX_FDS; i++) {
 			(void) memcpy(&got, CMSG_DATA(cm) + i * sizeof (int),
 			    sizeof (int));
-			if (*passed < 0 && (S4J_MSG_CLOEXEC != 0 ||
-			    (err = set_cloexec(got)) == 0))
-				*passed = got;
-			else
-				(void) close(got);
+			/*
+			 * Without MSG_CMSG_CLOEXEC: F_SETFD on a descriptor
+			 * just received cannot fail (only EBADF).
+			 */
+			if (S4J_MSG_CLOEXEC == 0)
+				(void) set_cloexec(got);
+			passed[k++] = got;
 		}
 	}
-	if (err != 0 && *passed < 0)
-		return (err);
+	/* k <= S4J_MAX_FDS: the buffer holds no more, so -1 always fits. */
+	passed[k] = -1;
 	return ((long)n);
 }
 
@@ -187,7 +200,7 @@ recv_strip(int fd, const struct iovec *iov, int iovcnt, int *passed)
 {
 	long n = recv_iov(fd, iov, iovcnt, passed);
 
-	if (n > 0 && *passed >= 0 && iov_byte(iov, iovcnt, n - 1) == 0)
+	if (n > 0 && passed[0] >= 0 && iov_byte(iov, iovcnt, n - 1) == 0)
 		n--;
 	return (n);
 }
@@ -254,34 +267,35 @@ s4j_peer_cred(int fd, int cred[4])
 }
 
 int
-s4j_recvfd(int fd, int cred[4], int *data)
+s4j_recvfd(int fd, int cred[4], int *data, int *others)
 {
 	char byte;
-	int passed, err;
+	int i, err;
 	long n;
 
 	*data = -1;
-	n = recv_with_fd(fd, &byte, 1, &passed);
+	/* Received straight into others: on success the first is taken out. */
+	n = recv_with_fd(fd, &byte, 1, others);
 	if (n < 0)
 		return ((int)n);
 	if (n == 0)
 		return (-ENXIO);	/* hang-up, as I_RECVFD reports it */
-	if (passed < 0 || byte != 0) {
+	if (others[0] < 0 || byte != 0) {
 		/*
 		 * Data came first: EBADMSG, the byte handed back to be read.  A
 		 * descriptor that came with a data byte (not s4j_sendfd's NUL
-		 * carrier) is closed: the stream keeps its bytes, not that one.
+		 * carrier) is not returned: the stream keeps its bytes, the
+		 * caller closes that one (it is in others).
 		 */
-		if (passed >= 0)
-			(void) close(passed);
 		*data = (unsigned char)byte;
 		return (-EBADMSG);
 	}
-	if ((err = s4j_peer_cred(fd, cred)) != 0) {
-		(void) close(passed);
-		return (err);
-	}
-	return (passed);
+	if ((err = s4j_peer_cred(fd, cred)) != 0)
+		return (err);	/* every descriptor stays in others */
+	n = others[0];
+	for (i = 0; others[i] >= 0; i++)
+		others[i] = others[i + 1];
+	return ((int)n);
 }
 
 static int
@@ -586,6 +600,22 @@ int
 s4j_shutdown_write(int fd)
 {
 	return (shutdown(fd, SHUT_WR) != 0 ? -errno : 0);
+}
+
+int
+s4j_unread(int fd)
+{
+#if defined(__linux__) && defined(SIOCOUTQ)
+	int n = 0;
+
+	/* unix_ioctl SIOCOUTQ: unix_outq_len, sk_wmem_alloc of this end. */
+	if (ioctl(fd, SIOCOUTQ, &n) < 0)
+		return (-errno);
+	return (n);
+#else
+	(void) fd;
+	return (-ENOTSUP);
+#endif
 }
 
 #endif /* !__sun */

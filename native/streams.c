@@ -65,12 +65,13 @@ s4j_sendfd(int fd, int passfd)
 }
 
 int
-s4j_recvfd(int fd, int cred[4], int *data)
+s4j_recvfd(int fd, int cred[4], int *data, int *others)
 {
 	struct strrecvfd r;
 	int err;
 
 	*data = -1;
+	others[0] = -1;
 	(void) memset(&r, 0, sizeof (r));
 	do {
 		err = ioctl(fd, I_RECVFD, &r);
@@ -78,7 +79,13 @@ s4j_recvfd(int fd, int cred[4], int *data)
 	if (err < 0)
 		return (-errno);	/* EBADMSG: data first, left queued */
 	if ((err = set_cloexec(r.fd)) != 0) {
-		(void) close(r.fd);
+		/*
+		 * Not closed here: the sender made it, and its last close can
+		 * block (a lingering TCP socket: tcp_close_output).  The caller
+		 * closes it where that is harmless.
+		 */
+		others[0] = r.fd;
+		others[1] = -1;
 		return (err);
 	}
 	cred[S4J_CRED_UID] = (int)r.uid;
@@ -268,6 +275,17 @@ s4j_shutdown_write(int fd)
 		n = write(fd, "", 0);
 	} while (n < 0 && errno == EINTR);
 	return (n < 0 ? -errno : 0);
+}
+
+/*
+ * What this pipe end wrote is queued at the other end's stream head, and no
+ * ioctl on this end measures it (I_NREAD counts this end's own read side).
+ */
+int
+s4j_unread(int fd)
+{
+	(void) fd;
+	return (-ENOTSUP);
 }
 
 #endif /* __sun */

@@ -69,6 +69,17 @@ extern "C" {
 /* Module names: FMNAMESZ (8) characters and a NUL, as in <sys/conf.h>. */
 #define	S4J_MODNAME_SIZE	9
 
+/*
+ * The descriptors one receive can bring: the int arrays the receive calls
+ * fill (passed, others) hold S4J_RECV_FDS ints.  Linux passes at most
+ * SCM_MAX_FD (253) with one message and the shim's control buffer holds
+ * that many, so that the kernel never drops one that does not fit: it would
+ * close it in the receiving call (scm_detach_fds, __scm_destroy), and that
+ * close can block (see s4j_preclose).  The shim closes none of them either:
+ * every one is handed to the caller, one -1 after the last.
+ */
+#define	S4J_RECV_FDS		254
+
 /* Indexes into the int[4] that s4j_peer_cred and s4j_recvfd fill. */
 #define	S4J_CRED_UID		0
 #define	S4J_CRED_GID		1
@@ -89,8 +100,18 @@ int s4j_close(int fd);
  * Makes fd refer to marker (dup2) after waking any thread blocked on fd
  * (shutdown for a socket; on illumos the dup2 itself wakes it).  The number
  * stays taken until s4j_close.
+ *
+ * The dup2 drops this number's reference to its file, and when that was the
+ * last one the file is released in this call, which can block for as long
+ * as the peer likes (a TCP socket lingering towards a reader that never
+ * reads; a socket or pipe holding such a descriptor in flight).  With keep
+ * != 0 a second reference is taken first (F_DUPFD_CLOEXEC) and returned:
+ * the file's last close is then the caller's close of that descriptor, done
+ * where blocking is harmless.  When that dup fails (EMFILE) the number is
+ * only shut down, not pointed at the marker, and -errno is returned.
+ * Returns 0 (keep == 0), the kept descriptor (keep != 0), or -errno.
  */
-int s4j_preclose(int fd, int marker);
+int s4j_preclose(int fd, int marker, int keep);
 /* read/write at buf + off; EINTR retried; return bytes or -errno. */
 long s4j_read(int fd, void *buf, long off, long len);
 long s4j_write(int fd, const void *buf, long off, long len);
@@ -164,12 +185,18 @@ int s4j_sendfd(int fd, int passfd);
  * descriptor and fills cred[UID], cred[GID] with the sender's ids.
  * -EBADMSG when data comes first: on the portable backend the one data byte
  * that was read is stored in *data so that the caller can keep it.
+ * others (S4J_RECV_FDS ints) gets every descriptor that came and is not
+ * returned (more than one in a message; one that came with a data byte, or
+ * whose sender's credentials could not be read), ending at -1: the caller
+ * closes them.
  */
-int s4j_recvfd(int fd, int cred[4], int *data);
+int s4j_recvfd(int fd, int cred[4], int *data, int *others);
 /*
- * read() that also notices a descriptor travelling with the data.  On the
- * portable backend a descriptor arrives attached to the last byte read; it is
- * stored in *passed (else -1).  On STREAMS it is plain read().
+ * read() that also notices descriptors travelling with the data.  On the
+ * portable backend they arrive attached to the last byte read: passed
+ * (S4J_RECV_FDS ints) gets the first in passed[0] (else -1) and any others
+ * after it, ending at -1; all are the caller's.  On STREAMS it is plain
+ * read() and passed[0] is -1.
  */
 long s4j_recv(int fd, void *buf, long off, long len, int *passed);
 /* The peer's credentials: getpeerucred, SO_PEERCRED or getpeereid. */
@@ -277,7 +304,7 @@ long s4j_exchange(int fd, const void *wbuf, long woff, long wlen, void *rbuf,
  * writev(2), EINTR retried, -EINVAL for a total of zero bytes (a zero-length
  * STREAMS message reads as end of file).  s4j_recvv is readv(2) on STREAMS
  * and recvmsg(2) on the portable backend, where a descriptor that came with
- * the data is stored in *passed as s4j_recv does (else -1).
+ * the data are stored at passed as s4j_recv does (passed[0] -1: none).
  */
 long s4j_writev(int fd, const void *iov, int iovcnt);
 long s4j_recvv(int fd, const void *iov, int iovcnt, int *passed);
@@ -311,6 +338,18 @@ int s4j_group_name(int gid, char *buf, int len);
  * as end of file, once: data written after it would be read after it.
  */
 int s4j_shutdown_write(int fd);
+
+/* ---- output the peer has not read (streams.c or portable.c) -------------- */
+/*
+ * How much of what was written on fd the other end has not read yet, as the
+ * kernel counts it (Linux: SIOCOUTQ, which for an AF_UNIX stream socket is
+ * the memory of the messages queued at the peer, unix_outq_len: 0 once it
+ * has read everything).  -ENOTSUP where the platform cannot tell (STREAMS:
+ * what a pipe end wrote sits at the other end's stream head, beyond this
+ * end's reach; macOS and the BSDs).  Only its going down means anything: a
+ * peer took something.
+ */
+int s4j_unread(int fd);
 
 /* ---- processes (process.c) ---------------------------------------------- */
 /* s4j_kill signals: the shim's own values. */

@@ -6,12 +6,16 @@
  * (the JNA bindings of the shim) and {@code org.streams4j.cli} (the
  * {@code streamsctl} command) are not exported. JNA binds the shim's functions
  * with {@code Native.register}, which needs no reflective access to them, so
- * nothing is opened to it. On JDK 22 and later, give JNA native access:
- * {@code --enable-native-access=com.sun.jna} on the module path,
- * {@code ALL-UNNAMED} on the class path.
+ * nothing is opened to it. On JDK 22 and later, grant native access to both:
+ * {@code --enable-native-access=com.sun.jna,org.streams4j} on the module path
+ * (JNA loads the shim; this module's FFM downcalls need their own grant, and
+ * without it the data path quietly stays on JNA: {@code Platform.nativeBinding()}
+ * and {@code streamsctl selftest} say why), {@code ALL-UNNAMED} on the class path.
  */
 module org.streams4j {
     requires com.sun.jna;
+    // Threads made in one place (BasicThreadFactory) and the builders' checks (Validate).
+    requires org.apache.commons.lang3;
     // streamsctl only: its log format, its command line, its signal handling.
     requires static java.logging;
     requires static info.picocli;

@@ -121,6 +121,11 @@ final class BindLock implements AutoCloseable {
             }
             throw new StreamsException(op, p, seen.errno(), "cannot look at its lock file " + name);
         }
+        if (seen.nlink() == 0) {
+            // Looked up just before its holder removed it (a stat by name is a lookup, then a
+            // read of the inode, and an unlink can come between them): gone, try again.
+            return null;
+        }
         if (seen.type() != Shim.FT_REGULAR || seen.uid() != Platform.euid() || seen.nlink() != 1) {
             throw new StreamsException(op, p, Errno.EEXIST, "its lock file " + name
                 + " is not a file of this user's with one link; not using it");
@@ -141,14 +146,9 @@ final class BindLock implements AutoCloseable {
         return file;
     }
 
-    /** What is at {@code name} in {@code dir}, not following a link. */
-    private static FileStat at(StreamFd dir, String name) throws StreamsException {
-        FileStat[] st = new FileStat[1];
-        dir.withFdQuick("lstat", d -> {
-            st[0] = FileStat.at(d, name);
-            return 0;
-        });
-        return st[0];
+    /** What is at {@code name} in {@code dir} (held by the caller while the lock lives), not following a link. */
+    private static FileStat at(StreamFd dir, String name) {
+        return FileStat.at(dir.fd(), name);
     }
 
     /** Removes the lock file, still this lock's own (only a holder removes it), and lets go. */

@@ -5,12 +5,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Set;
 
 /**
  * One private connection: on STREAMS the pipe connld made for one client
  * ({@code open} on the client side, {@code I_RECVFD} on the server side); on
  * the portable backend an accepted AF_UNIX socket. Thread-safe for one reader
  * plus one writer. Never writes zero bytes.
+ *
+ * <p>Every read, write and end-of-stream call of {@link StreamFd} is here
+ * too, with the same meaning (ConnectionSurfaceTest keeps the two alike);
+ * {@link #fd()} is for what belongs to the descriptor itself: module
+ * operations, its file type, its number.
  */
 public final class Connection implements Closeable {
     private final StreamFd fd;
@@ -194,6 +200,113 @@ public final class Connection implements Closeable {
      */
     public int write(ByteBuffer src) throws StreamsException {
         return fd.write(src);
+    }
+
+    /**
+     * Reads some bytes into {@code b}, blocking until some arrive.
+     *
+     * @param b where the bytes go
+     * @return bytes read, or -1 at end of stream
+     * @throws StreamsException see {@link StreamFd#read(byte[], int, int)}
+     */
+    public int read(byte[] b) throws StreamsException {
+        return fd.read(b);
+    }
+
+    /**
+     * Writes some of the bytes: one write(2) (or, on an event loop, what fits
+     * and the rest queued); see {@link StreamFd#write(byte[], int, int)}.
+     *
+     * @param b the bytes
+     * @param off where they start
+     * @param len how many to write
+     * @return how many were written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
+    public int write(byte[] b, int off, int len) throws StreamsException {
+        return fd.write(b, off, len);
+    }
+
+    /**
+     * A gathering write: one writev(2); see {@link StreamFd#write(ByteBuffer[], int, int)}.
+     *
+     * @param srcs the buffers
+     * @param offset the first buffer to take
+     * @param length how many buffers to take
+     * @return the number of bytes written
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
+    public long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
+        return fd.write(srcs, offset, length);
+    }
+
+    /**
+     * A scattering read: one readv(2); see {@link StreamFd#read(ByteBuffer[], int, int)}.
+     *
+     * @param dsts the buffers; none may be read-only
+     * @param offset the first buffer to fill
+     * @param length how many buffers to fill
+     * @return the number of bytes read, or -1 at end of stream
+     * @throws StreamsException see {@link StreamFd#read(byte[], int, int)}
+     */
+    public long read(ByteBuffer[] dsts, int offset, int length) throws StreamsException {
+        return fd.read(dsts, offset, length);
+    }
+
+    /**
+     * Writes a request and reads (some of) its answer; see
+     * {@link StreamFd#exchange(ByteBuffer, ByteBuffer)}.
+     *
+     * @param out the request: all its remaining bytes are written
+     * @param in where the answer is read to
+     * @return bytes read into {@code in}, or -1 at end of stream
+     * @throws StreamsException e.g. EPIPE when the other end is closed
+     */
+    public int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        return fd.exchange(out, in);
+    }
+
+    /**
+     * Ends this side's output: the other end reads end of stream and can
+     * still answer; see {@link StreamFd#shutdownOutput()}.
+     *
+     * @throws StreamsException e.g. EPIPE when the other end is closed already
+     */
+    public void shutdownOutput() throws StreamsException {
+        fd.shutdownOutput();
+    }
+
+    /**
+     * Waits until a read would not block (data, end of stream or an error).
+     *
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return true when a read would not block, false when the time ran out
+     * @throws StreamsException when poll fails or the connection is closed
+     */
+    public boolean awaitReadable(Duration timeout) throws StreamsException {
+        return fd.awaitReadable(timeout);
+    }
+
+    /**
+     * poll(2) on the connection; see {@link StreamFd#poll(Set, Duration)}.
+     *
+     * @param events what to wait for
+     * @param timeout how long to wait; null or negative waits for ever
+     * @return what happened
+     * @throws StreamsException when poll fails or the connection is closed
+     */
+    public Set<PollEvent> poll(Set<PollEvent> events, Duration timeout) throws StreamsException {
+        return fd.poll(events, timeout);
+    }
+
+    /**
+     * Bytes that can be read now without blocking; see {@link StreamFd#available()}.
+     *
+     * @return a byte count
+     * @throws StreamsException when the connection is closed or the ioctl fails
+     */
+    public int available() throws StreamsException {
+        return fd.available();
     }
 
     /**

@@ -3,7 +3,10 @@ package org.streams4j;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import org.apache.commons.lang3.Validate;
 
 /**
  * How a {@link ConnldServer} binds and whom it serves. Immutable; built with
@@ -39,6 +42,8 @@ public final class ConnldOptions {
         this.maxConnections = b.maxConnections;
         this.idleTimeout = b.idleTimeout;
         this.writeTimeout = b.writeTimeout;
+        this.maxConnectionsPerUid = b.maxConnectionsPerUid;
+        this.threadFactory = b.threadFactory;
     }
 
     /**
@@ -116,6 +121,8 @@ public final class ConnldOptions {
 
     /**
      * Whether the server closes itself (detaching, removing its path) in a JVM shutdown hook.
+     * False unless set: without the hook a JVM stopped by a signal leaves the path behind,
+     * and the next bind of it finds it dead and replaces it.
      *
      * @return true when a hook is installed
      */
@@ -214,13 +221,52 @@ public final class ConnldOptions {
      * long (the client does not read) has its connection closed under it, so
      * the write fails and the handler's thread is free again.
      * {@link ConnldServer#serveEvents}: a connection whose queued writes stay
-     * unwritten this long is closed. Checked a few times per time-out (at most
+     * unwritten this long is closed. Both also close a connection whose client
+     * leaves what it was written unread this long, where the kernel tells
+     * (Linux SIOCOUTQ: its count must go down; not on STREAMS nor macOS/BSD),
+     * whatever the client sends meanwhile. Checked a few times per time-out (at most
      * once a second), so a connection goes between this and a quarter more.
      *
      * @return the time-out, or null for none
      */
     public Duration writeTimeout() {
         return writeTimeout;
+    }
+
+    // ---- a uid's share of the connections ----------------------------------------
+
+    private final int maxConnectionsPerUid;
+
+    /**
+     * The most connections one uid may hold at once ({@link ConnldServer#serve}
+     * and {@link ConnldServer#serveEvents}); a client whose uid holds that many
+     * already is refused (its connection closed at once, logged), so that one
+     * user cannot take every slot of {@link #maxConnections()} or
+     * {@link #threads()}. 0 (the default): no share, only the overall limit.
+     *
+     * @return the per-uid limit, or 0 for none
+     */
+    public int maxConnectionsPerUid() {
+        return maxConnectionsPerUid;
+    }
+
+    // ---- the threads a server makes ------------------------------------------------
+
+    private final ThreadFactory threadFactory;
+
+    /**
+     * What makes the server's threads: {@link ConnldServer#serve}'s handler
+     * threads, {@link ConnldServer#serveEvents}'s event-loop threads, and the
+     * thread {@link ConnldServer#start} or {@link ConnldServer#startEvents}
+     * serves on. Empty (the default): daemon platform threads named
+     * {@code streams4j-conn-N}, {@code streams4j-loop-N PATH} and
+     * {@code streams4j-serve PATH}. The library's own housekeeping threads
+     * (write time-out, closes) are its own either way.
+     *
+     * @return the factory given to the builder, if any
+     */
+    public Optional<ThreadFactory> threadFactory() {
+        return Optional.ofNullable(threadFactory);
     }
 
     /** Builds {@link ConnldOptions}; every setter returns the builder. */
@@ -326,9 +372,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder threads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be at least 1: " + threads);
-            }
+            Validate.isTrue(threads >= 1, "threads must be at least 1: %d", threads);
             this.threads = threads;
             return this;
         }
@@ -362,9 +406,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder backlog(int backlog) {
-            if (backlog < 1) {
-                throw new IllegalArgumentException("backlog must be at least 1: " + backlog);
-            }
+            Validate.isTrue(backlog >= 1, "backlog must be at least 1: %d", backlog);
             this.backlog = backlog;
             return this;
         }
@@ -375,9 +417,7 @@ public final class ConnldOptions {
          */
         static Duration positive(String name, Duration timeout) {
             java.util.Objects.requireNonNull(timeout, () -> name + " must not be null");
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException(name + " must be longer than zero: " + timeout);
-            }
+            Validate.isTrue(positive(timeout), "%s must be longer than zero: %s", name, timeout);
             return timeout;
         }
 
@@ -388,9 +428,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder loops(int loops) {
-            if (loops < 1) {
-                throw new IllegalArgumentException("loops must be at least 1: " + loops);
-            }
+            Validate.isTrue(loops >= 1, "loops must be at least 1: %d", loops);
             this.loops = loops;
             return this;
         }
@@ -402,9 +440,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder maxConnections(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxConnections must be at least 1: " + max);
-            }
+            Validate.isTrue(max >= 1, "maxConnections must be at least 1: %d", max);
             this.maxConnections = max;
             return this;
         }
@@ -418,9 +454,7 @@ public final class ConnldOptions {
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {
-            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("idleTimeout must be positive: " + timeout);
-            }
+            Validate.isTrue(timeout == null || positive(timeout), "idleTimeout must be positive: %s", timeout);
             this.idleTimeout = timeout;
             return this;
         }
@@ -435,10 +469,41 @@ public final class ConnldOptions {
          * @throws IllegalArgumentException for zero or a negative time-out
          */
         public Builder writeTimeout(Duration timeout) {
-            if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
-                throw new IllegalArgumentException("writeTimeout must be positive: " + timeout);
-            }
+            Validate.isTrue(timeout == null || positive(timeout), "writeTimeout must be positive: %s", timeout);
             this.writeTimeout = timeout;
+            return this;
+        }
+
+        private int maxConnectionsPerUid;
+
+        /**
+         * See {@link ConnldOptions#maxConnectionsPerUid()}.
+         *
+         * @param max at least 1, or 0 for no per-uid limit
+         * @return this builder
+         * @throws IllegalArgumentException for a negative limit
+         */
+        public Builder maxConnectionsPerUid(int max) {
+            Validate.isTrue(max >= 0, "maxConnectionsPerUid must be 0 (none) or more: %d", max);
+            this.maxConnectionsPerUid = max;
+            return this;
+        }
+
+        private ThreadFactory threadFactory;
+
+        private static boolean positive(Duration d) {
+            return !d.isNegative() && !d.isZero();
+        }
+
+        /**
+         * See {@link ConnldOptions#threadFactory()}. Make platform threads:
+         * in this release a virtual thread blocked in a read pins its carrier.
+         *
+         * @param factory what makes the server's threads, or null for the library's own
+         * @return this builder
+         */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = factory;
             return this;
         }
 

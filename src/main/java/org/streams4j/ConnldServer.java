@@ -55,6 +55,16 @@ public final class ConnldServer implements Closeable {
     /** Counts accept calls made while clientsWaiting is false (a hint too; races do no harm). */
     private int acceptCalls;
     private final Thread hook;
+    /** Guards serving; notified when it drops to 0. */
+    private final Object lifecycle = new Object();
+    /** serve() and serveEvents() calls under way. */
+    private int serving;
+    /**
+     * The slot semaphores accept loops wait on: close() opens them, so that
+     * a server with every slot taken (all of threads() or maxConnections()
+     * busy) still stops.
+     */
+    private final java.util.Set<Semaphore> slotWaits = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private ConnldServer(Path path, ConnldOptions options, Transport.Endpoint endpoint) {
         this.path = path;
@@ -285,26 +295,44 @@ public final class ConnldServer implements Closeable {
      * EMFILE/ENFILE (backs off, logs once per burst), EINTR and clients that
      * vanish. A handler that throws anything, an {@link Error} too, closes its
      * own connection only; the failure is logged at WARNING with the client's
-     * credentials.
+     * credentials; a client that left is a DEBUG line.
+     *
+     * <p>After {@link #close()} it closes every connection still being
+     * handled (a handler blocked in a read or write gets
+     * {@link StreamClosedException}) and returns once every handler has
+     * returned, as {@link #serveEvents} returns once its loops have closed
+     * theirs. {@link #start(Handler)} runs it on a thread of its own.
      *
      * @param handler what serves each connection
      * @throws StreamsException when accepting fails for good
      */
     public void serve(Handler handler) throws StreamsException {
+        begin();
+        try {
+            servePool(handler);
+        } finally {
+            end();
+        }
+    }
+
+    private void servePool(Handler handler) throws StreamsException {
         int threads = options.threads();
         Semaphore slots = new Semaphore(threads);
         AtomicInteger seq = new AtomicInteger();
         ExecutorService pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), r -> {
-                Thread t = new Thread(r, "streams4j-conn-" + seq.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
+            new LinkedBlockingQueue<>(), r -> newThread(r, "streams4j-conn-" + seq.incrementAndGet()));
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
+        // The connections being handled, closed when the server stops so that every handler ends.
+        java.util.Set<Connection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
         WriteWatchdog watchdog = options.writeTimeout() == null ? null
             : new WriteWatchdog(name, options.writeTimeout());
+        Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
-            acceptLoop(slots, c -> pool.execute(() -> {
+            acceptLoop(slots, shares, c -> pool.execute(() -> {
+                live.add(c);
+                if (closed.get()) {
+                    c.close();      // stopped meanwhile: the sweep below may have missed it
+                }
                 if (watchdog != null) {
                     watchdog.add(c);
                 }
@@ -313,6 +341,14 @@ public final class ConnldServer implements Closeable {
                 } catch (StreamClosedException e) {
                     // closed under the handler by another thread, e.g. an application stopping
                     LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                } catch (StreamsException e) {
+                    if (e.isPeerGone()) {
+                        // A client that left (EPIPE, ECONNRESET): how connections routinely end.
+                        LOG.log(Level.DEBUG, "{0}: {1} left: {2}", name, c.peer(), e.getMessage());
+                    } else {
+                        LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
+                            + ", closing its connection: " + e, e);
+                    }
                 } catch (Throwable t) {
                     // Any failure, an Error too: this connection ends, the pool thread and
                     // the accept loop go on.
@@ -323,40 +359,179 @@ public final class ConnldServer implements Closeable {
                         watchdog.remove(c);
                     }
                     c.close();      // after the log line, which may still ask for the client's credentials
+                    live.remove(c);
+                    shares.give(c);
                     slots.release();
                 }
             }));
         } finally {
+            // Every handler ends: a read or write it is blocked in fails with
+            // StreamClosedException once its connection is closed.
             pool.shutdown();
+            for (Connection c : live) {
+                c.close();
+            }
+            awaitQuietly(pool);
             if (watchdog != null) {
                 watchdog.stop();
             }
         }
     }
 
+    /** Waits for the handlers to return; an interrupt stops the wait and stays set. */
+    private static void awaitQuietly(ExecutorService pool) {
+        try {
+            while (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                LOG.log(Level.DEBUG, "serve: waiting for handlers that do not return after their connection closed");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A thread of the server's: the options' factory, or a daemon named {@code name}. */
+    private Thread newThread(Runnable r, String threadName) {
+        Optional<java.util.concurrent.ThreadFactory> f = options.threadFactory();
+        if (f.isPresent()) {
+            Thread t = f.get().newThread(r);
+            if (t == null) {
+                throw new java.util.concurrent.RejectedExecutionException(
+                    "the thread factory of " + name + " made no thread for " + threadName);
+            }
+            return t;
+        }
+        return Threads.daemon(threadName, r);
+    }
+
+    private void begin() throws StreamsException {
+        synchronized (lifecycle) {
+            if (closed.get()) {
+                throw new StreamClosedException("serve", name);
+            }
+            serving++;
+        }
+    }
+
+    private void end() {
+        synchronized (lifecycle) {
+            if (--serving == 0) {
+                lifecycle.notifyAll();
+            }
+        }
+    }
+
+    /**
+     * Runs {@link #serve(Handler)} on a thread of its own (the options'
+     * {@link ConnldOptions#threadFactory()}, or a daemon thread) and returns
+     * at once. {@link #close()} stops it; {@link #awaitTermination(Duration)}
+     * waits for its end. When accepting fails for good, the failure is logged
+     * at ERROR and the server closed.
+     *
+     * @param handler what serves each connection
+     * @return this server
+     * @throws StreamClosedException when the server is closed already
+     */
+    public ConnldServer start(Handler handler) throws StreamsException {
+        return startThread("serve", () -> servePool(handler));
+    }
+
+    /**
+     * Runs {@link #serveEvents(EventHandler)} on a thread of its own and
+     * returns at once; as {@link #start(Handler)}.
+     *
+     * @param handler what the loops call for each connection
+     * @return this server
+     * @throws StreamClosedException when the server is closed already
+     */
+    public ConnldServer startEvents(EventHandler handler) throws StreamsException {
+        return startThread("serveEvents", () -> serveLoops(handler));
+    }
+
+    /** What start runs: serve or serveEvents without their own begin/end. */
+    @FunctionalInterface
+    private interface Serving {
+        void run() throws StreamsException;
+    }
+
+    private ConnldServer startThread(String op, Serving body) throws StreamsException {
+        begin();
+        boolean started = false;
+        try {
+            Thread t = newThread(() -> {
+                try {
+                    body.run();
+                } catch (StreamClosedException e) {
+                    LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+                } catch (StreamsException | RuntimeException | Error e) {
+                    LOG.log(Level.ERROR, name + ": " + op + " ended: " + e, e);
+                    close();
+                } finally {
+                    end();
+                }
+            }, "streams4j-serve " + name);
+            t.start();
+            started = true;
+        } finally {
+            if (!started) {
+                end();
+            }
+        }
+        return this;
+    }
+
+    /**
+     * Waits until the server is closed and every {@link #serve},
+     * {@link #serveEvents}, {@link #start} and {@link #startEvents} on it has
+     * ended: handlers returned, connections closed, loops stopped.
+     *
+     * @param timeout how long to wait at most
+     * @return true when it has ended, false when the time ran out first
+     * @throws InterruptedException when interrupted while waiting
+     */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (lifecycle) {
+            while (!closed.get() || serving > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                lifecycle.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            }
+            return true;
+        }
+    }
+
     /**
      * {@link ConnldOptions#writeTimeout()} for {@link #serve}: a thread that
      * looks at the connections being handled a few times per time-out and
-     * closes any whose write call has been blocked in the kernel that long.
-     * The close wakes the blocked write (StreamFd.close), which fails, so the
-     * handler's thread is free again.
+     * closes any whose write call has been blocked in the kernel that long,
+     * or whose written output the client has left unread that long (the
+     * kernel's count, StreamFd.unreadByPeer, did not go down: a client that
+     * sends now and then but never reads). The close wakes a blocked write
+     * (StreamFd.close), which fails, so the handler's thread is free again.
      */
     private static final class WriteWatchdog implements Runnable {
         private final String name;
         private final long timeoutNanos;
-        private final java.util.Set<Connection> handled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** What each connection's client had not read at the last look, and since when it has not read. */
+        private static final class Owed {
+            int unread;
+            long since = System.nanoTime();
+        }
+
+        private final java.util.Map<Connection, Owed> handled = new java.util.concurrent.ConcurrentHashMap<>();
         private final Thread thread;
 
         WriteWatchdog(String name, Duration timeout) {
             this.name = name;
             this.timeoutNanos = timeout.toNanos();
-            this.thread = new Thread(this, "streams4j-write-timeout " + name);
-            thread.setDaemon(true);
+            this.thread = Threads.daemon("streams4j-write-timeout " + name, this);
             thread.start();
         }
 
         void add(Connection c) {
-            handled.add(c);
+            handled.put(c, new Owed());
         }
 
         void remove(Connection c) {
@@ -377,11 +552,24 @@ public final class ConnldServer implements Closeable {
                     return;
                 }
                 long now = System.nanoTime();
-                for (Connection c : handled) {
+                for (java.util.Map.Entry<Connection, Owed> e : handled.entrySet()) {
+                    Connection c = e.getKey();
                     long since = c.fd().blockedWriteSince();
                     if (since != 0 && now - since >= timeoutNanos && c.isOpen()) {
                         LOG.log(Level.INFO, "{0}: closing the connection of {1}: a write made no progress for {2} ms",
                             name, c.peer(), (now - since) / 1_000_000);
+                        c.close();
+                        continue;
+                    }
+                    Owed o = e.getValue();
+                    int unread = c.fd().unreadByPeer();
+                    if (unread <= 0 || unread < o.unread) {
+                        o.since = now;      // owed nothing, or the client read some
+                    }
+                    o.unread = unread;
+                    if (unread > 0 && now - o.since >= timeoutNanos && c.isOpen()) {
+                        LOG.log(Level.INFO, "{0}: closing the connection of {1}: it left what it was sent unread "
+                            + "for {2} ms", name, c.peer(), (now - o.since) / 1_000_000);
                         c.close();
                     }
                 }
@@ -430,6 +618,8 @@ public final class ConnldServer implements Closeable {
 
         /**
          * The connection has been closed: by the handler, the peer, or the server stopping.
+         * Its place among {@link ConnldOptions#maxConnections()} (and its uid's
+         * share) is free again by then.
          *
          * @param connection the closed connection
          */
@@ -469,19 +659,31 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException when accepting fails for good
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
+        begin();
+        try {
+            serveLoops(handler);
+        } finally {
+            end();
+        }
+    }
+
+    private void serveLoops(EventHandler handler) throws StreamsException {
         int n = options.loops();
         Semaphore slots = new Semaphore(options.maxConnections());
         EventLoop[] loops = new EventLoop[n];
         Thread[] threads = new Thread[n];
+        Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
             for (int i = 0; i < n; i++) {
-                loops[i] = new EventLoop(name, handler, slots::release, options.idleTimeout());
+                loops[i] = new EventLoop(name, handler, c -> {
+                    shares.give(c);
+                    slots.release();
+                }, options.idleTimeout());
                 loops[i].writeTimeout(options.writeTimeout());
-                threads[i] = new Thread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
-                threads[i].setDaemon(true);
+                threads[i] = newThread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].start();
             }
-            acceptLoop(slots, c -> {
+            acceptLoop(slots, shares, c -> {
                 EventLoop least = loops[0];
                 for (EventLoop l : loops) {
                     if (!l.hasEnded() && (least.hasEnded() || l.size() < least.size())) {
@@ -524,9 +726,22 @@ public final class ConnldServer implements Closeable {
      * Survives EMFILE/ENFILE (backs off, logs once per burst), EINTR and
      * clients that vanish.
      */
-    private void acceptLoop(Semaphore slots, java.util.function.Consumer<Connection> dispatch)
+    private void acceptLoop(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
+        throws StreamsException {
+        slotWaits.add(slots);
+        try {
+            acceptLoopOn(slots, shares, dispatch);
+        } finally {
+            slotWaits.remove(slots);
+        }
+    }
+
+    private void acceptLoopOn(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
         throws StreamsException {
         long backoffMs = 0;
+        if (closed.get()) {
+            return;     // closed before slotWaits held these slots: close() did not open them
+        }
         while (!closed.get()) {
             try {
                 slots.acquire();
@@ -562,13 +777,56 @@ public final class ConnldServer implements Closeable {
                 }
                 throw e;
             }
+            if (!shares.take(c)) {
+                LOG.log(Level.INFO, "refused a client of {0}: {1} holds {2} connections already "
+                    + "(the most one uid may hold)", name, c.peer(), shares.max);
+                c.close();
+                slots.release();
+                continue;
+            }
             try {
                 dispatch.accept(c);
             } catch (RuntimeException e) {
                 c.close();
+                shares.give(c);
                 slots.release();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * {@link ConnldOptions#maxConnectionsPerUid()}: how many connections each
+     * uid holds. Taken on the accept thread, given back when a connection
+     * ends (its peer() is known by then, so no system call).
+     */
+    private static final class Shares {
+        final int max;
+        private final java.util.Map<Integer, Integer> held = new java.util.HashMap<>();
+
+        Shares(int max) {
+            this.max = max;
+        }
+
+        /** Counts c against its uid's share; false (nothing counted) when the share is full. */
+        synchronized boolean take(Connection c) {
+            if (max == 0) {
+                return true;
+            }
+            int uid = c.peer().uid();
+            int n = held.getOrDefault(uid, 0);
+            if (n >= max) {
+                return false;
+            }
+            held.put(uid, n + 1);
+            return true;
+        }
+
+        synchronized void give(Connection c) {
+            if (max == 0) {
+                return;
+            }
+            held.computeIfPresent(c.peer().uid(), (u, n) -> n <= 1 ? null : n - 1);
         }
     }
 
@@ -588,6 +846,12 @@ public final class ConnldServer implements Closeable {
             return;
         }
         endpoint.close();
+        for (Semaphore slots : slotWaits) {
+            slots.release(1 << 20);     // an accept loop waiting for a slot sees the close
+        }
+        synchronized (lifecycle) {
+            lifecycle.notifyAll();  // nothing serving: awaitTermination returns now
+        }
         if (hook != null && Thread.currentThread() != hook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

@@ -37,7 +37,8 @@ final class EventLoop implements Runnable {
 
     private final String name;
     private final ConnldServer.EventHandler handler;
-    private final Runnable onClosed;
+    /** Told of every connection the loop is done with (the server's slot and uid share). */
+    private final java.util.function.Consumer<Connection> onClosed;
     /** 0: no idle time-out. */
     private final long idleNanos;
     private long sweepNanos;
@@ -68,7 +69,8 @@ final class EventLoop implements Runnable {
     private long now;
     private long nextSweep;
 
-    EventLoop(String name, ConnldServer.EventHandler handler, Runnable onClosed, Duration idleTimeout)
+    EventLoop(String name, ConnldServer.EventHandler handler, java.util.function.Consumer<Connection> onClosed,
+        Duration idleTimeout)
         throws StreamsException {
         this.name = name;
         this.handler = handler;
@@ -141,7 +143,7 @@ final class EventLoop implements Runnable {
         for (Connection c; (c = incoming.poll()) != null; ) {
             c.abort();
             size.decrementAndGet();
-            onClosed.run();
+            onClosed.accept(c);
         }
     }
 
@@ -261,13 +263,18 @@ final class EventLoop implements Runnable {
             free[nfree++] = slot;
             c.abort();
             size.decrementAndGet();
-            onClosed.run();
+            onClosed.accept(c);
             return;
         }
         conns[slot] = c;
         fds[slot] = fd;
         interest[slot] = Shim.POLLIN;
         lastRead[slot] = now;
+        if (writeNanos > 0) {
+            writeSlot(slot);
+            lastWrite[slot] = now;
+            lastUnread[slot] = 0;
+        }
         boolean keep;
         try {
             handler.opened(c);
@@ -340,7 +347,7 @@ final class EventLoop implements Runnable {
         }
         // Open, or closing once what is queued is written (only room is waited for then).
         int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
-        if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT) {
+        if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT && !owedAtLastSweep(slot)) {
             wrote(slot);    // a queue starts: the write time-out counts from here
         }
         if (poller.oneShot()) {
@@ -364,6 +371,9 @@ final class EventLoop implements Runnable {
     private boolean failed(String what, Connection c, Throwable e) {
         if (e instanceof StreamClosedException || !c.isOpen()) {
             LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
+        } else if (e instanceof StreamsException && ((StreamsException) e).isPeerGone()) {
+            // A client that left (EPIPE, ECONNRESET): how connections routinely end.
+            LOG.log(Level.DEBUG, "{0}: {1} left: {2}", name, c.peer(), e.getMessage());
         } else {
             LOG.log(Level.WARNING, name + ": " + what + "() failed for " + c + " (peer " + c.peer()
                 + "); closing that connection", e);
@@ -386,8 +396,19 @@ final class EventLoop implements Runnable {
 
     /** 0: no write time-out. */
     private long writeNanos;
-    /** Loop thread only: when slot i's queued writes last moved (or began), by slot. */
+    /**
+     * Loop thread only, by slot: when what slot i is owed (queued here, or
+     * written and not read by the client yet) last moved, or when it was last
+     * owed nothing. Never moved by what the client sends: a client that sends
+     * a byte now and then but never reads meets the time-out all the same.
+     */
     private long[] lastWrite = new long[0];
+    /**
+     * Loop thread only, by slot: what the client had not read at the last
+     * sweep (StreamFd.unreadByPeer: the kernel's count; -1 where the platform
+     * cannot tell, and then only the queue here counts).
+     */
+    private int[] lastUnread = new int[0];
 
     /** Sets the write time-out (null: none); before the loop runs. */
     void writeTimeout(Duration timeout) {
@@ -398,17 +419,53 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** Closes connections whose queued writes made no progress for writeNanos. */
+    /**
+     * Closes connections that were owed output for writeNanos without taking
+     * any of it: output queued here that could not be written, or written
+     * output the client left unread in the kernel (its count did not go down).
+     */
     private void sweepWrites() {
         if (writeNanos == 0) {
             return;
         }
-        for (int i = 0; i < used && i < lastWrite.length; i++) {
-            if (conns[i] != null && conns[i].fd().hasQueued() && now - lastWrite[i] >= writeNanos) {
-                LOG.log(Level.INFO, "{0}: closing {1}: its queued writes made no progress for {2} ms", name,
-                    conns[i], (now - lastWrite[i]) / 1_000_000);
+        for (int i = 0; i < used; i++) {
+            Connection c = conns[i];
+            if (c == null) {
+                continue;
+            }
+            writeSlot(i);
+            StreamFd fd = c.fd();
+            int unread = fd.unreadByPeer();
+            if (!fd.hasQueued() && unread <= 0) {
+                lastWrite[i] = now;     // owed nothing: the clock is at rest
+                lastUnread[i] = unread;
+                continue;
+            }
+            if (unread >= 0 && unread < lastUnread[i]) {
+                lastWrite[i] = now;     // the client read some of it
+            }
+            lastUnread[i] = unread;
+            if (now - lastWrite[i] >= writeNanos) {
+                LOG.log(Level.INFO, "{0}: closing {1}: what it is sent made no progress for {2} ms "
+                    + "({3} bytes queued here, {4} unread in the kernel)", name, c,
+                    (now - lastWrite[i]) / 1_000_000, fd.hasQueued() ? "some" : "no",
+                    unread < 0 ? "unknown" : Integer.toString(unread));
                 remove(i);
             }
+        }
+    }
+
+    /** Whether slot i's client had written output unread at the last sweep (the clock runs already). */
+    private boolean owedAtLastSweep(int slot) {
+        return slot < lastUnread.length && lastUnread[slot] > 0;
+    }
+
+    /** Makes the write time-out's arrays hold slot i. */
+    private void writeSlot(int slot) {
+        if (slot >= lastWrite.length) {
+            int n = Math.max(conns.length, slot + 1);
+            lastWrite = Arrays.copyOf(lastWrite, n);
+            lastUnread = Arrays.copyOf(lastUnread, n);
         }
     }
 
@@ -417,13 +474,15 @@ final class EventLoop implements Runnable {
         if (writeNanos == 0) {
             return;
         }
-        if (slot >= lastWrite.length) {
-            lastWrite = Arrays.copyOf(lastWrite, Math.max(conns.length, slot + 1));
-        }
+        writeSlot(slot);
         lastWrite[slot] = now;
     }
 
-    /** Takes slot i out, deregisters, closes and tells the handler. */
+    /**
+     * Takes slot i out, deregisters, closes, gives its server slot back and
+     * then tells the handler: by the time closed() runs, the next client may
+     * already take the place (and the uid's share) this one held.
+     */
     private void remove(int i) {
         Connection c = conns[i];
         conns[i] = null;
@@ -431,12 +490,12 @@ final class EventLoop implements Runnable {
         poller.remove(fds[i], token(i));
         c.fd().unwatch();
         c.abort();
+        size.decrementAndGet();
+        onClosed.accept(c);
         try {
             handler.closed(c);
         } catch (Throwable e) {
             LOG.log(Level.WARNING, name + ": closed() failed for " + c, e);
         }
-        size.decrementAndGet();
-        onClosed.run();
     }
 }

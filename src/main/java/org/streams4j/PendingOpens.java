@@ -43,9 +43,7 @@ final class PendingOpens {
                 q = new ArrayDeque<>();
                 QUEUES.put(path, q);
                 ArrayDeque<Waiter> queue = q;
-                Thread t = new Thread(() -> run(path, queue, opener), "streams4j-connect " + path);
-                t.setDaemon(true);
-                t.start();
+                Threads.daemon("streams4j-connect " + path, () -> run(path, queue, opener)).start();
             }
             q.add(me);
             long deadline = System.nanoTime() + timeout.toNanos();

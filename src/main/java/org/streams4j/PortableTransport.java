@@ -404,7 +404,9 @@ final class PortableTransport extends Transport {
                 }
                 throw new StreamsException("accept", listen.name(), -fd);
             }
-            StreamFd s = StreamFd.adopt(fd);
+            // A client may have queued descriptors on the socket already: its
+            // close is the Closer's (StreamFd.adoptFromPeer).
+            StreamFd s = StreamFd.adoptFromPeer(fd);
             // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
             // now only for an allow list, else when the application calls peer().
             return new Accepted(s, needPeer ? peerOr(s, new PeerCredentials(-1, -1, -1, -1)) : null, null);

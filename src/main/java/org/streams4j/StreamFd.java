@@ -53,6 +53,10 @@ public final class StreamFd implements Closeable {
         if (Platform.isAvailable()) {
             Objects.requireNonNull(Integer.valueOf(Marker.FD));
         }
+        // Loaded and initialised now for the same reason: a class first loaded
+        // from a directory on the class path needs a descriptor, so a close at
+        // EMFILE would fail with NoClassDefFoundError and keep the number.
+        Closer.load();
     }
 
     private final Handle handle;
@@ -66,9 +70,27 @@ public final class StreamFd implements Closeable {
     private volatile boolean nonBlocking;
 
     private StreamFd(int fd) {
-        this.handle = new Handle(fd);
+        this(fd, false);
+    }
+
+    private StreamFd(int fd, boolean fromPeer) {
+        this.handle = new Handle(fd, fromPeer);
         this.cleanable = CLEANER.register(this, handle);
         this.writes = new WritePath(this, handle);
+    }
+
+    /**
+     * Takes ownership of a descriptor a peer made or could fill: one received,
+     * or a server's connection (whose queue may hold the peer's descriptors in
+     * flight). Its last close may block for as long as the peer likes, so it
+     * is done by {@link Closer}, never by the thread that calls close().
+     */
+    static StreamFd adoptFromPeer(int fd) {
+        Platform.ensureAvailability();
+        if (fd < 0) {
+            throw new IllegalArgumentException("not a descriptor: " + fd);
+        }
+        return new StreamFd(fd, true);
     }
 
     /**
@@ -194,7 +216,7 @@ public final class StreamFd implements Closeable {
             } finally {
                 handle.release();
             }
-            int r = readResult(n, s.passed());
+            int r = readResult(n, s);
             if (r > 0) {
                 s.buf.get(Scratch.BYTES, b, off, r);
             }
@@ -305,7 +327,7 @@ public final class StreamFd implements Closeable {
             } finally {
                 handle.release();
             }
-            int r = readResult(n, s.passed());
+            int r = readResult(n, s);
             if (r > 0) {
                 dst.position(dst.position() + r);
             }
@@ -321,8 +343,18 @@ public final class StreamFd implements Closeable {
         }
     }
 
-    /** Turns the shim's result into bytes read or -1; keeps a descriptor that came with the data. */
-    private int readResult(long n, int passed) throws StreamsException {
+    /**
+     * Turns the shim's result into bytes read or -1; keeps a descriptor that
+     * came with the data, and has any others that came with it closed
+     * ({@link Closer}: a peer's descriptor may take for ever to close).
+     */
+    private int readResult(long n, Scratch s) throws StreamsException {
+        int passed = s.passed();
+        if (passed >= 0) {
+            for (int other : s.passedFrom(1)) {
+                Closer.close(other);
+            }
+        }
         if (n == -Errno.EAGAIN && nonBlocking) {
             return 0;   // an event loop's non-blocking descriptor with nothing to read now
         }
@@ -505,7 +537,7 @@ public final class StreamFd implements Closeable {
                 if (w < wlen) {
                     return writeThenRead(out, in);
                 }
-                int r = readResult(n, s.passed());
+                int r = readResult(n, s);
                 if (r > 0) {
                     in.position(in.position() + r);
                 }
@@ -616,7 +648,7 @@ public final class StreamFd implements Closeable {
             } finally {
                 handle.release();
             }
-            int r = readResult(n, s.passed());
+            int r = readResult(n, s);
             if (r > 0) {
                 advance(s, dsts, offset, count, r, true);
             }
@@ -746,7 +778,7 @@ public final class StreamFd implements Closeable {
                 } finally {
                     handle.releaseQuick();
                 }
-                StreamFd got = adopt(pending);
+                StreamFd got = adoptFromPeer(pending);
                 return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
                     r == 0 ? s.cred(Shim.CRED_GID) : -1);
             }
@@ -756,9 +788,14 @@ public final class StreamFd implements Closeable {
             handle.acquire("receiveFd");
             int r;
             try {
-                r = CALLS.recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA);
+                r = CALLS.recvfd(handle.fd, s.address + Scratch.CRED, s.address + Scratch.DATA,
+                    s.address + Scratch.PASSED);
             } finally {
                 handle.release();
+            }
+            // What came beside the one returned (more in one message, one with a data byte).
+            for (int other : s.passedFrom(0)) {
+                Closer.close(other);
             }
             if (r < 0) {
                 int data = s.buf.getInt(Scratch.DATA);
@@ -767,7 +804,7 @@ public final class StreamFd implements Closeable {
                 }
                 throw failure("receiveFd", -r);
             }
-            return new ReceivedFd(adopt(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
+            return new ReceivedFd(adoptFromPeer(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
         } finally {
             readLock.unlock();
         }
@@ -1059,6 +1096,16 @@ public final class StreamFd implements Closeable {
     /**
      * Closes the descriptor once. Idempotent; safe while other threads use it:
      * a thread blocked in read is woken with {@link StreamClosedException}.
+     *
+     * <p>A descriptor a peer made or can fill (one {@link #receiveFd()}
+     * returned, a server's connection) is closed on a closer thread and this
+     * returns at once: its last close can block in the kernel for as long as
+     * the peer likes (a TCP socket lingering towards a reader that never
+     * reads, or such a socket in flight in the connection's queue), and the
+     * thread calling close() may be an event loop that serves everybody. It is
+     * gone from this object at once, and from the process as soon as the
+     * kernel lets it go. Any descriptor the peer sent that was never taken is
+     * closed the same way.
      */
     @Override
     public void close() {
@@ -1161,6 +1208,20 @@ public final class StreamFd implements Closeable {
      */
     long blockedWriteSince() {
         return writes.blockedWriteSince();
+    }
+
+    /**
+     * What the other end has not read yet of what this end wrote, as the
+     * kernel counts it (Linux SIOCOUTQ; see s4j_unread): it goes down when
+     * the peer reads. -1 where the platform cannot tell, or once closed.
+     */
+    int unreadByPeer() {
+        try {
+            int r = withFdQuick("ioctl", Shim::s4j_unread);
+            return r < 0 ? -1 : r;
+        } catch (StreamsException e) {
+            return -1;
+        }
     }
 
     /** Whether writes are waiting for the loop (the descriptor was full). */
@@ -1289,13 +1350,21 @@ public final class StreamFd implements Closeable {
         private static final int BLOCKING = 1 << 15;
         private static final int BLOCKING_MASK = ((1 << 15) - 1) << 15;
         final int fd;
+        /** A peer made or can fill this descriptor: its closes go to {@link Closer}. */
+        final boolean fromPeer;
         private final AtomicInteger state = new AtomicInteger();
+        /** A descriptor that came with the data, for receiveFd; closed by {@link Closer} if never taken. */
         final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
         /** The event loop waiting on this number, if any; guarded by this. */
         private volatile Watch watch;
 
         Handle(int fd) {
+            this(fd, false);
+        }
+
+        Handle(int fd, boolean fromPeer) {
             this.fd = fd;
+            this.fromPeer = fromPeer;
         }
 
         boolean isClosed() {
@@ -1347,12 +1416,12 @@ public final class StreamFd implements Closeable {
         void setPending(int passed) {
             int old = pendingFd.getAndSet(passed);
             if (old != NO_FD) {
-                CALLS.close(old);
+                Closer.close(old);
             }
             if (isClosed()) {
                 int p = pendingFd.getAndSet(NO_FD);
                 if (p != NO_FD) {
-                    CALLS.close(p);
+                    Closer.close(p);
                 }
             }
         }
@@ -1379,18 +1448,29 @@ public final class StreamFd implements Closeable {
                 }
                 // Threads may be blocked on the number (an event loop's pin
                 // among them): point it at a dead pipe end so that they return
-                // now, and keep it taken until the last leaves.
-                Shim.s4j_preclose(fd, Marker.FD);
+                // now, and keep it taken until the last leaves. A peer's
+                // descriptor keeps a second reference for the Closer, so that
+                // this thread never makes the file's last close (which may
+                // block); if that dup fails, the number keeps its file and
+                // finish() hands it to the Closer.
+                int kept = Shim.s4j_preclose(fd, Marker.FD, fromPeer ? 1 : 0);
+                if (fromPeer && kept >= 0) {
+                    Closer.close(kept);
+                }
             }
             releaseQuick();
             return true;
         }
 
         private void finish() {
-            CALLS.close(fd);
+            if (fromPeer) {
+                Closer.close(fd);
+            } else {
+                CALLS.close(fd);
+            }
             int p = pendingFd.getAndSet(NO_FD);
             if (p != NO_FD) {
-                CALLS.close(p);
+                Closer.close(p);
             }
         }
 

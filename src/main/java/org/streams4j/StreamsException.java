@@ -94,6 +94,46 @@ public class StreamsException extends IOException {
     }
 
     /**
+     * Whether nothing serves the path a {@code connect} named: nothing there
+     * (ENOENT), a socket nobody listens on (ECONNREFUSED), or a file that is
+     * not a server (ENOTSOCK on the portable backend, ENOSTR on STREAMS), so
+     * that a caller need not list the errnos of both backends. A server that
+     * was there and is going away answers {@link #isPeerGone()} instead.
+     *
+     * <p>The errno's name also works in a {@code switch}:
+     * {@code switch (e.errnoName()) { case "ENOENT": ... }}; the numbers of
+     * {@link Errno} differ between platforms and are read at run time, so
+     * they are not constant expressions.
+     *
+     * @return true for a {@code connect} that found no server
+     */
+    public boolean isNoServer() {
+        return "connect".equals(operation) && errno != 0 && (errno == Errno.ENOENT
+            || errno == Errno.ECONNREFUSED || errno == Errno.ENOTSOCK || errno == Errno.ENOSTR);
+    }
+
+    /**
+     * Whether the other end has gone: it closed or reset the connection while
+     * this end wrote (EPIPE, ECONNRESET), or hung up (ENXIO, STREAMS), or the
+     * server closed while a client connected to it. This is how a connection
+     * routinely ends, not an error of this process; the library logs it at
+     * DEBUG, never as a warning.
+     *
+     * @return true when the peer has gone
+     */
+    public boolean isPeerGone() {
+        if (errno == 0) {
+            return false;
+        }
+        if (errno == Errno.EPIPE || errno == Errno.ECONNRESET || errno == Errno.ECONNABORTED) {
+            return true;
+        }
+        // ENXIO: a STREAMS hang-up (strwrite, strread on a hung-up stream; connopen once the
+        // server's end is closed). Not a connect's "no such device" elsewhere.
+        return errno == Errno.ENXIO && !"push".equals(operation);
+    }
+
+    /**
      * How descriptors are named in messages.
      *
      * @param fd a descriptor number

@@ -3,6 +3,7 @@ package org.streams4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +45,7 @@ class AccountsTest {
             return List.of();   // no getent here (illumos has it, macOS does not)
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(30, TimeUnit.SECONDS);
+        p.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS);
         List<String[]> rows = new ArrayList<>();
         for (String l : out.split("\n")) {
             String[] f = l.split(":", -1);

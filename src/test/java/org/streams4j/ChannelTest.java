@@ -81,7 +81,7 @@ class ChannelTest {
             while (src.hasRemaining()) {
                 ch.write(src);
             }
-            assertArrayEquals(data, got.get(30, TimeUnit.SECONDS));
+            assertArrayEquals(data, got.get(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS));
         }
     }
 
@@ -162,7 +162,7 @@ class ChannelTest {
                 total += ch.write(srcs);
             }
             assertEquals(want.length, total);
-            assertArrayEquals(want, got.get(30, TimeUnit.SECONDS));
+            assertArrayEquals(want, got.get(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS));
         }
     }
 
@@ -183,7 +183,7 @@ class ChannelTest {
             StreamsException e = assertThrows(StreamsException.class,
                 () -> p.second().read(new ByteBuffer[] {ByteBuffer.allocate(8)}, 0, 1));
             assertEquals(Errno.EBADMSG, e.errno(), "a descriptor is next: " + e.getMessage());
-            try (ReceivedFd r = p.second().receiveFd(Duration.ofSeconds(10))) {
+            try (ReceivedFd r = p.second().receiveFd(TestSupport.guard(Duration.ofSeconds(10)))) {
                 assertEquals(FileType.REGULAR, r.fd().fileType());
                 assertEquals("file contents", new String(r.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
             }
@@ -207,10 +207,10 @@ class ChannelTest {
 
             p.first().writeFully(bytes("late"));
             byte[] b = new byte[4];
-            assertEquals(4, p.second().read(b, 0, 4, Duration.ofSeconds(10)));
+            assertEquals(4, p.second().read(b, 0, 4, TestSupport.guard(Duration.ofSeconds(10))));
             assertEquals("late", new String(b, StandardCharsets.US_ASCII));
             p.first().close();
-            assertEquals(-1, p.second().read(ByteBuffer.allocate(1), Duration.ofSeconds(10)),
+            assertEquals(-1, p.second().read(ByteBuffer.allocate(1), TestSupport.guard(Duration.ofSeconds(10))),
                 "end of stream is an answer, not a time-out");
         }
     }
@@ -224,7 +224,7 @@ class ChannelTest {
             assertEquals("receiveFd", e.operation());
             assertTrue(e.getMessage().startsWith("receiveFd fd " + p.second().fd() + ": ETIMEDOUT"), e.getMessage());
             p.first().sendFd(f);
-            try (ReceivedFd r = p.second().receiveFd(Duration.ofSeconds(10))) {
+            try (ReceivedFd r = p.second().receiveFd(TestSupport.guard(Duration.ofSeconds(10)))) {
                 assertEquals(FileType.REGULAR, r.fd().fileType());
             }
         }
@@ -237,10 +237,10 @@ class ChannelTest {
             assertEquals(Set.of(), p.second().poll(read, Duration.ZERO), "nothing to read yet");
             assertEquals(Set.of(PollEvent.WRITABLE), p.first().poll(EnumSet.of(PollEvent.WRITABLE), Duration.ZERO));
             p.first().writeFully(bytes("x"));
-            assertTrue(p.second().poll(read, Duration.ofSeconds(10)).contains(PollEvent.READABLE));
+            assertTrue(p.second().poll(read, TestSupport.guard(Duration.ofSeconds(10))).contains(PollEvent.READABLE));
             p.first().close();
             drain(p.second(), 1);
-            Set<PollEvent> after = p.second().poll(read, Duration.ofSeconds(10));
+            Set<PollEvent> after = p.second().poll(read, TestSupport.guard(Duration.ofSeconds(10)));
             assertTrue(after.contains(PollEvent.HANG_UP) || after.contains(PollEvent.READABLE),
                 "the writer's close is reported: " + after);
         }

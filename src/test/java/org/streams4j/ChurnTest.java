@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldEchoServerMain;
-import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 import org.streams4j.testsupport.ManyClientsMain;
 
@@ -34,7 +34,7 @@ import org.streams4j.testsupport.ManyClientsMain;
  */
 @SuppressWarnings("try")
 class ChurnTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
 
     @TempDir
     Path dir;
@@ -56,7 +56,7 @@ class ChurnTest {
 
         /** Waits (threads end and descriptors close a little after serve returns) until back at most at base. */
         static Usage settle(Usage base) throws Exception {
-            long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
+            long deadline = System.nanoTime() + TestSupport.guard(Duration.ofSeconds(40)).toNanos();
             Usage u;
             do {
                 u = now();
@@ -107,11 +107,11 @@ class ChurnTest {
                         }));
                     }
                     for (Future<?> f : fs) {
-                        f.get(120, TimeUnit.SECONDS);
+                        f.get(TestSupport.guard(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
                     }
                 } finally {
                     clients.shutdown();
-                    assertTrue(clients.awaitTermination(10, TimeUnit.SECONDS));
+                    assertTrue(clients.awaitTermination(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS));
                 }
             }
         }
@@ -190,11 +190,11 @@ class ChurnTest {
                         killed++;
                     }
                     for (Future<?> f : fs) {
-                        f.get(120, TimeUnit.SECONDS);
+                        f.get(TestSupport.guard(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS);
                     }
                 } finally {
                     pool.shutdown();
-                    assertTrue(pool.awaitTermination(10, TimeUnit.SECONDS));
+                    assertTrue(pool.awaitTermination(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS));
                     doomed.forEach(Child::close);
                 }
             }

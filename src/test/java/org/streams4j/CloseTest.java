@@ -31,7 +31,7 @@ import org.streams4j.internal.Shim;
 
 /** StreamFd owns its number: closed once, never reused under a user, woken when closed under one. */
 class CloseTest {
-    private static final Duration GENEROUS = Duration.ofSeconds(10);
+    private static final Duration GENEROUS = TestSupport.guard(Duration.ofSeconds(10));
 
     @TempDir
     Path dir;
@@ -240,7 +240,7 @@ class CloseTest {
         if (linux) {
             assertEquals(target, TestSupport.linuxFdTarget(n), "open before the collection");
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        long deadline = System.nanoTime() + TestSupport.guard(Duration.ofSeconds(30)).toNanos();
         boolean warned = false;
         while (!warned && System.nanoTime() < deadline) {
             System.gc();

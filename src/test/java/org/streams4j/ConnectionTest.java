@@ -38,7 +38,7 @@ import org.streams4j.testsupport.Async;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnectionTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
     private static final int MIB = 1 << 20;
 
     @TempDir

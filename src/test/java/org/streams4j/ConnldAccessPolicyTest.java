@@ -29,7 +29,7 @@ import org.streams4j.testsupport.Async;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldAccessPolicyTest {
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(10));
     /** What a client's read may fail with instead of returning end of stream. */
     private static final Set<String> RESET_LIKE = Set.of("ECONNRESET", "ENXIO");
 

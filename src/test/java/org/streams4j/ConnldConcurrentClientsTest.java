@@ -24,7 +24,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldClientMain;
 import org.streams4j.testsupport.ConnldEchoServerMain;
-import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
 /**
@@ -34,7 +34,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldConcurrentClientsTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
 
     @TempDir
     Path dir;

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.ConnldEchoServerMain;
-import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 
 /**
@@ -33,9 +33,9 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try") // a serving server is a resource its try block need not name
 class ConnldCrashTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
     /** Hang guard for noticing the death; it is expected within a second. */
-    private static final Duration NOTICE = Duration.ofSeconds(5);
+    private static final Duration NOTICE = TestSupport.guard(Duration.ofSeconds(5));
     /** What a read may fail with instead of returning end of stream. */
     private static final Set<String> RESET_LIKE = Set.of("ECONNRESET", "ENXIO");
 

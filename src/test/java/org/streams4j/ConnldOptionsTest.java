@@ -2,6 +2,8 @@ package org.streams4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,13 +12,17 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.OptionalInt;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** ConnldOptions' mode (int and PosixFilePermission set) and its allow lists with supplementary groups. */
+/**
+ * ConnldOptions' mode (int and PosixFilePermission set), its allow lists with
+ * supplementary groups, and nonsense values refused where they are set.
+ */
 class ConnldOptionsTest {
     @TempDir
     Path dir;
@@ -83,5 +89,57 @@ class ConnldOptionsTest {
         assertEquals("uid=5 gid=6 pid=7 groups=8,9", a.toString());
         assertEquals("uid=5 gid=6 zone=0", new PeerCredentials(5, 6, -1, 0).toString());
         assertThrows(UnsupportedOperationException.class, () -> a.groups().add(1));
+    }
+
+    // ---- issue 13 item 10: nonsense options fail where they are set, with a message that names them
+
+    @Test
+    void aNullProbeTimeoutIsRejected() {
+        NullPointerException e = assertThrows(NullPointerException.class,
+            () -> ConnldOptions.builder().probeTimeout(null));
+        assertEquals("probeTimeout must not be null", e.getMessage());
+    }
+
+    @Test
+    void aZeroOrNegativeProbeTimeoutIsRejected() {
+        for (Duration d : new Duration[] {Duration.ZERO, Duration.ofMillis(-1), Duration.ofSeconds(-5)}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ConnldOptions.builder().probeTimeout(d));
+            assertTrue(e.getMessage().startsWith("probeTimeout must be longer than zero"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aBacklogBelowOneIsRejected() {
+        for (int b : new int[] {0, -5, Integer.MIN_VALUE}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ConnldOptions.builder().backlog(b));
+            assertEquals("backlog must be at least 1: " + b, e.getMessage());
+        }
+    }
+
+    @Test
+    void sensibleValuesAreKept() {
+        ConnldOptions o = ConnldOptions.builder().probeTimeout(Duration.ofMillis(1)).backlog(1).build();
+        assertEquals(Duration.ofMillis(1), o.probeTimeout());
+        assertEquals(1, o.backlog());
+    }
+
+    @Test
+    void idleTimeoutMustBePositiveOrNone() {
+        assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ZERO));
+        assertThrows(IllegalArgumentException.class, () -> ConnldOptions.builder().idleTimeout(Duration.ofSeconds(-1)));
+        assertNull(ConnldOptions.builder().idleTimeout(null).build().idleTimeout());
+        assertNull(ConnldOptions.defaults().idleTimeout());
+        assertEquals(Duration.ofMinutes(5), ConnldOptions.builder().idleTimeout(Duration.ofMinutes(5)).build().idleTimeout());
+    }
+
+    @Test
+    void optionsRefuseZeroLoopsAndZeroConnections() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ConnldOptions.builder().loops(0));
+        assertNotNull(e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> ConnldOptions.builder().maxConnections(0));
     }
 }

@@ -32,12 +32,16 @@ class ConsumerIT {
 
     private static String jar;
     private static String jna;
+    /** The library's other runtime dependency, as a user's build would put it beside. */
+    private static String lang;
 
     @BeforeAll
     static void artifacts() throws Exception {
         jar = System.getProperty("streams4j.jar");
         assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "streams4j.jar=" + jar);
         jna = Path.of(Native.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        lang = Path.of(org.apache.commons.lang3.Validate.class.getProtectionDomain().getCodeSource().getLocation()
+            .toURI()).toString();
     }
 
     private static Run run(String tool, String... args) throws Exception {
@@ -61,6 +65,7 @@ class ConsumerIT {
         assertEquals(0, d.exit(), d.toString());
         assertTrue(d.out().contains("exports org.streams4j\n"), d.out());
         assertTrue(d.out().contains("requires com.sun.jna"), d.out());
+        assertTrue(d.out().contains("requires org.apache.commons.lang3"), d.out());
         assertTrue(d.out().contains("contains org.streams4j.internal"), d.out());
         assertTrue(!d.out().contains("exports org.streams4j.internal"), d.out());
     }
@@ -68,10 +73,10 @@ class ConsumerIT {
     @Test
     void onTheClassPath() throws Exception {
         Path out = tmp.resolve("cp-classes");
-        Run javac = run("javac", "-d", out.toString(), "-cp", path(jar, jna),
+        Run javac = run("javac", "-d", out.toString(), "-cp", path(jar, jna, lang),
             SOURCES.resolve("consumer/Main.java").toString());
         assertEquals(0, javac.exit(), javac.toString());
-        Run r = run("java", "--enable-native-access=ALL-UNNAMED", "-cp", path(out.toString(), jar, jna),
+        Run r = run("java", "--enable-native-access=ALL-UNNAMED", "-cp", path(out.toString(), jar, jna, lang),
             "consumer.Main", tmp.resolve("cp-sock").toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("echo:hello\n"), r.out());
@@ -83,12 +88,12 @@ class ConsumerIT {
     @Test
     void onTheModulePath() throws Exception {
         Path out = tmp.resolve("mp-classes");
-        Run javac = run("javac", "-d", out.toString(), "--module-path", path(jar, jna),
+        Run javac = run("javac", "-d", out.toString(), "--module-path", path(jar, jna, lang),
             SOURCES.resolve("module-info.java").toString(), SOURCES.resolve("consumer/Main.java").toString());
         assertEquals(0, javac.exit(), javac.toString());
         // README: on the module path JNA and streams4j each need native access.
         Run r = run("java", "--enable-native-access=com.sun.jna,org.streams4j",
-            "--module-path", path(out.toString(), jar, jna), "-m", "consumer/consumer.Main",
+            "--module-path", path(out.toString(), jar, jna, lang), "-m", "consumer/consumer.Main",
             tmp.resolve("mp-sock").toString());
         assertEquals(0, r.exit(), r.toString());
         assertTrue(r.out().startsWith("echo:hello\n"), r.out());
@@ -109,7 +114,7 @@ class ConsumerIT {
 
     @Test
     void theInternalPackageIsNotReachableOnTheModulePath() throws Exception {
-        Run javac = run("javac", "-d", tmp.resolve("internal-classes").toString(), "--module-path", path(jar, jna),
+        Run javac = run("javac", "-d", tmp.resolve("internal-classes").toString(), "--module-path", path(jar, jna, lang),
             SOURCES.resolve("module-info.java").toString(), SOURCES.resolve("consumer/Main.java").toString(),
             SOURCES.resolve("Internal.java").toString());
         assertNotEquals(0, javac.exit(), javac.toString());

@@ -9,6 +9,7 @@ import static org.streams4j.TestSupport.assertEndOfStream;
 import static org.streams4j.TestSupport.assertNothingQueued;
 import static org.streams4j.TestSupport.readString;
 
+import java.time.Duration;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -223,10 +224,10 @@ class DescriptorPassingTest {
                 return null;
             });
             // It waits for room in poll(2) (POLLOUT), between tries of I_SENDFD.
-            TestSupport.awaitInNative(send.thread(), "s4j_poll", java.time.Duration.ofSeconds(10));
+            TestSupport.awaitInNative(send.thread(), "s4j_poll", TestSupport.guard(Duration.ofSeconds(10)));
             assertTrue(send.thread().isAlive(), "sendFd returned while the queue was full");
             TestSupport.drain(p.second(), queued);
-            send.get(java.time.Duration.ofSeconds(10));
+            send.get(TestSupport.guard(Duration.ofSeconds(10)));
             try (ReceivedFd got = p.second().receiveFd()) {
                 assertEquals(CONTENT, new String(got.inputStream().readAllBytes(), StandardCharsets.US_ASCII));
             }

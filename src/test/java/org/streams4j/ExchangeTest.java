@@ -17,7 +17,7 @@ import org.streams4j.TestSupport.Background;
 
 /** {@link StreamFd#exchange}: a write and a read in one call, on real pipes. */
 class ExchangeTest {
-    private static final Duration GUARD = Duration.ofSeconds(20);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(20));
 
     @TempDir
     Path dir;

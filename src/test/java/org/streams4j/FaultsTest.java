@@ -20,7 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.TestSupport.Background;
 import org.streams4j.testsupport.ConnldEchoServerMain;
-import org.streams4j.testsupport.ConnldEchoServerMain.Child;
+import org.streams4j.testsupport.Child;
 import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
 import org.streams4j.testsupport.StreamingClientMain;
 
@@ -31,7 +31,7 @@ import org.streams4j.testsupport.StreamingClientMain;
  */
 @SuppressWarnings("try")
 class FaultsTest {
-    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(60));
 
     @TempDir
     Path dir;

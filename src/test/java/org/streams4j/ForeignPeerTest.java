@@ -10,9 +10,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * A peer that is not streams4j, on the portable backend: Python's
@@ -20,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it sends is dropped (issue 13 item 9: "abc" with a descriptor was read as
  * "ab"), and a descriptor that came with data reaches receiveFd.
  */
-@DisabledOnOs(OS.SOLARIS)   // STREAMS: data and M_PASSFP are separate messages
+@RequiresBackend(Backend.PORTABLE)   // STREAMS: data and M_PASSFP are separate messages
 class ForeignPeerTest {
     private static final Path PYTHON = Path.of("/usr/bin/python3");
 
@@ -43,8 +42,8 @@ class ForeignPeerTest {
         try (ConnldServer server = ConnldServer.bind(p)) {
             Process py = new ProcessBuilder(PYTHON.toString(), "-c", script, p.toString(), file.toString())
                 .redirectErrorStream(true).start();
-            try (Connection c = server.accept(Duration.ofSeconds(30)).orElseThrow()) {
-                assertEquals(0, py.waitFor(30, TimeUnit.SECONDS) ? py.exitValue() : -1, "python failed");
+            try (Connection c = server.accept(TestSupport.guard(Duration.ofSeconds(30))).orElseThrow()) {
+                assertEquals(0, py.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS) ? py.exitValue() : -1, "python failed");
                 ByteArrayOutputStream data = new ByteArrayOutputStream();
                 int descriptors = 0;
                 byte[] buf = new byte[64];
@@ -84,8 +83,8 @@ class ForeignPeerTest {
         try (ConnldServer server = ConnldServer.bind(p)) {
             Process py = new ProcessBuilder(PYTHON.toString(), "-c", script, p.toString())
                 .redirectErrorStream(true).start();
-            try (Connection c = server.accept(Duration.ofSeconds(30)).orElseThrow()) {
-                assertEquals(0, py.waitFor(30, TimeUnit.SECONDS) ? py.exitValue() : -1, "python failed");
+            try (Connection c = server.accept(TestSupport.guard(Duration.ofSeconds(30))).orElseThrow()) {
+                assertEquals(0, py.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS) ? py.exitValue() : -1, "python failed");
                 StreamsException e = assertThrows(StreamsException.class, c::receiveFd);
                 assertEquals("EBADMSG", e.errnoName(), e.getMessage());
                 assertEquals("xyz", TestSupport.readString(c.fd(), 3));

@@ -24,7 +24,7 @@ import net.jqwik.api.lifecycle.BeforeProperty;
  */
 class FuzzTest {
     private static final Path DIR = tempDir();
-    private long fdsBefore;
+    private TestSupport.Descriptors fdsBefore;
 
     private static Path tempDir() {
         try {
@@ -44,24 +44,12 @@ class FuzzTest {
         Accounts.uid("no-such-user-" + System.nanoTime());
         Accounts.gid("no-such-group-" + System.nanoTime());
         new java.security.SecureRandom().nextBytes(new byte[8]);
-        fdsBefore = TestSupport.openDescriptorCount();
+        fdsBefore = TestSupport.Descriptors.now();
     }
 
     @AfterProperty
     void noDescriptorLeft() throws Exception {
-        long after = TestSupport.openDescriptorCount();
-        if (after > fdsBefore) {
-            StringBuilder open = new StringBuilder();
-            try (java.util.stream.Stream<Path> fds = java.nio.file.Files.list(TestSupport.fdDir())) {
-                for (Path f : (Iterable<Path>) fds::iterator) {
-                    String n = f.getFileName().toString();
-                    open.append(' ').append(n).append('=').append(TestSupport.linuxFdTarget(Integer.parseInt(n)));
-                }
-            } catch (IOException | RuntimeException e) {
-                open.append(" (").append(e).append(')');
-            }
-            throw new AssertionError("descriptors " + fdsBefore + " before the property, " + after + " after:" + open);
-        }
+        TestSupport.assertClosedSince(fdsBefore, TestSupport.guard(java.time.Duration.ofSeconds(10)));
     }
 
     @FunctionalInterface

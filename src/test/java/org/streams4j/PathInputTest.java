@@ -11,9 +11,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * Paths no server or client can use: empty, with a NUL, longer than the
@@ -21,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and the errno; nothing is created and no descriptor is left open.
  */
 class PathInputTest {
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(10));
 
     @TempDir
     Path dir;
@@ -29,7 +28,7 @@ class PathInputTest {
     @Test
     void anEmptyPathIsRefusedByBindAndConnect() throws Exception {
         assertThrows(StreamsException.class, () -> ConnldClient.connect(Path.of("")));     // classes loaded
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(Path.of("")));
         assertEquals("bind: EINVAL (an empty path)", b.getMessage());
         for (Duration t : new Duration[] {null, GUARD}) {
@@ -44,7 +43,7 @@ class PathInputTest {
             assertEquals("connect", c.operation());
             assertEquals("", c.target());
         }
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     @Test
@@ -64,8 +63,8 @@ class PathInputTest {
 
     /** Portable: AF_UNIX's sun_path (108 bytes on Linux, 104 on the BSDs and macOS) is the limit, and is named. */
     @Test
+    @RequiresBackend(Backend.PORTABLE)
     void aSocketPathLongerThanSunPathNamesTheLimit() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE);
         int limit = System.getProperty("os.name").equals("Linux") ? 108 : 104;
         Path sub = dir;
         while (sub.toString().length() < limit + 20) {
@@ -73,7 +72,7 @@ class PathInputTest {
         }
         Files.createDirectories(sub);
         Path p = sub.resolve("s");
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
         assertEquals("bind " + p + ": ENAMETOOLONG (an AF_UNIX socket path must be shorter than " + limit
             + " bytes)", b.getMessage());
@@ -83,7 +82,7 @@ class PathInputTest {
             + " bytes)", c.getMessage());
         StreamsException ct = assertThrows(StreamsException.class, () -> ConnldClient.connect(p, GUARD));
         assertEquals(c.getMessage(), ct.getMessage());
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
         // One byte under the limit binds and serves.
         Path fits = dir;
         while (fits.toString().length() < limit - 12) {
@@ -102,7 +101,7 @@ class PathInputTest {
     void aPathLongerThanTheFileSystemAllowsIsENAMETOOLONG() throws Exception {
         Path longName = dir.resolve("n".repeat(300));
         assertThrows(StreamsException.class, () -> ConnldServer.bind(longName));     // classes loaded
-        long before = TestSupport.openDescriptorCount();
+        TestSupport.Descriptors before = TestSupport.Descriptors.now();
         for (Path p : new Path[] {longName, Path.of("/" + "p/".repeat(3000) + "x")}) {
             StreamsException b = assertThrows(StreamsException.class, () -> ConnldServer.bind(p));
             assertEquals("ENAMETOOLONG", b.errnoName(), b.getMessage());
@@ -111,12 +110,12 @@ class PathInputTest {
             assertEquals("ENAMETOOLONG", c.errnoName(), c.getMessage());
             assertTrue(c.getMessage().startsWith("connect " + p + ": ENAMETOOLONG"), c.getMessage());
         }
-        assertEquals(before, TestSupport.openDescriptorCount());
+        TestSupport.assertClosedSince(before, GUARD, dir);
     }
 
     /** STREAMS: an attach point's path has no sun_path limit: a path of 200 bytes serves. */
     @Test
-    @EnabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void aStreamsAttachPointHasNoSocketPathLimit() throws Exception {
         Path sub = dir;
         while (sub.toString().length() < 200) {

@@ -20,7 +20,7 @@ class PeerClosedTest {
     void readReturnsEndOfStream() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             p.first().close();
-            assertTrue(p.second().awaitReadable(Duration.ofSeconds(10)), "a hang-up is readable");
+            assertTrue(p.second().awaitReadable(TestSupport.guard(Duration.ofSeconds(10))), "a hang-up is readable");
             assertEquals(-1, p.second().read(new byte[10]));
             assertEquals(-1, p.second().read(ByteBuffer.allocateDirect(10)));
             assertEquals(-1, p.second().inputStream().read());
@@ -54,9 +54,9 @@ class PeerClosedTest {
     void readerBlockedWhenThePeerClosesSeesEndOfStream() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             Background<Integer> reader = new Background<>("reader", () -> p.second().read(new byte[10]));
-            TestSupport.awaitInNative(reader.thread(), "s4j_recv", Duration.ofSeconds(10));
+            TestSupport.awaitInNative(reader.thread(), "s4j_recv", TestSupport.guard(Duration.ofSeconds(10)));
             p.first().close();
-            assertEquals(-1, reader.get(Duration.ofSeconds(10)));
+            assertEquals(-1, reader.get(TestSupport.guard(Duration.ofSeconds(10))));
             assertTrue(p.second().isOpen(), "our end stays open until we close it");
         }
     }

@@ -53,14 +53,14 @@ class PendingOpensTest {
 
         // A reader comes: the open completes for nobody, and its descriptor is closed.
         try (StreamFd reader = StreamFd.open(fifo, StreamFd.Mode.READ)) {
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            long deadline = System.nanoTime() + TestSupport.guard(Duration.ofSeconds(30)).toNanos();
             while (PendingOpens.openers() != 0 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
             assertEquals(0, PendingOpens.openers(), "the opener thread did not leave");
             // The writer it opened was closed (a FIFO reads end of file only
             // once no writer is left): nothing leaked, nothing written.
-            assertTrue(reader.awaitReadable(Duration.ofSeconds(30)), "a writer of the FIFO is still open");
+            assertTrue(reader.awaitReadable(TestSupport.guard(Duration.ofSeconds(30))), "a writer of the FIFO is still open");
             assertEquals(-1, reader.read(new byte[8]));
         }
 
@@ -74,7 +74,7 @@ class PendingOpensTest {
             }
         });
         late.start();
-        int fd = PendingOpens.open(fifo.toString(), Duration.ofSeconds(30), open);
+        int fd = PendingOpens.open(fifo.toString(), TestSupport.guard(Duration.ofSeconds(30)), open);
         assertTrue(fd >= 0);
         Shim.s4j_close(fd);
         late.join();

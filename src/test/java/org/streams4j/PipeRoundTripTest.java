@@ -17,7 +17,7 @@ import org.streams4j.TestSupport.Background;
 /** Bytes through a real pipe (STREAMS pipe or socketpair), both ends, both buffer kinds. */
 class PipeRoundTripTest {
     private static final int MIB = 1 << 20;
-    private static final Duration GENEROUS = Duration.ofSeconds(60);
+    private static final Duration GENEROUS = TestSupport.guard(Duration.ofSeconds(60));
 
     @Test
     void roundTripBothDirections() throws Exception {

@@ -10,16 +10,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * Everywhere but illumos/Solaris the portable AF_UNIX backend is live: STREAMS-only
  * operations must fail loudly, never do nothing.
  */
-@DisabledOnOs(OS.SOLARIS)
+@RequiresBackend(Backend.PORTABLE)
 class PortableBackendTest {
     @TempDir
     Path dir;

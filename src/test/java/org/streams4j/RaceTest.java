@@ -32,7 +32,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try")
 class RaceTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
     private static final int ROUNDS = 50;
     private static final byte[] CONTENT = "the fresh file's own content\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -158,7 +158,7 @@ class RaceTest {
                 List<Background<String>> arriving = new ArrayList<>();
                 for (int k = 0; k < 8; k++) {
                     arriving.add(new Background<>("arriving " + k, () -> {
-                        try (Connection c = ConnldClient.connect(p, Duration.ofSeconds(5))) {
+                        try (Connection c = ConnldClient.connect(p, TestSupport.guard(Duration.ofSeconds(5)))) {
                             writeLine(c, "x");
                             String back = readLine(c);
                             return back == null ? "EOF" : back;

@@ -3,6 +3,7 @@ package org.streams4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.condition.EnabledOnOs;
 import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.internal.FileStat;
+import org.streams4j.testsupport.RequiresBackend;
 import org.streams4j.testsupport.Swapper;
 
 /**
@@ -66,7 +68,7 @@ class SecurityTest {
                 assertEquals(before.ctimeNs(), now.ctimeNs(), "round " + i + ": the victim was changed");
             }
         } finally {
-            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
         }
         assertEquals("secret\n", Files.readString(victim));
         assertEquals(ROUNDS, bound + refused.size());
@@ -136,15 +138,7 @@ class SecurityTest {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         Path sock = shared.resolve("sock");
         try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
-            Thread serving = new Thread(() -> {
-                try {
-                    victim.serve(c -> reached.incrementAndGet());
-                } catch (StreamsException e) {
-                    // closed
-                }
-            });
-            serving.setDaemon(true);
-            serving.start();
+            countConnections(victim, reached);
             deadSocket(sock);
             Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
             List<String> seen = new ArrayList<>();
@@ -157,7 +151,7 @@ class SecurityTest {
                     }
                 }
             } finally {
-                swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
             }
             Thread.sleep(200);
             System.out.println("SecurityTest: " + PROBE_ROUNDS + " probes of a dead socket against a swapper: "
@@ -197,7 +191,7 @@ class SecurityTest {
                     "round " + i + ": the server unlinked a file in a directory traded for its own");
             }
         } finally {
-            swapper.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            swapper.destroyForcibly().waitFor(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS);
         }
         System.out.println("SecurityTest: " + ROUNDS + " binds against a directory trader: " + summary(refused)
             + "; the traded directory's file kept");
@@ -221,15 +215,7 @@ class SecurityTest {
         java.util.concurrent.atomic.AtomicInteger reached = new java.util.concurrent.atomic.AtomicInteger();
         Path sock = shared.resolve("sock");
         try (ConnldServer victim = ConnldServer.bind(vault.resolve("v.sock"), ConnldOptions.builder().build())) {
-            Thread serving = new Thread(() -> {
-                try {
-                    victim.serve(c -> reached.incrementAndGet());
-                } catch (StreamsException e) {
-                    // closed
-                }
-            });
-            serving.setDaemon(true);
-            serving.start();
+            countConnections(victim, reached);
             deadSocket(sock);
             Process swapper = startSwapper(shared, "sock", vault.resolve("v.sock"));
             List<String> seen = new ArrayList<>();
@@ -323,6 +309,19 @@ class SecurityTest {
     }
 
     /** A socket file nobody listens on (bound, then closed). */
+    /** Serves {@code victim} on a daemon thread, counting every connection it gets, until it closes. */
+    private static void countConnections(ConnldServer victim, java.util.concurrent.atomic.AtomicInteger reached) {
+        Thread serving = new Thread(() -> {
+            try {
+                victim.serve(c -> reached.incrementAndGet());
+            } catch (StreamsException e) {
+                // closed
+            }
+        });
+        serving.setDaemon(true);
+        serving.start();
+    }
+
     private static void deadSocket(Path p) {
         try (java.nio.channels.ServerSocketChannel ch =
                  java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
@@ -339,8 +338,8 @@ class SecurityTest {
      * winner's socket with the winner's mode (portable backend: a socket).
      */
     @Test
+    @RequiresBackend(Backend.PORTABLE)  // a socket file is the portable backend's
     void twoServersReplacingOneDeadSocketAtOnceLeaveOneWinner() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Platform.backend() == Backend.PORTABLE, "a socket file is the portable backend's");
         Path p = base.resolve("stale");
         for (int i = 0; i < ROUNDS; i++) {
             deadSocket(p);
@@ -435,7 +434,7 @@ class SecurityTest {
         Process cc = new ProcessBuilder("cc", "-O2", "-o", out.toString(), src.toString())
             .redirectErrorStream(true).start();
         String log = new String(cc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!cc.waitFor(60, TimeUnit.SECONDS) || cc.exitValue() != 0) {
+        if (!cc.waitFor(TestSupport.guard(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS) || cc.exitValue() != 0) {
             System.out.println("SecurityTest: no C " + tool + " (" + log.strip() + ")");
             return null;
         }

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.DisabledOnOs;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * {@link StreamFd#shutdownOutput()}: the end of a request, after which the
@@ -37,8 +35,8 @@ class ShutdownOutputTest {
         java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("streams4j-shut");
         java.nio.file.Path path = dir.resolve("srv");
         try (ConnldServer s = ConnldServer.bind(path);
-             Connection c = ConnldClient.connect(path, Duration.ofSeconds(10));
-             Connection a = s.accept(Duration.ofSeconds(10)).orElseThrow()) {
+             Connection c = ConnldClient.connect(path, TestSupport.guard(Duration.ofSeconds(10)));
+             Connection a = s.accept(TestSupport.guard(Duration.ofSeconds(10))).orElseThrow()) {
             c.writeFully(REQUEST, 0, REQUEST.length);
             c.fd().shutdownOutput();
             assertEquals("request", readToEnd(a.fd()));
@@ -53,7 +51,7 @@ class ShutdownOutputTest {
 
     /** Portable: shutdown(SHUT_WR) is a state of the socket; writing after it fails. */
     @Test
-    @DisabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.PORTABLE)
     void afterShutdownOutputAWriteFailsWithEpipe() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             p.first().shutdownOutput();
@@ -68,7 +66,7 @@ class ShutdownOutputTest {
      * written after it is read after it.
      */
     @Test
-    @EnabledOnOs(OS.SOLARIS)
+    @RequiresBackend(Backend.STREAMS)
     void onStreamsTheEndOfInputIsAZeroLengthMessageReadOnce() throws Exception {
         try (StreamPipe p = StreamPipe.open()) {
             p.first().shutdownOutput();
@@ -84,7 +82,7 @@ class ShutdownOutputTest {
         StringBuilder sb = new StringBuilder();
         byte[] buf = new byte[64];
         while (true) {
-            if (!fd.awaitReadable(Duration.ofSeconds(10))) {
+            if (!fd.awaitReadable(TestSupport.guard(Duration.ofSeconds(10)))) {
                 throw new AssertionError("no end of stream within 10s; read so far: " + sb);
             }
             int n = fd.read(buf);

@@ -17,7 +17,7 @@ import org.streams4j.internal.Shim;
 
 /** StreamFd on its own: opening files for writing, available(), poll for output. Both backends. */
 class StreamFdTest {
-    private static final Duration GUARD = Duration.ofSeconds(10);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(10));
 
     @TempDir
     Path dir;

@@ -13,17 +13,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledOnOs;
-import org.junit.jupiter.api.condition.OS;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.testsupport.Async;
+import org.streams4j.testsupport.RequiresBackend;
 
 /**
  * STREAMS: the server's getpeerucred on a connld pipe carries the client's
  * supplementary groups (ucred_getgroups; cred2ucred copies the opener's
  * cr_groups), and allowGids admits the client for one of them.
  */
-@EnabledOnOs(OS.SOLARIS)
+@RequiresBackend(Backend.STREAMS)
 class StreamsGroupsTest {
     @TempDir
     Path dir;
@@ -32,7 +31,7 @@ class StreamsGroupsTest {
     private static Set<Integer> idG() throws Exception {
         Process p = new ProcessBuilder("/usr/bin/id", "-G").start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(p.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS));
         return Arrays.stream(out.split("\\s+")).map(Integer::valueOf).collect(Collectors.toSet());
     }
 
@@ -48,8 +47,8 @@ class StreamsGroupsTest {
                     throw new IllegalStateException(e);
                 }
             }, Async.EACH);
-            try (Connection c = s.accept(Duration.ofSeconds(10)).orElseThrow();
-                 Connection other = client.get(10, TimeUnit.SECONDS)) {
+            try (Connection c = s.accept(TestSupport.guard(Duration.ofSeconds(10))).orElseThrow();
+                 Connection other = client.get(TestSupport.guard(Duration.ofSeconds(10)).toMillis(), TimeUnit.MILLISECONDS)) {
                 Set<Integer> seen = c.peer().groups();
                 Set<Integer> expected = new HashSet<>(seen);
                 expected.add(Platform.egid());

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,7 +73,7 @@ class SupplementaryGroupsTest {
             ConnldClientMain.class.getName(), path.toString(), token));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "client still running");
+        assertTrue(p.waitFor(TestSupport.guard(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS), "client still running");
         System.out.println("client --groups " + groups + ": " + new String(out, StandardCharsets.UTF_8).trim());
         return p.exitValue();
     }
@@ -119,7 +120,7 @@ class SupplementaryGroupsTest {
             in.write(stdin.getBytes(StandardCharsets.UTF_8));
         }
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "streamsctl still running");
+        assertTrue(p.waitFor(TestSupport.guard(Duration.ofSeconds(60)).toMillis(), TimeUnit.MILLISECONDS), "streamsctl still running");
         return p.exitValue() + " " + out.trim();
     }
 
@@ -131,7 +132,7 @@ class SupplementaryGroupsTest {
         Process server = streamsctl(null, "serve", p.toString(), "--echo", "--allow-gid", "4343")
             .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long deadline = System.nanoTime() + TestSupport.guard(Duration.ofSeconds(60)).toNanos();
             while (!Files.readString(log).contains("serving " + p)) {
                 assertTrue(server.isAlive() && System.nanoTime() < deadline, "serve did not start: "
                     + Files.readString(log));
@@ -142,7 +143,7 @@ class SupplementaryGroupsTest {
             assertTrue(!refused.startsWith("0 ") || !refused.contains("hello"), "an outsider was echoed: " + refused);
         } finally {
             server.destroy();
-            server.waitFor(30, TimeUnit.SECONDS);
+            server.waitFor(TestSupport.guard(Duration.ofSeconds(30)).toMillis(), TimeUnit.MILLISECONDS);
         }
         String serveLog = Files.readString(log);
         assertTrue(serveLog.contains("groups=4242,4343"), serveLog);

@@ -88,7 +88,7 @@ final class TestSupport {
      * that wrongly stayed open fails the test instead of hanging it), then read gives -1.
      */
     static void assertEndOfStream(StreamFd fd) throws StreamsException {
-        assertTrue(fd.awaitReadable(Duration.ofSeconds(10)), "no end of stream on " + fd.name());
+        assertTrue(fd.awaitReadable(TestSupport.guard(Duration.ofSeconds(10))), "no end of stream on " + fd.name());
         assertEquals(-1, fd.read(new byte[8]), "end of stream on " + fd.name());
     }
 
@@ -98,10 +98,129 @@ final class TestSupport {
         return Files.isDirectory(proc) ? proc : Path.of("/dev/fd");
     }
 
+    /**
+     * This process's open descriptors, once the closes handed to the Closer
+     * (a peer's descriptors, a server's connections) are done (at most 10 s).
+     */
     static long openDescriptorCount() throws IOException {
+        try {
+            Closer.awaitIdle(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         try (Stream<Path> s = Files.list(fdDir())) {
             return s.count();
         }
+    }
+
+    /**
+     * {@code d} times the one time scale for slow machines
+     * ({@link org.streams4j.testsupport.TimeScale}): the bound a test waits
+     * within for something to happen, never a time-out that is the test's subject.
+     */
+    static Duration guard(Duration d) {
+        return org.streams4j.testsupport.TimeScale.guard(d);
+    }
+
+    /**
+     * The descriptors this process holds at one moment, each with what it
+     * refers to. A leak check takes one before the test's work and
+     * {@link #assertClosedSince} after it: it looks only at the descriptors
+     * opened since that a test can have made (sockets, pipes, epoll and event
+     * descriptors, files under the test's directories), not at the process's
+     * total, which anything else in the JVM (class loading, the JIT, the
+     * random devices) can move.
+     */
+    static final class Descriptors {
+        private final java.util.Map<Integer, String> open;
+
+        private Descriptors(java.util.Map<Integer, String> open) {
+            this.open = open;
+        }
+
+        static Descriptors now() throws IOException {
+            java.util.Map<Integer, String> m = new java.util.TreeMap<>();
+            try (Stream<Path> s = Files.list(fdDir())) {
+                for (Path f : (Iterable<Path>) s::iterator) {
+                    int n;
+                    try {
+                        n = Integer.parseInt(f.getFileName().toString());
+                    } catch (NumberFormatException e) {
+                        continue;
+                    }
+                    String t = target(n);
+                    if (t != null) {
+                        m.put(n, t);
+                    }
+                }
+            }
+            return new Descriptors(m);
+        }
+
+        /**
+         * What n refers to: the /proc/self/fd link on Linux, /proc/self/path
+         * on illumos (a file's path; "?" where it names none, a socket or a
+         * pipe); null when n is not open (any more).
+         */
+        private static String target(int n) throws IOException {
+            Path link = Path.of("/proc/self/fd", Integer.toString(n));
+            if (!Files.isSymbolicLink(link)) {
+                link = Path.of("/proc/self/path", Integer.toString(n));
+            }
+            try {
+                return Files.readSymbolicLink(link).toString();
+            } catch (NoSuchFileException e) {
+                return Files.exists(fdDir().resolve(Integer.toString(n))) ? "?" : null;
+            } catch (IOException | UnsupportedOperationException e) {
+                return "?";
+            }
+        }
+
+        /**
+         * The descriptors open now that were not open in {@code before} (or
+         * now refer to something else) and that a test can have made: sockets,
+         * pipes, anonymous inodes (epoll, eventfd), files under {@code dirs},
+         * and whatever the platform does not name.
+         */
+        static java.util.Map<Integer, String> madeSince(Descriptors before, Path... dirs) throws IOException {
+            java.util.Map<Integer, String> made = new java.util.TreeMap<>();
+            now().open.forEach((n, t) -> {
+                if (!t.equals(before.open.get(n)) && testMade(t, dirs)) {
+                    made.put(n, t);
+                }
+            });
+            return made;
+        }
+
+        private static boolean testMade(String t, Path... dirs) {
+            if (t.equals("?") || t.startsWith("socket:") || t.startsWith("pipe:") || t.startsWith("anon_inode:")) {
+                return true;
+            }
+            for (Path d : dirs) {
+                if (t.startsWith(d.toAbsolutePath().toString())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Asserts that every descriptor the test made since {@code before}
+     * ({@link Descriptors#madeSince}) is closed again, waiting at most
+     * {@code guard} (a scaled guard already): a connection that a serve loop closes after
+     * its handler returned is closed on the server's thread, a little later
+     * than the client sees its end. Fails naming those still open.
+     */
+    static void assertClosedSince(Descriptors before, Duration guard, Path... dirs)
+        throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + guard.toNanos();
+        java.util.Map<Integer, String> left = Descriptors.madeSince(before, dirs);
+        while (!left.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            left = Descriptors.madeSince(before, dirs);
+        }
+        assertTrue(left.isEmpty(), "descriptors made by the test still open after " + guard + ": " + left);
     }
 
     /**
@@ -277,8 +396,8 @@ final class TestSupport {
                 return "FAILED " + e.operation() + " " + e.errnoName() + " " + e.target();
             }
         }
-        try (org.streams4j.testsupport.ConnldEchoServerMain.Child child =
-                 org.streams4j.testsupport.ConnldEchoServerMain.Child.startUnprivileged(
+        try (org.streams4j.testsupport.Child child =
+                 org.streams4j.testsupport.Child.startUnprivileged(
                      org.streams4j.testsupport.ConnldClientMain.class, p.toString(), token)) {
             child.awaitExit(guard);
             return child.output().stream().filter(l -> l.startsWith("ECHO ") || l.startsWith("FAILED "))
@@ -378,6 +497,8 @@ final class TestSupport {
             return c -> {
                 try {
                     h.handle(c);
+                } catch (StreamClosedException e) {
+                    throw e;    // the server stopped and closed the connection under the handler
                 } catch (Throwable t) {
                     seen.add(t);
                     throw t;

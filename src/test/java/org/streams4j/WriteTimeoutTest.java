@@ -27,7 +27,7 @@ import org.streams4j.testsupport.ConnldEchoServerMain.Serving;
  */
 @SuppressWarnings("try")
 class WriteTimeoutTest {
-    private static final Duration GUARD = Duration.ofSeconds(30);
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
     private static final Duration TIMEOUT = Duration.ofMillis(500);
     /** A client's "hello": the server answers the deaf client with an endless stream instead of an echo. */
     private static final String DEAF = "deaf";

@@ -1,5 +1,6 @@
 package org.streams4j.cli;
 
+import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -84,9 +85,8 @@ final class ConnectCommand implements Callable<Integer> {
             if (receiveFd) {
                 return receive(c, out, deadline);
             }
-            Thread pump = new Thread(() -> fromStdin(c), "streamsctl-stdin");
-            pump.setDaemon(true);
-            pump.start();
+            BasicThreadFactory.builder().namingPattern("streamsctl-stdin").daemon(true).build()
+                .newThread(() -> fromStdin(c)).start();
             copyToStdout(c, out);
         }
         return 0;

@@ -1,5 +1,6 @@
 package org.streams4j.cli;
 
+import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -180,11 +181,8 @@ final class SelftestChecks {
             });
             CountDownLatch allConnected = new CountDownLatch(clients);
             CountDownLatch allEchoed = new CountDownLatch(clients);
-            ExecutorService pool = Executors.newFixedThreadPool(clients, r -> {
-                Thread t = new Thread(r, "selftest-client");
-                t.setDaemon(true);
-                return t;
-            });
+            ExecutorService pool = Executors.newFixedThreadPool(clients,
+                BasicThreadFactory.builder().namingPattern("selftest-client-%d").daemon(true).build());
             try {
                 List<Future<String>> results = new ArrayList<>();
                 for (int i = 0; i < clients; i++) {
@@ -577,7 +575,7 @@ final class SelftestChecks {
 
     /** Runs {@code loop} on a daemon thread; a failure while the server is open is reported. */
     private static Thread serveInBackground(ConnldServer server, String what, ServeLoop loop) {
-        Thread t = new Thread(() -> {
+        Thread t = BasicThreadFactory.builder().namingPattern("selftest-" + what).daemon(true).build().newThread(() -> {
             try {
                 loop.run();
             } catch (StreamsException e) {
@@ -585,8 +583,7 @@ final class SelftestChecks {
                     Cli.error("selftest: " + what + " " + server.path() + ": " + e.getMessage());
                 }
             }
-        }, "selftest-" + what);
-        t.setDaemon(true);
+        });
         t.start();
         return t;
     }

@@ -1,5 +1,6 @@
 package org.streams4j.cli;
 
+import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileVisitResult;
@@ -96,11 +97,8 @@ final class SelftestCommand implements Callable<Integer> {
             quiet.setLevel(java.util.logging.Level.SEVERE);
         }
         int[] count = new int[3];   // pass, fail, skip
-        ExecutorService runner = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "selftest");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService runner = Executors.newCachedThreadPool(
+            BasicThreadFactory.builder().namingPattern("selftest-%d").daemon(true).build());
         try {
             for (SelftestChecks.Named c : new SelftestChecks(dir, clients).all()) {
                 row(runner, count, c.name(), c.check());

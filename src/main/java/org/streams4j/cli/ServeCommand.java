@@ -40,7 +40,8 @@ import picocli.CommandLine.Spec;
     header = "Serve PATH: a private connection per client; echo, a command, or a file descriptor.",
     sortOptions = false,
     customSynopsis = {
-        "streamsctl serve PATH [--mode OCTAL] [--max-clients N] [--idle-timeout DUR]",
+        "streamsctl serve PATH [--mode OCTAL] [--max-clients N] [--max-clients-per-uid N]",
+        "        [--idle-timeout DUR]",
         "        [--write-timeout DUR] [--allow-uid LIST] [--allow-gid LIST]",
         "        [--allow-zone LIST]",
         "        [--echo | --send-file FILE | --exec CMD [ARG...]]",
@@ -78,8 +79,9 @@ final class ServeCommand implements Callable<Integer> {
     int mode;
 
     @Option(names = "--write-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
-        description = "Close a connection whose client takes none of what is written to it for this long "
-            + "(e.g. 30s; an --exec command's own writes are not watched; default: never).")
+        description = "Close a connection whose client takes none of what is written to it for this long, "
+            + "whatever it sends meanwhile (e.g. 30s; on Linux what it leaves unread counts, an --exec "
+            + "command's output too, and the command is then ended; default: never).")
     Duration writeTimeout;
 
     @ArgGroup(exclusive = true, multiplicity = "0..1", heading = "What each connection gets (default --echo):%n")
@@ -126,6 +128,12 @@ final class ServeCommand implements Callable<Integer> {
             + "accepted (default: ${DEFAULT-VALUE}).")
     int maxClients;
 
+    @Option(names = "--max-clients-per-uid", paramLabel = "N", defaultValue = "0",
+        description = "Clients one uid may hold at once: a client whose uid holds N already is refused "
+            + "(its connection closed, logged), so that one user cannot take every --max-clients slot "
+            + "(default: 0, no share).")
+    int maxClientsPerUid;
+
     @Option(names = "--idle-timeout", paramLabel = "DUR", converter = Cli.DurationConverter.class,
         description = "With --echo: the event loop closes a connection that sent nothing, and took nothing "
             + "of what was queued for it, for DUR (checked a few times per DUR), so that idle clients "
@@ -146,6 +154,10 @@ final class ServeCommand implements Callable<Integer> {
         if (maxClients < 1) {
             throw new ParameterException(spec.commandLine(),
                 "--max-clients must be at least 1: " + maxClients);
+        }
+        if (maxClientsPerUid < 0) {
+            throw new ParameterException(spec.commandLine(),
+                "--max-clients-per-uid must be 0 (no share) or more: " + maxClientsPerUid);
         }
         if (writeTimeout != null && writeTimeout.isZero()) {
             throw new ParameterException(spec.commandLine(), "--write-timeout must be more than 0: " + writeTimeout);
@@ -197,6 +209,7 @@ final class ServeCommand implements Callable<Integer> {
             .allowZones(allowZones)
             .threads(maxClients)
             .maxConnections(maxClients)
+            .maxConnectionsPerUid(maxClientsPerUid)
             .shutdownHook(true);
         if (events instanceof EchoEvents) {
             b.idleTimeout(idleTimeout);

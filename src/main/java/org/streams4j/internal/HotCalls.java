@@ -48,7 +48,7 @@ public interface HotCalls {
 
     int sendfd(int fd, int passfd);
 
-    int recvfd(int fd, long cred, long data);
+    int recvfd(int fd, long cred, long data, long others);
 
     int pollMany(long fds, int n, int timeoutMs);
 

@@ -49,8 +49,8 @@ final class JnaCalls implements HotCalls {
     }
 
     @Override
-    public int recvfd(int fd, long cred, long data) {
-        return Shim.s4j_recvfd(fd, cred, data);
+    public int recvfd(int fd, long cred, long data, long others) {
+        return Shim.s4j_recvfd(fd, cred, data, others);
     }
 
     @Override

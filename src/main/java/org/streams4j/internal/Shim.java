@@ -44,6 +44,9 @@ public final class Shim {
 
     public static final int MODNAME_SIZE = 9;
 
+    /** S4J_RECV_FDS: the ints of a passed/others array (descriptors one receive brings, and a -1). */
+    public static final int RECV_FDS = 254;
+
     public static final int CRED_UID = 0;
     public static final int CRED_GID = 1;
     public static final int CRED_PID = 2;
@@ -108,7 +111,12 @@ public final class Shim {
 
     public static native int s4j_close(int fd);
 
-    public static native int s4j_preclose(int fd, int marker);
+    /**
+     * Points fd at marker after waking its users; with {@code keep != 0} first
+     * takes a second reference to the file and returns it (the file's last
+     * close is then the caller's close of that one, see streams4j.h).
+     */
+    public static native int s4j_preclose(int fd, int marker, int keep);
 
     public static native int s4j_poll(int fd, int events, int timeoutMs);
 
@@ -214,11 +222,14 @@ public final class Shim {
 
     public static native long s4j_write(int fd, long buf, long off, long len);
 
-    /** {@code passed}: address of an int. */
+    /** {@code passed}: address of {@link #RECV_FDS} ints (Scratch.PASSED). */
     public static native long s4j_recv(int fd, long buf, long off, long len, long passed);
 
-    /** {@code cred}: address of int[4]; {@code data}: address of an int. */
-    public static native int s4j_recvfd(int fd, long cred, long data);
+    /**
+     * {@code cred}: address of int[4]; {@code data}: address of an int;
+     * {@code others}: address of {@link #RECV_FDS} ints (Scratch.PASSED).
+     */
+    public static native int s4j_recvfd(int fd, long cred, long data, long others);
 
     /** {@code cred}: address of int[4]. */
     public static native int s4j_peer_cred(int fd, long cred);
@@ -302,6 +313,9 @@ public final class Shim {
      */
     public static native int s4j_shutdown_write(int fd);
 
+    /** What the other end has not read yet of what fd wrote (SIOCOUTQ); -ENOTSUP where unknown. */
+    public static native int s4j_unread(int fd);
+
     /**
      * This thread's native memory for out-parameters, C strings and byte[]
      * data, so that hot calls pass addresses (primitives) only. A thread uses
@@ -309,8 +323,12 @@ public final class Shim {
      * next {@link #get} on the same thread.
      */
     public static final class Scratch {
-        /** int: a descriptor that came with the data (s4j_recv), else -1. */
-        public static final int PASSED = 0;
+        /**
+         * int[RECV_FDS]: the descriptors that came with the data (s4j_recv:
+         * the first one, else -1, then any others; s4j_recvfd: those it does
+         * not return), ending at -1. Also an int out-parameter of its own.
+         */
+        public static final int PASSED = 112;
         /** int: the data byte s4j_recvfd met instead of a descriptor, else -1. */
         public static final int DATA = 4;
         /** int[4]: credentials (CRED_*). */
@@ -320,7 +338,7 @@ public final class Shim {
         /** long[10]: what s4j_fstat fills (FileStat). */
         static final int STAT = 32;
         /** Where byte[] data and C strings start. */
-        public static final int BYTES = 112;
+        public static final int BYTES = PASSED + 4 * RECV_FDS;
         /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */
         public static final int MAX_CACHED = 256 * 1024;
         /** What JNA itself would encode a String argument with. */
@@ -337,7 +355,7 @@ public final class Shim {
         private final long[] recentAddress = new long[2];
 
         private Scratch() {
-            allocate(256);
+            allocate(2048);
         }
 
         private void allocate(int size) {
@@ -390,6 +408,22 @@ public final class Shim {
 
         public int passed() {
             return buf.getInt(PASSED);
+        }
+
+        /**
+         * The descriptors stored at PASSED from index {@code from} up to the
+         * -1 after the last (the others a receive brought), or an empty array.
+         */
+        public int[] passedFrom(int from) {
+            int n = 0;
+            while (from + n < RECV_FDS && buf.getInt(PASSED + 4 * (from + n)) >= 0) {
+                n++;
+            }
+            int[] fds = new int[n];
+            for (int i = 0; i < n; i++) {
+                fds[i] = buf.getInt(PASSED + 4 * (from + i));
+            }
+            return fds;
         }
 
         public int cred(int i) {

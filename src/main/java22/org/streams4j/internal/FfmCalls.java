@@ -59,7 +59,7 @@ final class FfmCalls implements HotCalls {
         RECVV = handle("s4j_recvv", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG);
         POLL = handle("s4j_poll", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
         SENDFD = handle("s4j_sendfd", JAVA_INT, JAVA_INT, JAVA_INT);
-        RECVFD = handle("s4j_recvfd", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG);
+        RECVFD = handle("s4j_recvfd", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         POLL_MANY = handle("s4j_poll_many", JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
         EV_WAIT = handle("s4j_ev_wait", JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_INT);
         EV_CTL = handle("s4j_ev_ctl", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
@@ -156,9 +156,9 @@ final class FfmCalls implements HotCalls {
     }
 
     @Override
-    public int recvfd(int fd, long cred, long data) {
+    public int recvfd(int fd, long cred, long data, long others) {
         try {
-            return (int) RECVFD.invokeExact(fd, cred, data);
+            return (int) RECVFD.invokeExact(fd, cred, data, others);
         } catch (Throwable t) {
             throw fail(t);
         }

@@ -1,5 +1,6 @@
 package org.streams4j.testsupport;
 
+import java.time.Duration;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -33,7 +34,7 @@ public final class Tool {
         p.getOutputStream().close();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()), Async.EACH);
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()), Async.EACH);
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(TimeScale.guard(Duration.ofSeconds(120)).toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("still running after 120 s: " + cmd);
         }
