@@ -28,6 +28,8 @@ public final class Connection implements Closeable {
     /** The server's end: peer() is never null there (unknown fields are -1). */
     private final boolean serverSide;
     private volatile Object attachment;
+    /** {@link Frames}' buffer for this connection (loop thread only), or null. */
+    ByteBuffer frames;
 
     Connection(StreamFd fd, PeerCredentials peer, PeerCredentials known, boolean serverSide) {
         this.fd = fd;
@@ -342,14 +344,48 @@ public final class Connection implements Closeable {
     /**
      * Whether the connection is still open here.
      *
-     * @return false once closed
+     * @return false once closed (also while a close waits for what is queued)
      */
     public boolean isOpen() {
-        return fd.isOpen();
+        return fd.isOpen() && !fd.closing();
     }
 
+    /**
+     * Bytes written to this connection that an event loop has queued and not
+     * yet handed to the kernel (a queued descriptor or end of output counts as
+     * one); always 0 off an event loop, where writes block instead. A handler
+     * that streams a long answer writes while this is small and goes on in
+     * {@link ConnldServer.EventHandler#writable}.
+     *
+     * @return the queued byte count
+     */
+    public long queued() {
+        return fd.queued();
+    }
+
+    /**
+     * Closes the connection. Off an event loop, and on one with nothing
+     * queued, at once. On an event loop ({@link ConnldServer#serveEvents})
+     * with writes still queued, the close is graceful: the connection counts
+     * as closed from now on (no more handler calls, writes fail), the loop
+     * writes what is queued, in order, and then closes it; a client that
+     * takes none of it for {@link ConnldOptions#writeTimeout()} is closed
+     * then, without the rest. {@link #abort()} closes at once and drops the
+     * queue.
+     */
     @Override
     public void close() {
+        if (!fd.closeWhenWritten()) {
+            fd.close();
+        }
+    }
+
+    /**
+     * Closes the connection at once, abortively: what an event loop has
+     * queued for it and not yet written is dropped (the client sees its
+     * answer end early). {@code fd().close()} does the same.
+     */
+    public void abort() {
         fd.close();
     }
 

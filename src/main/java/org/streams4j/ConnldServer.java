@@ -604,6 +604,19 @@ public final class ConnldServer implements Closeable {
         boolean readable(Connection connection) throws Exception;
 
         /**
+         * What was queued for the connection has all been written (called
+         * once each time a queue drains, never while nothing was queued): a
+         * handler streaming a long answer writes its next part here, so that
+         * what it holds queued stays small ({@link Connection#queued()}). Not
+         * called after the connection was closed, even gracefully.
+         *
+         * @param connection the connection whose queue drained
+         * @throws Exception anything: the connection is closed
+         */
+        default void writable(Connection connection) throws Exception {
+        }
+
+        /**
          * The connection has been closed: by the handler, the peer, or the server stopping.
          * Its place among {@link ConnldOptions#maxConnections()} (and its uid's
          * share) is free again by then.
@@ -626,13 +639,21 @@ public final class ConnldServer implements Closeable {
      * loops close every connection and this method returns.
      *
      * <p>Connections held by a loop are non-blocking: a read with nothing
-     * there returns 0, and a write the connection cannot take whole is queued
-     * and written by the loop when there is room (the connection is not read
-     * until then), so a client that reads slowly holds up only itself; what is
-     * still queued when its connection closes (the server closing, the idle
-     * time-out) is dropped. A handler that throws anything, or returns false,
-     * closes its connection only (logged at WARNING with the peer when it
-     * threw).
+     * there returns 0 (an {@link Connection#inputStream()} refuses to read:
+     * see {@link Frames} for whole lines), and a write the connection cannot
+     * take whole is queued and written by the loop when there is room (the
+     * connection is not read until then), so a client that reads slowly holds
+     * up only itself. Once anything is queued every write goes behind it, of
+     * whatever kind: bytes, buffers, a gathering write, a descriptor passed
+     * (never waited for on the loop), the end of output. A handler returning
+     * false, or {@link Connection#close()}, closes gracefully: after what is
+     * queued has been written (bounded by {@link ConnldOptions#writeTimeout()}
+     * and {@link ConnldOptions#idleTimeout()}); {@link Connection#abort()}
+     * closes at once. What is still queued when the server closes, or a
+     * time-out closes the connection, is dropped.
+     * {@link EventHandler#writable} tells when a queue has drained. A handler
+     * that throws anything closes its connection only, at once (logged at
+     * WARNING with the peer).
      *
      * @param handler what the loops call for each connection
      * @throws StreamsException when accepting fails for good

@@ -141,7 +141,7 @@ final class EventLoop implements Runnable {
 
     private void closeIncoming() {
         for (Connection c; (c = incoming.poll()) != null; ) {
-            c.close();
+            c.abort();
             size.decrementAndGet();
             onClosed.accept(c);
         }
@@ -261,7 +261,7 @@ final class EventLoop implements Runnable {
                 LOG.log(Level.WARNING, "{0}: cannot wait on {1}: {2}", name, c, e.getMessage());
             }
             free[nfree++] = slot;
-            c.close();
+            c.abort();
             size.decrementAndGet();
             onClosed.accept(c);
             return;
@@ -281,6 +281,7 @@ final class EventLoop implements Runnable {
             keep = c.isOpen();
         } catch (Throwable e) {
             keep = failed("opened", c, e);
+            c.abort();
         }
         update(slot, keep, true);
     }
@@ -288,17 +289,28 @@ final class EventLoop implements Runnable {
     private void dispatch(int slot, int rev) {
         Connection c = conns[slot];
         StreamFd fd = c.fd();
-        boolean keep = c.isOpen() && (rev & Shim.POLLNVAL) == 0;
-        if (keep && fd.hasQueued()) {
+        if (!fd.isOpen() || (rev & Shim.POLLNVAL) != 0) {
+            remove(slot);
+            return;
+        }
+        boolean keep = c.isOpen();
+        if (fd.hasQueued()) {
             if ((rev & Shim.POLLOUT) != 0) {
                 lastRead[slot] = now;   // the client took some of what it was sent
             }
             try {
-                fd.flushQueued();
+                if (fd.flushQueued() && keep) {
+                    handler.writable(c);
+                    keep = c.isOpen();
+                }
             } catch (StreamsException e) {
                 // The client went away before taking what it was sent.
                 LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                keep = false;
+                remove(slot);
+                return;
+            } catch (Throwable e) {
+                keep = failed("writable", c, e);
+                fd.close();
             }
         }
         try {
@@ -313,6 +325,7 @@ final class EventLoop implements Runnable {
             }
         } catch (Throwable e) {
             keep = failed("readable", c, e);
+            fd.close();     // a handler that fails is closed at once, not after its queue
         }
         if ((rev & Shim.POLLOUT) != 0) {
             wrote(slot);    // room again: the client took some of its queue
@@ -328,10 +341,11 @@ final class EventLoop implements Runnable {
     /** registered: the poller waits on the slot for POLLIN already (just added). */
     private void update(int slot, boolean keep, boolean registered) {
         Connection c = conns[slot];
-        if (!keep || !c.isOpen()) {
-            remove(slot);
+        if ((!keep || !c.isOpen()) && !(c.fd().isOpen() && c.fd().closeWhenWritten())) {
+            remove(slot);   // closed, or a close with nothing left to write
             return;
         }
+        // Open, or closing once what is queued is written (only room is waited for then).
         int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
         if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT && !owedAtLastSweep(slot)) {
             wrote(slot);    // a queue starts: the write time-out counts from here
@@ -475,7 +489,7 @@ final class EventLoop implements Runnable {
         free[nfree++] = i;
         poller.remove(fds[i], token(i));
         c.fd().unwatch();
-        c.close();
+        c.abort();
         size.decrementAndGet();
         onClosed.accept(c);
         try {

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -21,8 +20,6 @@ import java.util.Set;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
-import com.sun.jna.Memory;
-import com.sun.jna.Pointer;
 import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.Shim.Scratch;
@@ -49,7 +46,6 @@ public final class StreamFd implements Closeable {
     private static final Cleaner CLEANER = Cleaner.create();
     private static final System.Logger LOG = System.getLogger("org.streams4j");
     private static final int NO_FD = -1;
-    private static final Duration SEND_ROOM_WAIT = Duration.ofMillis(100);
 
     static {
         // Created up front, not on the first concurrent close, which may come
@@ -66,20 +62,12 @@ public final class StreamFd implements Closeable {
     private final Handle handle;
     private final Cleaner.Cleanable cleanable;
     private final ReentrantLock readLock = new ReentrantLock();
-    private final ReentrantLock writeLock = new ReentrantLock();
+    /** Every write, descriptor passed and end of output; its lock is the writers' lock. */
+    private final WritePath writes;
     /** Reader state, guarded by readLock: a data byte that receiveFd met first. */
     private int pushback = -1;
-    /**
-     * Set while an event loop holds this descriptor (it is non-blocking then):
-     * what a write could not hand to the kernel yet, oldest first, for the loop
-     * to write when the descriptor is writable. Guarded by writeLock.
-     */
-    private Outbox outbox;
-    /**
-     * System.nanoTime() (made odd, so never 0) when the write call now in the
-     * kernel began; 0 while none is. What a server's write time-out watches.
-     */
-    private volatile long writeSince;
+    /** Set while an event loop holds this descriptor: a read with nothing there returns 0. */
+    private volatile boolean nonBlocking;
 
     private StreamFd(int fd) {
         this(fd, false);
@@ -88,6 +76,7 @@ public final class StreamFd implements Closeable {
     private StreamFd(int fd, boolean fromPeer) {
         this.handle = new Handle(fd, fromPeer);
         this.cleanable = CLEANER.register(this, handle);
+        this.writes = new WritePath(this, handle);
     }
 
     /**
@@ -366,7 +355,7 @@ public final class StreamFd implements Closeable {
                 Closer.close(other);
             }
         }
-        if (n == -Errno.EAGAIN && outbox != null) {
+        if (n == -Errno.EAGAIN && nonBlocking) {
             return 0;   // an event loop's non-blocking descriptor with nothing to read now
         }
         if (n < 0) {
@@ -475,83 +464,7 @@ public final class StreamFd implements Closeable {
         if (len == 0) {
             return 0;
         }
-        writeLock.lock();
-        try {
-            return writeOnce(b, off, len);
-        } finally {
-            writeLock.unlock();
-        }
-    }
-
-    private int writeOnce(byte[] b, int off, int len) throws StreamsException {
-        return writeCopy(b, null, off, len);
-    }
-
-    /** A heap copy of len bytes of b (or, when b is null, of src) from off, for the event loop's queue. */
-    private static ByteBuffer copyOf(byte[] b, ByteBuffer src, int off, int len) {
-        return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
-            : ByteBuffer.allocate(len).put(0, src, off, len);
-    }
-
-    /**
-     * One write(2) of a copy of {@code len} bytes of {@code b} or (when b is
-     * null) of the buffer {@code src}, from {@code off}: the copy is in this
-     * thread's scratch, or for a large write in a block of its own, so that
-     * one call is still one write(2). A read-only buffer is copied without
-     * {@code array()}. On a connection of an event loop, what the connection
-     * cannot take now is queued for the loop.
-     */
-    private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
-        if (outbox != null && !outbox.isEmpty()) {
-            outbox.add(copyOf(b, src, off, len));
-            return len;
-        }
-        Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
-        long n;
-        try {
-            long address;
-            long at;
-            if (big == null) {
-                Scratch s = Scratch.get(len);
-                if (b != null) {
-                    s.buf.put(Scratch.BYTES, b, off, len);
-                } else {
-                    s.buf.put(Scratch.BYTES, src, off, len);
-                }
-                address = s.address;
-                at = Scratch.BYTES;
-            } else {
-                if (b != null) {
-                    big.write(0, b, off, len);
-                } else {
-                    big.getByteBuffer(0, len).put(0, src, off, len);
-                }
-                address = Pointer.nativeValue(big);
-                at = 0;
-            }
-            handle.acquire("write");
-            writeSince = System.nanoTime() | 1;
-            try {
-                n = CALLS.write(handle.fd, address, at, len);
-            } finally {
-                writeSince = 0;
-                handle.release();
-            }
-        } finally {
-            if (big != null) {
-                big.close();
-            }
-        }
-        if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
-            int done = (int) Math.max(0, n);
-            outbox.add(copyOf(b, src, off + done, len - done));
-            queuedForLoop();
-            return len;
-        }
-        if (n < 0) {
-            throw failure("write", (int) -n);
-        }
-        return (int) n;
+        return writes.write(b, off, len);
     }
 
     /**
@@ -564,16 +477,7 @@ public final class StreamFd implements Closeable {
      */
     public void writeFully(byte[] b, int off, int len) throws StreamsException {
         Objects.checkFromIndexSize(off, len, b.length);
-        writeLock.lock();
-        try {
-            while (len > 0) {
-                int n = writeOnce(b, off, len);
-                off += n;
-                len -= n;
-            }
-        } finally {
-            writeLock.unlock();
-        }
+        writes.writeFully(b, off, len);
     }
 
     /**
@@ -595,55 +499,7 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public int write(ByteBuffer src) throws StreamsException {
-        int len = src.remaining();
-        if (len == 0) {
-            return 0;
-        }
-        if (!src.isDirect()) {
-            int n;
-            if (src.hasArray()) {
-                n = write(src.array(), src.arrayOffset() + src.position(), len);
-            } else {
-                // read-only heap buffer: no array() to be had
-                writeLock.lock();
-                try {
-                    n = writeCopy(null, src, src.position(), len);
-                } finally {
-                    writeLock.unlock();
-                }
-            }
-            src.position(src.position() + n);
-            return n;
-        }
-        writeLock.lock();
-        try {
-            if (outbox != null && !outbox.isEmpty()) {
-                return outbox.queue(src);
-            }
-            Scratch s = Scratch.get(0);
-            handle.acquire("write");
-            writeSince = System.nanoTime() | 1;
-            long n;
-            try {
-                n = CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
-            } finally {
-                writeSince = 0;
-                handle.release();
-            }
-            if (outbox != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
-                src.position(src.position() + (int) Math.max(0, n));
-                int q = outbox.queue(src);
-                queuedForLoop();
-                return (int) Math.max(0, n) + q;
-            }
-            if (n < 0) {
-                throw failure("write", (int) -n);
-            }
-            src.position(src.position() + (int) n);
-            return (int) n;
-        } finally {
-            writeLock.unlock();
-        }
+        return writes.write(src);
     }
 
     // ---- request and answer ---------------------------------------------------
@@ -662,26 +518,17 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
-        writeLock.lock();
+        writes.lock.lock();
         try {
             readLock.lock();
             try {
                 int wlen = out.remaining();
                 if (!out.isDirect() || !in.isDirect() || in.isReadOnly() || wlen == 0 || !in.hasRemaining()
-                    || outbox != null || pushback >= 0 || handle.pendingFd.get() != NO_FD) {
+                    || !writes.direct() || pushback >= 0 || handle.pendingFd.get() != NO_FD) {
                     return writeThenRead(out, in);
                 }
                 Scratch s = Scratch.get(0);
-                long wa = s.address(out, 1);
-                long ra = s.address(in, 0);
-                handle.acquire("write");
-                long n;
-                try {
-                    n = CALLS.exchange(handle.fd, wa, out.position(), wlen, ra, in.position(), in.remaining(),
-                        s.address + Scratch.WRITTEN, s.address + Scratch.PASSED);
-                } finally {
-                    handle.release();
-                }
+                long n = writes.exchange(s, out, in);
                 long w = s.buf.getLong(Scratch.WRITTEN);
                 if (w < 0) {
                     throw failure("write", (int) -w);
@@ -699,7 +546,7 @@ public final class StreamFd implements Closeable {
                 readLock.unlock();
             }
         } finally {
-            writeLock.unlock();
+            writes.lock.unlock();
         }
     }
 
@@ -721,15 +568,14 @@ public final class StreamFd implements Closeable {
      * any program reading stdin takes it as end of file. It is read once; data
      * written after it would be read after it, so write nothing more.
      *
+     * <p>On a connection held by an event loop ({@link ConnldServer#serveEvents})
+     * the end of output goes after whatever is queued, as every write does,
+     * and a write after it fails with EPIPE at once.
+     *
      * @throws StreamsException e.g. EPIPE when the other end is closed already
      */
     public void shutdownOutput() throws StreamsException {
-        writeLock.lock();
-        try {
-            call("shutdownOutput", () -> Shim.s4j_shutdown_write(handle.fd));
-        } finally {
-            writeLock.unlock();
-        }
+        writes.shutdownOutput();
     }
 
     // ---- gathering and scattering ------------------------------------------------
@@ -751,36 +597,11 @@ public final class StreamFd implements Closeable {
      */
     public long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
         Objects.checkFromIndexSize(offset, length, srcs.length);
-        writeLock.lock();
-        try {
-            int count = vectors(srcs, offset, length, true);
-            Scratch s = Scratch.get(0);
-            if (count == 0) {
-                return 0;
-            }
-            handle.acquire("write");
-            writeSince = System.nanoTime() | 1;
-            long n;
-            try {
-                n = CALLS.writev(handle.fd, s.address + Scratch.BYTES, count);
-            } finally {
-                writeSince = 0;
-                handle.release();
-            }
-            if (n < 0) {
-                throw failure("write", (int) -n);
-            }
-            advance(s, srcs, offset, count, n, false);
-            return n;
-        } finally {
-            writeLock.unlock();
-        }
+        return writes.write(srcs, offset, length);
     }
 
     private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
-        while (out.hasRemaining()) {
-            write(out);
-        }
+        writes.writeAll(out);
         return read(in);
     }
 
@@ -844,7 +665,7 @@ public final class StreamFd implements Closeable {
      * array. Returns the number of iovecs; buffers with nothing remaining are
      * given an empty iovec so that iovec i is buffer offset + i.
      */
-    private static int vectors(ByteBuffer[] bufs, int offset, int length, boolean copyIn) {
+    static int vectors(ByteBuffer[] bufs, int offset, int length, boolean copyIn) {
         int count = Math.min(length, MAX_IOV);
         int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
         int heap = 0;
@@ -885,7 +706,7 @@ public final class StreamFd implements Closeable {
     }
 
     /** Moves the buffers' positions past {@code n} bytes; copies them out of scratch when reading. */
-    private static void advance(Scratch s, ByteBuffer[] bufs, int offset, int count, long n, boolean copyOut) {
+    static void advance(Scratch s, ByteBuffer[] bufs, int offset, int count, long n, boolean copyOut) {
         int data = Scratch.BYTES + count * Shim.IOVEC_SIZE;
         for (int i = 0; i < count && n > 0; i++) {
             ByteBuffer b = bufs[offset + i];
@@ -914,50 +735,7 @@ public final class StreamFd implements Closeable {
      * @throws StreamsException e.g. EPIPE when the other end is closed
      */
     public void sendFd(StreamFd fd) throws StreamsException {
-        // A quick use of the passed descriptor: a close meanwhile waits for the
-        // send instead of pointing the number at the dead marker, so the
-        // marker can never be what the other end receives.
-        fd.handle.acquireQuick("sendFd");
-        try {
-            writeLock.lock();
-            try {
-                drainOutbox();
-                long pauseMs = 0;
-                while (true) {
-                    handle.acquire("sendFd");
-                    int r;
-                    try {
-                        r = CALLS.sendfd(handle.fd, fd.handle.fd);
-                    } finally {
-                        handle.release();
-                    }
-                    if (r != -Errno.EAGAIN) {
-                        if (r < 0) {
-                            throw failure("sendFd", -r);
-                        }
-                        break;
-                    }
-                    // I_SENDFD never blocks: EAGAIN while the receiver's queue is
-                    // full. Wait for room as a write would, then send again.
-                    if (writeSince == 0) {
-                        writeSince = System.nanoTime() | 1;
-                    }
-                    if (Thread.currentThread().isInterrupted()) {
-                        throw new StreamsException("sendFd", name(), Errno.EINTR,
-                            "interrupted while the receiver's queue was full");
-                    }
-                    if ((poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
-                        pauseMs = Math.min(50, Math.max(1, pauseMs * 2));
-                        sleepQuietly(pauseMs);   // writable yet EAGAIN: no spinning
-                    }
-                }
-            } finally {
-                writeSince = 0;
-                writeLock.unlock();
-            }
-        } finally {
-            fd.handle.releaseQuick();
-        }
+        writes.sendFd(fd.handle);
     }
 
     /**
@@ -1190,6 +968,14 @@ public final class StreamFd implements Closeable {
     /**
      * An InputStream reading this descriptor; closing it closes this descriptor.
      *
+     * <p>Its reads block, as an InputStream's must. A descriptor held by an
+     * event loop ({@link ConnldServer#serveEvents}) is non-blocking, and a
+     * read that returned 0 would break the InputStream contract, so there
+     * its reads throw {@link java.nio.channels.IllegalBlockingModeException},
+     * as the JDK's {@code Channels.newInputStream} does over a non-blocking
+     * channel: read with {@link #read(ByteBuffer)} in the handler, or let
+     * {@link Frames} deliver whole lines or frames.
+     *
      * @return a new stream
      */
     public InputStream inputStream() {
@@ -1197,12 +983,15 @@ public final class StreamFd implements Closeable {
             @Override
             public int read() throws IOException {
                 byte[] one = new byte[1];
-                int n = StreamFd.this.read(one, 0, 1);
+                int n = read(one, 0, 1);
                 return n < 0 ? -1 : one[0] & 0xff;
             }
 
             @Override
             public int read(byte[] b, int off, int len) throws IOException {
+                if (nonBlocking) {
+                    throw new HeldByLoopException(name());
+                }
                 return StreamFd.this.read(b, off, len);
             }
 
@@ -1387,12 +1176,8 @@ public final class StreamFd implements Closeable {
             if (r < 0) {
                 throw failure("fcntl", -r);
             }
-            writeLock.lock();
-            try {
-                outbox = new Outbox();
-            } finally {
-                writeLock.unlock();
-            }
+            writes.enterLoop();
+            nonBlocking = true;
             synchronized (handle) {
                 if (handle.isClosed()) {
                     throw new StreamClosedException("poll", target());
@@ -1412,6 +1197,7 @@ public final class StreamFd implements Closeable {
         synchronized (handle) {
             handle.watch = null;
         }
+        writes.leaveLoop();
         handle.release();
     }
 
@@ -1421,7 +1207,7 @@ public final class StreamFd implements Closeable {
      * client that does not read.
      */
     long blockedWriteSince() {
-        return writeSince;
+        return writes.blockedWriteSince();
     }
 
     /**
@@ -1440,8 +1226,12 @@ public final class StreamFd implements Closeable {
 
     /** Whether writes are waiting for the loop (the descriptor was full). */
     boolean hasQueued() {
-        Outbox o = outbox;
-        return o != null && !o.isEmpty();
+        return writes.hasQueued();
+    }
+
+    /** Bytes waiting for the loop (a descriptor or the end of output counts as one). */
+    long queued() {
+        return writes.queued();
     }
 
     /**
@@ -1451,69 +1241,32 @@ public final class StreamFd implements Closeable {
      * @return true when nothing is left queued
      */
     boolean flushQueued() throws StreamsException {
-        writeLock.lock();
-        try {
-            Outbox o = outbox;
-            if (o == null) {
-                return true;
-            }
-            for (ByteBuffer b; (b = o.peek()) != null; ) {
-                int len = b.remaining();
-                Scratch t = Scratch.get(Math.min(len, Scratch.MAX_CACHED));
-                int chunk = Math.min(len, Scratch.MAX_CACHED);
-                t.buf.put(Scratch.BYTES, b, b.position(), chunk);
-                handle.acquire("write");
-                long n;
-                try {
-                    n = CALLS.write(handle.fd, t.address, Scratch.BYTES, chunk);
-                } finally {
-                    handle.release();
-                }
-                if (n == -Errno.EAGAIN) {
-                    return false;
-                }
-                if (n < 0) {
-                    throw failure("write", (int) -n);
-                }
-                b.position(b.position() + (int) n);
-                if (!b.hasRemaining()) {
-                    o.poll();
-                }
-                if (n < chunk) {
-                    return false;
-                }
-            }
-            return true;
-        } finally {
-            writeLock.unlock();
-        }
+        return writes.flush();
     }
 
-    private void queuedForLoop() {
-        Watch w = handle.watch;
-        if (w != null) {
-            w.queued();
-        }
+    /** A graceful close on a loop: true when it waits for the queue (see {@link WritePath#closeWhenWritten}). */
+    boolean closeWhenWritten() {
+        return writes.closeWhenWritten();
     }
 
-    /** Before a descriptor is passed on a loop's connection: what is queued goes first (waits for room). */
-    private void drainOutbox() throws StreamsException {
-        while (hasQueued() && !flushQueued()) {
-            poll(Shim.POLLOUT, SEND_ROOM_WAIT);
-        }
+    /** Whether a graceful close waits for the queue to be written. */
+    boolean closing() {
+        return writes.closing();
     }
 
-    /** Writes left for an event loop, in order. */
-    private static final class Outbox extends java.util.ArrayDeque<ByteBuffer> {
+    /** An InputStream read of a descriptor an event loop holds: it cannot block, and 0 would break the contract. */
+    private static final class HeldByLoopException extends java.nio.channels.IllegalBlockingModeException {
         private static final long serialVersionUID = 1L;
+        private final String target;
 
-        /** Queues a copy of what remains of src; returns how many bytes that was. */
-        int queue(ByteBuffer src) {
-            int n = src.remaining();
-            ByteBuffer copy = ByteBuffer.allocate(n);
-            copy.put(src).flip();
-            add(copy);
-            return n;
+        HeldByLoopException(String target) {
+            this.target = target;
+        }
+
+        @Override
+        public String getMessage() {
+            return "inputStream() read of " + target + ", which an event loop holds (non-blocking): an InputStream"
+                + " must block; read(ByteBuffer) in readable(), or use Frames.lines for whole lines";
         }
     }
 
@@ -1575,7 +1328,7 @@ public final class StreamFd implements Closeable {
         return r;
     }
 
-    private StreamsException failure(String op, int errno) {
+    StreamsException failure(String op, int errno) {
         if (handle.isClosed()) {
             return new StreamClosedException(op, target());
         }
@@ -1649,6 +1402,14 @@ public final class StreamFd implements Closeable {
                 if (state.compareAndSet(s, s + one)) {
                     return;
                 }
+            }
+        }
+
+        /** A write left something queued: the loop must wait for room (any thread). */
+        void tellLoop() {
+            Watch w = watch;
+            if (w != null) {
+                w.queued();
             }
         }
 

@@ -529,6 +529,16 @@ final class TestSupport {
                 }
 
                 @Override
+                public void writable(Connection c) throws Exception {
+                    try {
+                        h.writable(c);
+                    } catch (Throwable t) {
+                        seen.add(t);
+                        throw t;
+                    }
+                }
+
+                @Override
                 public void closed(Connection c) {
                     try {
                         h.closed(c);

@@ -1,0 +1,622 @@
+package org.streams4j;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.concurrent.locks.ReentrantLock;
+import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
+import org.streams4j.internal.HotCalls;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.Shim.Scratch;
+
+/**
+ * The one way out of a {@link StreamFd}: every write (bytes, buffers,
+ * gathering, {@code exchange}'s request, the stream and channel adapters),
+ * every descriptor passed and {@code shutdownOutput} goes through here, so
+ * none can forget the event loop's queue (modelled on Netty's
+ * {@code ChannelOutboundBuffer} and the JDK's {@code SocketChannelImpl}
+ * write path).
+ *
+ * <p>A descriptor is <em>direct</em> (the caller blocks in the kernel until
+ * its write is taken: one {@code write(2)} per call, no queue, no copy of a
+ * direct buffer, no allocation) or <em>held by an event loop</em> (it is
+ * non-blocking; what the kernel cannot take now is queued, in order, and
+ * written by the loop when there is room). On a loop, once anything is queued
+ * everything after it is queued behind it: bytes of every kind, a descriptor
+ * to pass (kept open by a use count until it is sent, so the caller may close
+ * its copy at once) and the end of output. {@link #closeWhenWritten()} marks
+ * the queue to be closed once written. Nothing here blocks a loop.
+ *
+ * <p>Guarded by {@link #lock}, the writers' lock: one writer at a time.
+ */
+final class WritePath {
+    private static final HotCalls CALLS = HotCalls.INSTANCE;
+    private static final Duration SEND_ROOM_WAIT = Duration.ofMillis(100);
+    /** The end of output, as a queue item. */
+    private static final Object SHUTDOWN = new Object();
+
+    private final StreamFd owner;
+    private final StreamFd.Handle handle;
+    /** The writers' lock. */
+    final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Null while direct; an event loop's queue while one holds the descriptor.
+     * Changed and its items used under lock; volatile so that a close can tell
+     * a direct descriptor without the lock, which a blocked writer holds.
+     */
+    private volatile Queue queue;
+    /**
+     * System.nanoTime() (made odd, so never 0) when the write call now in the
+     * kernel began; 0 while none is. What a server's write time-out watches.
+     */
+    private volatile long writeSince;
+
+    WritePath(StreamFd owner, StreamFd.Handle handle) {
+        this.owner = owner;
+        this.handle = handle;
+    }
+
+    /** What an event loop has yet to write, oldest first, and what is to follow it. */
+    private static final class Queue {
+        /** A heap ByteBuffer (bytes), a StreamFd.Handle with a quick use (a descriptor to pass), or SHUTDOWN. */
+        final ArrayDeque<Object> items = new ArrayDeque<>();
+        /** Bytes queued; a descriptor or the end of output counts as one. */
+        volatile long size;
+        /** The end of output is queued or sent: nothing may be written after it. */
+        boolean shutdown;
+        /** Close once everything is written (a graceful close). */
+        volatile boolean closing;
+    }
+
+    // ---- bytes -----------------------------------------------------------------------
+
+    int write(byte[] b, int off, int len) throws StreamsException {
+        lock.lock();
+        try {
+            return writeCopy(b, null, off, len);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void writeFully(byte[] b, int off, int len) throws StreamsException {
+        lock.lock();
+        try {
+            while (len > 0) {
+                int n = writeCopy(b, null, off, len);
+                off += n;
+                len -= n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** One write from the buffer's remaining bytes; a direct buffer without a copy. */
+    int write(ByteBuffer src) throws StreamsException {
+        int len = src.remaining();
+        if (len == 0) {
+            return 0;
+        }
+        if (!src.isDirect()) {
+            int n;
+            if (src.hasArray()) {
+                n = write(src.array(), src.arrayOffset() + src.position(), len);
+            } else {
+                // read-only heap buffer: no array() to be had
+                lock.lock();
+                try {
+                    n = writeCopy(null, src, src.position(), len);
+                } finally {
+                    lock.unlock();
+                }
+            }
+            src.position(src.position() + n);
+            return n;
+        }
+        lock.lock();
+        try {
+            Queue q = queue;
+            if (q != null && behind(q, "write")) {
+                return add(q, copyOf(src));
+            }
+            Scratch s = Scratch.get(0);
+            handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
+            long n;
+            try {
+                n = CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
+            } finally {
+                writeSince = 0;
+                handle.release();
+            }
+            if (q != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
+                src.position(src.position() + (int) Math.max(0, n));
+                int rest = add(q, copyOf(src));
+                handle.tellLoop();
+                return (int) Math.max(0, n) + rest;
+            }
+            if (n < 0) {
+                throw owner.failure("write", (int) -n);
+            }
+            src.position(src.position() + (int) n);
+            return (int) n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One write(2) of a copy of {@code len} bytes of {@code b} or (when b is
+     * null) of the buffer {@code src}, from {@code off}: the copy is in this
+     * thread's scratch, or for a large write in a block of its own, so that
+     * one call is still one write(2). A read-only buffer is copied without
+     * {@code array()}. On a loop, what the kernel cannot take now is queued.
+     */
+    private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
+        Queue q = queue;
+        if (q != null && behind(q, "write")) {
+            return add(q, copyOf(b, src, off, len));
+        }
+        Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
+        long n;
+        try {
+            long address;
+            long at;
+            if (big == null) {
+                Scratch s = Scratch.get(len);
+                if (b != null) {
+                    s.buf.put(Scratch.BYTES, b, off, len);
+                } else {
+                    s.buf.put(Scratch.BYTES, src, off, len);
+                }
+                address = s.address;
+                at = Scratch.BYTES;
+            } else {
+                if (b != null) {
+                    big.write(0, b, off, len);
+                } else {
+                    big.getByteBuffer(0, len).put(0, src, off, len);
+                }
+                address = Pointer.nativeValue(big);
+                at = 0;
+            }
+            handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
+            try {
+                n = CALLS.write(handle.fd, address, at, len);
+            } finally {
+                writeSince = 0;
+                handle.release();
+            }
+        } finally {
+            if (big != null) {
+                big.close();
+            }
+        }
+        if (q != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
+            int done = (int) Math.max(0, n);
+            add(q, copyOf(b, src, off + done, len - done));
+            handle.tellLoop();
+            return len;
+        }
+        if (n < 0) {
+            throw owner.failure("write", (int) -n);
+        }
+        return (int) n;
+    }
+
+    /**
+     * One {@code writev(2)} of the buffers' remaining bytes (see
+     * {@link StreamFd#write(ByteBuffer[], int, int)}). On a loop, what the
+     * kernel does not take of them now is queued, all of it, after what is
+     * queued already.
+     */
+    long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
+        lock.lock();
+        try {
+            Queue q = queue;
+            if (q != null && behind(q, "write")) {
+                return addAll(q, srcs, offset, length);
+            }
+            int count = StreamFd.vectors(srcs, offset, length, true);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            handle.acquire("write");
+            writeSince = System.nanoTime() | 1;
+            long n;
+            try {
+                n = CALLS.writev(handle.fd, s.address + Scratch.BYTES, count);
+            } finally {
+                writeSince = 0;
+                handle.release();
+            }
+            if (q != null && n == -Errno.EAGAIN) {
+                n = 0;
+            }
+            if (n < 0) {
+                throw owner.failure("write", (int) -n);
+            }
+            StreamFd.advance(s, srcs, offset, count, n, false);
+            if (q != null) {
+                long rest = addAll(q, srcs, offset, length);
+                if (rest > 0) {
+                    handle.tellLoop();
+                }
+                return n + rest;
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- request and answer ----------------------------------------------------------
+
+    /** Whether exchange may write its request in the same native call as its read: direct, lock held. */
+    boolean direct() {
+        return queue == null;
+    }
+
+    /** exchange's combined call (direct only, lock held); its written count is left at Scratch.WRITTEN. */
+    long exchange(Scratch s, ByteBuffer out, ByteBuffer in) throws StreamsException {
+        long wa = s.address(out, 1);
+        long ra = s.address(in, 0);
+        handle.acquire("write");
+        writeSince = System.nanoTime() | 1;
+        try {
+            return CALLS.exchange(handle.fd, wa, out.position(), out.remaining(), ra, in.position(),
+                in.remaining(), s.address + Scratch.WRITTEN, s.address + Scratch.PASSED);
+        } finally {
+            writeSince = 0;
+            handle.release();
+        }
+    }
+
+    /** All of out's remaining bytes (a loop takes them all at once). */
+    void writeAll(ByteBuffer out) throws StreamsException {
+        lock.lock();
+        try {
+            while (out.hasRemaining()) {
+                write(out);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- descriptor passing ------------------------------------------------------------
+
+    /**
+     * Passes {@code passed} (I_SENDFD, SCM_RIGHTS). Direct: waits while the
+     * receiver's queue is full. On a loop: never waits; after queued bytes,
+     * or when the receiver has no room, the descriptor is queued (a quick use
+     * keeps its number open until it is sent, whatever its owner does).
+     */
+    void sendFd(StreamFd.Handle passed) throws StreamsException {
+        // A quick use of the passed descriptor: a close meanwhile leaves the
+        // number to the last user instead of pointing it at the dead marker,
+        // so the marker can never be what the other end receives.
+        passed.acquireQuick("sendFd");
+        boolean queued = false;
+        try {
+            lock.lock();
+            try {
+                Queue q = queue;
+                if (q != null) {
+                    if (behind(q, "sendFd")) {
+                        add(q, passed);
+                        queued = true;
+                        return;
+                    }
+                    int r = sendNow(passed);
+                    if (r == -Errno.EAGAIN) {
+                        add(q, passed);
+                        queued = true;
+                        handle.tellLoop();
+                        return;
+                    }
+                    if (r < 0) {
+                        throw owner.failure("sendFd", -r);
+                    }
+                    return;
+                }
+                sendWaiting(passed);
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            if (!queued) {
+                passed.releaseQuick();
+            }
+        }
+    }
+
+    private int sendNow(StreamFd.Handle passed) throws StreamClosedException {
+        handle.acquire("sendFd");
+        try {
+            return CALLS.sendfd(handle.fd, passed.fd);
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** A direct sendFd: I_SENDFD never blocks, so wait for room as a write would, and send again. */
+    private void sendWaiting(StreamFd.Handle passed) throws StreamsException {
+        long pauseMs = 0;
+        try {
+            while (true) {
+                int r = sendNow(passed);
+                if (r != -Errno.EAGAIN) {
+                    if (r < 0) {
+                        throw owner.failure("sendFd", -r);
+                    }
+                    return;
+                }
+                if (writeSince == 0) {
+                    writeSince = System.nanoTime() | 1;
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new StreamsException("sendFd", owner.name(), Errno.EINTR,
+                        "interrupted while the receiver's queue was full");
+                }
+                if ((owner.poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
+                    pauseMs = Math.min(50, Math.max(1, pauseMs * 2));
+                    StreamFd.sleepQuietly(pauseMs);   // writable yet EAGAIN: no spinning
+                }
+            }
+        } finally {
+            writeSince = 0;
+        }
+    }
+
+    // ---- end of output -----------------------------------------------------------------
+
+    /** shutdownOutput: now when nothing is queued, else after what is. */
+    void shutdownOutput() throws StreamsException {
+        lock.lock();
+        try {
+            Queue q = queue;
+            if (q != null) {
+                if (q.shutdown) {
+                    return;
+                }
+                if (behind(q, "shutdownOutput")) {
+                    add(q, SHUTDOWN);
+                    q.shutdown = true;
+                    return;
+                }
+                int r = shutdownNow();
+                if (r == -Errno.EAGAIN) {
+                    add(q, SHUTDOWN);
+                    q.shutdown = true;
+                    handle.tellLoop();
+                    return;
+                }
+                if (r < 0) {
+                    throw owner.failure("shutdownOutput", -r);
+                }
+                q.shutdown = true;
+                return;
+            }
+            int r = shutdownNow();
+            if (r < 0) {
+                throw owner.failure("shutdownOutput", -r);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int shutdownNow() throws StreamClosedException {
+        handle.acquireQuick("shutdownOutput");
+        try {
+            return Shim.s4j_shutdown_write(handle.fd);
+        } finally {
+            handle.releaseQuick();
+        }
+    }
+
+    // ---- the event loop's side ----------------------------------------------------------
+
+    /** The descriptor is now held by an event loop (it is non-blocking): writes that would block are queued. */
+    void enterLoop() {
+        lock.lock();
+        try {
+            queue = new Queue();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The loop lets go (the descriptor is being closed): what is still queued is dropped. */
+    void leaveLoop() {
+        lock.lock();
+        try {
+            Queue q = queue;
+            queue = null;
+            if (q != null) {
+                for (Object item; (item = q.items.poll()) != null; ) {
+                    if (item instanceof StreamFd.Handle p) {
+                        p.releaseQuick();
+                    }
+                }
+                q.size = 0;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether anything waits for the loop. */
+    boolean hasQueued() {
+        Queue q = queue;
+        return q != null && q.size > 0;
+    }
+
+    /** Bytes waiting for the loop (a descriptor or the end of output counts as one); 0 when direct. */
+    long queued() {
+        Queue q = queue;
+        return q == null ? 0 : q.size;
+    }
+
+    /**
+     * A graceful close on a loop: when something is queued, marks the queue
+     * to be closed once written and tells the loop (true); else false, and
+     * the caller closes now. Writes after it fail as on a closed descriptor.
+     */
+    boolean closeWhenWritten() {
+        if (queue == null) {
+            return false;   // direct: close now, whoever holds the lock (a writer blocked in the kernel)
+        }
+        lock.lock();
+        try {
+            Queue q = queue;
+            if (q == null || q.items.isEmpty()) {
+                return false;
+            }
+            if (!q.closing) {
+                q.closing = true;
+                handle.tellLoop();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a graceful close waits for the queue. */
+    boolean closing() {
+        Queue q = queue;
+        return q != null && q.closing;
+    }
+
+    /**
+     * Writes what is queued until the kernel takes no more (loop thread, when
+     * the descriptor is writable).
+     *
+     * @return true when nothing is left queued
+     */
+    boolean flush() throws StreamsException {
+        lock.lock();
+        try {
+            Queue q = queue;
+            if (q == null) {
+                return true;
+            }
+            for (Object item; (item = q.items.peek()) != null; ) {
+                if (item instanceof ByteBuffer b) {
+                    int chunk = Math.min(b.remaining(), Scratch.MAX_CACHED);
+                    Scratch t = Scratch.get(chunk);
+                    t.buf.put(Scratch.BYTES, b, b.position(), chunk);
+                    handle.acquire("write");
+                    long n;
+                    try {
+                        n = CALLS.write(handle.fd, t.address, Scratch.BYTES, chunk);
+                    } finally {
+                        handle.release();
+                    }
+                    if (n == -Errno.EAGAIN) {
+                        return false;
+                    }
+                    if (n < 0) {
+                        throw owner.failure("write", (int) -n);
+                    }
+                    b.position(b.position() + (int) n);
+                    q.size -= n;
+                    if (!b.hasRemaining()) {
+                        q.items.poll();
+                    }
+                    if (n < chunk) {
+                        return false;
+                    }
+                } else if (item instanceof StreamFd.Handle p) {
+                    int r = sendNow(p);
+                    if (r == -Errno.EAGAIN) {
+                        return false;
+                    }
+                    q.items.poll();
+                    q.size--;
+                    p.releaseQuick();
+                    if (r < 0) {
+                        throw owner.failure("sendFd", -r);
+                    }
+                } else {
+                    int r = shutdownNow();
+                    if (r == -Errno.EAGAIN) {
+                        return false;
+                    }
+                    q.items.poll();
+                    q.size--;
+                    if (r < 0) {
+                        throw owner.failure("shutdownOutput", -r);
+                    }
+                }
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** When the write call now in the kernel began (System.nanoTime(), odd), or 0. */
+    long blockedWriteSince() {
+        return writeSince;
+    }
+
+    // ---- the queue ------------------------------------------------------------------------
+
+    /**
+     * Whether a write on a loop must go behind what is queued (anything is);
+     * refuses a write after a close or after the end of output.
+     */
+    private boolean behind(Queue q, String op) throws StreamsException {
+        if (q.closing) {
+            throw new StreamClosedException(op, owner.name());
+        }
+        if (q.shutdown) {
+            throw new StreamsException(op, owner.name(), Errno.EPIPE, "output was shut down");
+        }
+        return !q.items.isEmpty();
+    }
+
+    private static int add(Queue q, ByteBuffer copy) {
+        int n = copy.remaining();
+        if (n > 0) {
+            q.items.add(copy);
+            q.size += n;
+        }
+        return n;
+    }
+
+    private static void add(Queue q, Object item) {
+        q.items.add(item);
+        q.size++;
+    }
+
+    /** Queues copies of what remains of the buffers; returns how many bytes that was. */
+    private static long addAll(Queue q, ByteBuffer[] srcs, int offset, int length) {
+        long n = 0;
+        for (int i = offset; i < offset + length; i++) {
+            n += add(q, copyOf(srcs[i]));
+        }
+        return n;
+    }
+
+    /** A heap copy of what remains of src (its position moves to its limit). */
+    private static ByteBuffer copyOf(ByteBuffer src) {
+        ByteBuffer copy = ByteBuffer.allocate(src.remaining());
+        copy.put(src).flip();
+        return copy;
+    }
+
+    /** A heap copy of len bytes of b (or, when b is null, of src) from off. */
+    private static ByteBuffer copyOf(byte[] b, ByteBuffer src, int off, int len) {
+        return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
+            : ByteBuffer.allocate(len).put(0, src, off, len);
+    }
+}

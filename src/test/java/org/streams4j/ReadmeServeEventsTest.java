@@ -1,0 +1,151 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.streams4j.TestSupport.readExactly;
+
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * README's {@code serveEvents} examples, as written: each {@code java}
+ * block that starts with {@code server.serveEvents(} is compiled (javac of
+ * this JDK, against the classes under test) and served with the default two
+ * loops to clients in parallel, whose echoes must come back exactly. Before
+ * issue 21 the example shared one {@code buf} between loops: 3 to 10 wrong
+ * echoes in 1,600.
+ */
+class ReadmeServeEventsTest {
+    private static final Duration GUARD = Duration.ofSeconds(60);
+    private static final Pattern BLOCK = Pattern.compile("```java\n(server\\.serveEvents\\(.*?)```", Pattern.DOTALL);
+
+    @TempDir
+    Path dir;
+
+    static List<String> examples() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        List<String> out = new ArrayList<>();
+        for (Matcher m = BLOCK.matcher(readme); m.find(); ) {
+            out.add(m.group(1));
+        }
+        return out;
+    }
+
+    /** Compiles README block i as the body of {@code static void serve(ConnldServer server)}. */
+    private Method compile(String block, int i) throws Exception {
+        Path src = dir.resolve("src/readme/Example" + i + ".java");
+        Files.createDirectories(src.getParent());
+        Files.writeString(src, "package readme;\n"
+            + "import static java.nio.charset.StandardCharsets.UTF_8;\n"
+            + "import java.nio.ByteBuffer;\n"
+            + "import org.streams4j.*;\n"
+            + "public final class Example" + i + " {\n"
+            + "    public static void serve(ConnldServer server) throws Exception {\n"
+            + block
+            + "    }\n}\n");
+        Path classes = dir.resolve("classes");
+        Files.createDirectories(classes);
+        // javac of this JDK, as a process (the tests run as a module that does not read java.compiler)
+        String cp = System.getProperty("java.class.path", "") + java.io.File.pathSeparator
+            + System.getProperty("jdk.module.path", "");
+        Process javac = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "javac").toString(),
+            "-Xlint:all", "-Werror", "-d", classes.toString(), "-cp", cp, src.toString())
+            .redirectErrorStream(true).start();
+        String err = new String(javac.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(javac.waitFor(GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "javac finished");
+        assertEquals(0, javac.exitValue(), "README example " + i + " compiles as written:\n" + block + "\n" + err);
+        URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader());
+        return loader.loadClass("readme.Example" + i).getMethod("serve", ConnldServer.class);
+    }
+
+    @Test
+    void theReadmeHasBothServeEventsExamples() throws Exception {
+        assertEquals(2, examples().size(), "the echo and the Frames.lines examples");
+    }
+
+    @Test
+    void theEchoExampleEchoesEveryByteWithTwoLoopsAndManyClients() throws Exception {
+        String block = examples().get(0);
+        assertTrue(block.contains("opened"), "the buffer is made per connection");
+        Method serve = compile(block, 0);
+        ConnldServer server = ConnldServer.bind(dir.resolve("echo"));
+        assertEquals(2, ConnldOptions.defaults().loops(), "the default two loops");
+        Thread t = new Thread(() -> {
+            try {
+                serve.invoke(null, server);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }, "readme echo");
+        t.setDaemon(true);
+        t.start();
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int k = 0; k < 16; k++) {
+                int seed = k;
+                done.add(pool.submit(() -> {
+                    try (Connection c = ConnldClient.connect(server.path())) {
+                        for (int round = 0; round < 100; round++) {
+                            byte[] msg = WritePathTest.pattern(1 + (seed * 997 + round * 131) % 20_000, seed + round);
+                            c.writeFully(msg);
+                            assertArrayEquals(msg, readExactly(c.fd(), msg.length), "echo " + seed + "/" + round);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            server.close();
+            t.join(GUARD.toMillis());
+        }
+    }
+
+    @Test
+    void theLinesExampleAnswersWholeLinesHoweverTheyArrive() throws Exception {
+        Method serve = compile(examples().get(1), 1);
+        ConnldServer server = ConnldServer.bind(dir.resolve("lines"));
+        Thread t = new Thread(() -> {
+            try {
+                serve.invoke(null, server);
+            } catch (ReflectiveOperationException e) {
+                throw new AssertionError(e);
+            }
+        }, "readme lines");
+        t.setDaemon(true);
+        t.start();
+        try (Connection c = ConnldClient.connect(server.path())) {
+            // One line in three pieces, then two lines in one write.
+            c.writeFully("hel".getBytes(StandardCharsets.UTF_8));
+            Thread.sleep(20);
+            c.writeFully("lo wor".getBytes(StandardCharsets.UTF_8));
+            Thread.sleep(20);
+            c.writeFully("ld\r\nsecond\nthird\n".getBytes(StandardCharsets.UTF_8));
+            byte[] want = "echo:hello world\necho:second\necho:third\n".getBytes(StandardCharsets.UTF_8);
+            assertEquals(new String(want, StandardCharsets.UTF_8),
+                new String(readExactly(c.fd(), want.length), StandardCharsets.UTF_8));
+        } finally {
+            server.close();
+            t.join(GUARD.toMillis());
+        }
+    }
+}
