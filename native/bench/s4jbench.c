@@ -21,7 +21,8 @@
  *
  * Usage (scripts/bench runs it; every time in milliseconds):
  *   s4jbench pingpong WARMUP_MS MEASURE_MS
- *   s4jbench throughput BYTES WARMUPS ITERATIONS
+ *   s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]   (CHUNK bytes per
+ *                                        write and per read; 65536 if left out)
  *   s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench scale-server PATH N        (one thread per connection)
@@ -69,7 +70,7 @@
 #endif
 
 #define	MSG_SIZE	64
-#define	CHUNK		(64 * 1024)
+#define	CHUNK		(64 * 1024)	/* throughput's default write size */
 #define	FD_BATCH	32
 #define	MAX_SAMPLES	(20 * 1000 * 1000)
 
@@ -619,13 +620,15 @@ struct sink {
 	int fd;
 	long long bytes;	/* per iteration */
 	int iterations;
+	size_t chunk;		/* bytes per read */
 };
 
 static void *
 sink_thread(void *arg)
 {
 	struct sink *s = arg;
-	char *buf = malloc(CHUNK);
+	char *buf = malloc(s->chunk);
+	long long chunk = (long long)s->chunk;
 	ssize_t n;
 
 	if (buf == NULL)
@@ -634,7 +637,7 @@ sink_thread(void *arg)
 		long long left = s->bytes;
 
 		while (left > 0) {
-			n = xread(s->fd, buf, (size_t)(left < CHUNK ? left : CHUNK));
+			n = xread(s->fd, buf, (size_t)(left < chunk ? left : chunk));
 			if (n <= 0)
 				die("sink: %s", n == 0 ? "EOF" : strerror(errno));
 			left -= n;
@@ -647,7 +650,7 @@ sink_thread(void *arg)
 }
 
 static void
-throughput(long long bytes, int warmups, int iterations)
+throughput(long long bytes, int warmups, int iterations, long long chunk)
 {
 	int fds[2];
 	pthread_t t;
@@ -660,10 +663,13 @@ throughput(long long bytes, int warmups, int iterations)
 	s.fd = fds[1];
 	s.bytes = bytes;
 	s.iterations = warmups + iterations;
-	if ((buf = malloc(CHUNK)) == NULL ||
+	if (chunk <= 0)
+		die("throughput: CHUNK must be positive");
+	s.chunk = (size_t)chunk;
+	if ((buf = malloc((size_t)chunk)) == NULL ||
 	    (mibs = calloc((size_t)iterations, sizeof (double))) == NULL)
 		die("out of memory");
-	(void) memset(buf, 'x', CHUNK);
+	(void) memset(buf, 'x', (size_t)chunk);
 	if (pthread_create(&t, NULL, sink_thread, &s) != 0)
 		die("pthread_create");
 	for (int i = 0; i < warmups + iterations; i++) {
@@ -671,7 +677,7 @@ throughput(long long bytes, int warmups, int iterations)
 
 		t0 = now();
 		while (left > 0) {
-			size_t len = (size_t)(left < CHUNK ? left : CHUNK);
+			size_t len = (size_t)(left < chunk ? left : chunk);
 
 			if (!write_full(fds[0], buf, len))
 				die("sink gone");
@@ -685,8 +691,8 @@ throughput(long long bytes, int warmups, int iterations)
 	(void) pthread_join(t, NULL);
 	(void) close(fds[0]);
 	(void) close(fds[1]);
-	(void) printf("throughput median_mibs=%.1f bytes=%lld\n",
-	    median(mibs, (size_t)iterations), bytes);
+	(void) printf("throughput median_mibs=%.1f bytes=%lld chunk=%lld\n",
+	    median(mibs, (size_t)iterations), bytes, chunk);
 	free(mibs);
 	free(buf);
 }
@@ -1153,7 +1159,7 @@ static void
 usage(void)
 {
 	die("usage: s4jbench pingpong WARMUP_MS MEASURE_MS\n"
-	    "       s4jbench throughput BYTES WARMUPS ITERATIONS\n"
+	    "       s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]\n"
 	    "       s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench scale-server PATH N [LOOPS]\n"
@@ -1168,8 +1174,10 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "pingpong") == 0 && argc == 4)
 		pingpong(num(argv[2]), num(argv[3]));
-	else if (strcmp(argv[1], "throughput") == 0 && argc == 5)
-		throughput(num(argv[2]), (int)num(argv[3]), (int)num(argv[4]));
+	else if (strcmp(argv[1], "throughput") == 0 &&
+	    (argc == 5 || argc == 6))
+		throughput(num(argv[2]), (int)num(argv[3]), (int)num(argv[4]),
+		    argc == 6 ? num(argv[5]) : CHUNK);
 	else if (strcmp(argv[1], "connect") == 0 && argc == 6)
 		connect_rate(argv[2], (int)num(argv[3]), (int)num(argv[4]),
 		    num(argv[5]));
