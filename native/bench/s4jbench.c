@@ -30,6 +30,11 @@
  *                                        share with epoll / an event port;
  *                                        elsewhere poll)
  *   s4jbench scale-client PATH N SWEEPS
+ *   s4jbench readcost SIZE COUNT        (one thread: SIZE bytes written to one
+ *                                        end of a socketpair and read at the
+ *                                        other, COUNT times, for each way of
+ *                                        reading; ns per write + read, no
+ *                                        blocking and no wake-up)
  * Results are printed as one line: NAME key=value ...
  *
  * Plain POSIX plus the STREAMS ioctls; not part of the shim, never built by
@@ -1142,6 +1147,87 @@ scale_client(const char *path, int n, int sweeps)
 	free(fds);
 }
 
+/*
+ * What a read costs in the kernel, apart from blocking and wake-ups: one
+ * thread writes SIZE bytes to one end of a socketpair and reads them at the
+ * other, COUNT times, reading with read(2), with recvmsg(2) and room for 8
+ * descriptors (what xread gives), and with recvmsg(2) and room for
+ * SCM_MAX_FD (253, what the portable shim's recv_iov gives).  Best of 5
+ * rounds per way, the ways alternating.  Nothing here is on the bench's
+ * table; docs/BENCHMARKS.md ("Calls and copies per operation") uses it.
+ */
+#define	READCOST_FDS	253
+
+static long
+readcost_read(int fd, char *buf, size_t len, int how)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(READCOST_FDS * sizeof (int))];
+	} ctl;
+
+	if (how == 0)
+		return ((long)read(fd, buf, len));
+	(void) memset(&msg, 0, sizeof (msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = how == 1 ? CMSG_SPACE(8 * sizeof (int)) :
+	    sizeof (ctl.buf);
+	return ((long)recvmsg(fd, &msg, CMSG_CLOEXEC));
+}
+
+static void
+readcost(long size, long count)
+{
+	static const char *names[] = { "read", "recvmsg_8fds",
+	    "recvmsg_253fds" };
+	double best[3] = { 1e30, 1e30, 1e30 };
+	int fds[2];
+	char *buf;
+
+	if (size <= 0 || count <= 0)
+		die("readcost: SIZE and COUNT must be positive");
+	if (xpipe(fds) != 0)
+		die("pipe: %s", strerror(errno));
+	if ((buf = malloc((size_t)size)) == NULL)
+		die("out of memory");
+	(void) memset(buf, 'x', (size_t)size);
+	for (int round = 0; round < 5; round++) {
+		for (int how = 0; how < 3; how++) {
+			double t0 = now(), ns;
+
+			for (long i = 0; i < count; i++) {
+				long got = 0, n;
+
+				if (!write_full(fds[0], buf, (size_t)size))
+					die("readcost: write");
+				while (got < size) {
+					n = readcost_read(fds[1], buf + got,
+					    (size_t)(size - got), how);
+					if (n <= 0)
+						die("readcost: read");
+					got += n;
+				}
+			}
+			ns = (now() - t0) * 1e9 / (double)count;
+			if (ns < best[how])
+				best[how] = ns;
+		}
+	}
+	(void) printf("readcost size=%ld", size);
+	for (int how = 0; how < 3; how++)
+		(void) printf(" %s_ns=%.0f", names[how], best[how]);
+	(void) printf("\n");
+	(void) close(fds[0]);
+	(void) close(fds[1]);
+	free(buf);
+}
+
 static long
 num(const char *s)
 {
@@ -1163,7 +1249,8 @@ usage(void)
 	    "       s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench scale-server PATH N [LOOPS]\n"
-	    "       s4jbench scale-client PATH N SWEEPS");
+	    "       s4jbench scale-client PATH N SWEEPS\n"
+	    "       s4jbench readcost SIZE COUNT");
 }
 
 int
@@ -1187,6 +1274,8 @@ main(int argc, char **argv)
 		scale_server(argv[2], (int)num(argv[3]));
 	else if (strcmp(argv[1], "scale-server") == 0 && argc == 5)
 		scale_loops(argv[2], (int)num(argv[3]), (int)num(argv[4]));
+	else if (strcmp(argv[1], "readcost") == 0 && argc == 4)
+		readcost(num(argv[2]), num(argv[3]));
 	else if (strcmp(argv[1], "scale-client") == 0 && argc == 5)
 		scale_client(argv[2], (int)num(argv[3]), (int)num(argv[4]));
 	else
