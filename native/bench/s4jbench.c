@@ -21,7 +21,8 @@
  *
  * Usage (scripts/bench runs it; every time in milliseconds):
  *   s4jbench pingpong WARMUP_MS MEASURE_MS
- *   s4jbench throughput BYTES WARMUPS ITERATIONS
+ *   s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]   (CHUNK bytes per
+ *                                        write and per read; 65536 if left out)
  *   s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS
  *   s4jbench scale-server PATH N        (one thread per connection)
@@ -29,6 +30,11 @@
  *                                        share with epoll / an event port;
  *                                        elsewhere poll)
  *   s4jbench scale-client PATH N SWEEPS
+ *   s4jbench readcost SIZE COUNT        (one thread: SIZE bytes written to one
+ *                                        end of a socketpair and read at the
+ *                                        other, COUNT times, for each way of
+ *                                        reading; ns per write + read, no
+ *                                        blocking and no wake-up)
  * Results are printed as one line: NAME key=value ...
  *
  * Plain POSIX plus the STREAMS ioctls; not part of the shim, never built by
@@ -69,7 +75,7 @@
 #endif
 
 #define	MSG_SIZE	64
-#define	CHUNK		(64 * 1024)
+#define	CHUNK		(64 * 1024)	/* throughput's default write size */
 #define	FD_BATCH	32
 #define	MAX_SAMPLES	(20 * 1000 * 1000)
 
@@ -619,13 +625,15 @@ struct sink {
 	int fd;
 	long long bytes;	/* per iteration */
 	int iterations;
+	size_t chunk;		/* bytes per read */
 };
 
 static void *
 sink_thread(void *arg)
 {
 	struct sink *s = arg;
-	char *buf = malloc(CHUNK);
+	char *buf = malloc(s->chunk);
+	long long chunk = (long long)s->chunk;
 	ssize_t n;
 
 	if (buf == NULL)
@@ -634,7 +642,7 @@ sink_thread(void *arg)
 		long long left = s->bytes;
 
 		while (left > 0) {
-			n = xread(s->fd, buf, (size_t)(left < CHUNK ? left : CHUNK));
+			n = xread(s->fd, buf, (size_t)(left < chunk ? left : chunk));
 			if (n <= 0)
 				die("sink: %s", n == 0 ? "EOF" : strerror(errno));
 			left -= n;
@@ -647,7 +655,7 @@ sink_thread(void *arg)
 }
 
 static void
-throughput(long long bytes, int warmups, int iterations)
+throughput(long long bytes, int warmups, int iterations, long long chunk)
 {
 	int fds[2];
 	pthread_t t;
@@ -660,10 +668,13 @@ throughput(long long bytes, int warmups, int iterations)
 	s.fd = fds[1];
 	s.bytes = bytes;
 	s.iterations = warmups + iterations;
-	if ((buf = malloc(CHUNK)) == NULL ||
+	if (chunk <= 0)
+		die("throughput: CHUNK must be positive");
+	s.chunk = (size_t)chunk;
+	if ((buf = malloc((size_t)chunk)) == NULL ||
 	    (mibs = calloc((size_t)iterations, sizeof (double))) == NULL)
 		die("out of memory");
-	(void) memset(buf, 'x', CHUNK);
+	(void) memset(buf, 'x', (size_t)chunk);
 	if (pthread_create(&t, NULL, sink_thread, &s) != 0)
 		die("pthread_create");
 	for (int i = 0; i < warmups + iterations; i++) {
@@ -671,7 +682,7 @@ throughput(long long bytes, int warmups, int iterations)
 
 		t0 = now();
 		while (left > 0) {
-			size_t len = (size_t)(left < CHUNK ? left : CHUNK);
+			size_t len = (size_t)(left < chunk ? left : chunk);
 
 			if (!write_full(fds[0], buf, len))
 				die("sink gone");
@@ -685,8 +696,8 @@ throughput(long long bytes, int warmups, int iterations)
 	(void) pthread_join(t, NULL);
 	(void) close(fds[0]);
 	(void) close(fds[1]);
-	(void) printf("throughput median_mibs=%.1f bytes=%lld\n",
-	    median(mibs, (size_t)iterations), bytes);
+	(void) printf("throughput median_mibs=%.1f bytes=%lld chunk=%lld\n",
+	    median(mibs, (size_t)iterations), bytes, chunk);
 	free(mibs);
 	free(buf);
 }
@@ -1136,6 +1147,87 @@ scale_client(const char *path, int n, int sweeps)
 	free(fds);
 }
 
+/*
+ * What a read costs in the kernel, apart from blocking and wake-ups: one
+ * thread writes SIZE bytes to one end of a socketpair and reads them at the
+ * other, COUNT times, reading with read(2), with recvmsg(2) and room for 8
+ * descriptors (what xread gives), and with recvmsg(2) and room for
+ * SCM_MAX_FD (253, what the portable shim's recv_iov gives).  Best of 5
+ * rounds per way, the ways alternating.  Nothing here is on the bench's
+ * table; docs/BENCHMARKS.md ("Calls and copies per operation") uses it.
+ */
+#define	READCOST_FDS	253
+
+static long
+readcost_read(int fd, char *buf, size_t len, int how)
+{
+	struct msghdr msg;
+	struct iovec iov;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(READCOST_FDS * sizeof (int))];
+	} ctl;
+
+	if (how == 0)
+		return ((long)read(fd, buf, len));
+	(void) memset(&msg, 0, sizeof (msg));
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = ctl.buf;
+	msg.msg_controllen = how == 1 ? CMSG_SPACE(8 * sizeof (int)) :
+	    sizeof (ctl.buf);
+	return ((long)recvmsg(fd, &msg, CMSG_CLOEXEC));
+}
+
+static void
+readcost(long size, long count)
+{
+	static const char *names[] = { "read", "recvmsg_8fds",
+	    "recvmsg_253fds" };
+	double best[3] = { 1e30, 1e30, 1e30 };
+	int fds[2];
+	char *buf;
+
+	if (size <= 0 || count <= 0)
+		die("readcost: SIZE and COUNT must be positive");
+	if (xpipe(fds) != 0)
+		die("pipe: %s", strerror(errno));
+	if ((buf = malloc((size_t)size)) == NULL)
+		die("out of memory");
+	(void) memset(buf, 'x', (size_t)size);
+	for (int round = 0; round < 5; round++) {
+		for (int how = 0; how < 3; how++) {
+			double t0 = now(), ns;
+
+			for (long i = 0; i < count; i++) {
+				long got = 0, n;
+
+				if (!write_full(fds[0], buf, (size_t)size))
+					die("readcost: write");
+				while (got < size) {
+					n = readcost_read(fds[1], buf + got,
+					    (size_t)(size - got), how);
+					if (n <= 0)
+						die("readcost: read");
+					got += n;
+				}
+			}
+			ns = (now() - t0) * 1e9 / (double)count;
+			if (ns < best[how])
+				best[how] = ns;
+		}
+	}
+	(void) printf("readcost size=%ld", size);
+	for (int how = 0; how < 3; how++)
+		(void) printf(" %s_ns=%.0f", names[how], best[how]);
+	(void) printf("\n");
+	(void) close(fds[0]);
+	(void) close(fds[1]);
+	free(buf);
+}
+
 static long
 num(const char *s)
 {
@@ -1153,11 +1245,12 @@ static void
 usage(void)
 {
 	die("usage: s4jbench pingpong WARMUP_MS MEASURE_MS\n"
-	    "       s4jbench throughput BYTES WARMUPS ITERATIONS\n"
+	    "       s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]\n"
 	    "       s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench scale-server PATH N [LOOPS]\n"
-	    "       s4jbench scale-client PATH N SWEEPS");
+	    "       s4jbench scale-client PATH N SWEEPS\n"
+	    "       s4jbench readcost SIZE COUNT");
 }
 
 int
@@ -1168,8 +1261,10 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "pingpong") == 0 && argc == 4)
 		pingpong(num(argv[2]), num(argv[3]));
-	else if (strcmp(argv[1], "throughput") == 0 && argc == 5)
-		throughput(num(argv[2]), (int)num(argv[3]), (int)num(argv[4]));
+	else if (strcmp(argv[1], "throughput") == 0 &&
+	    (argc == 5 || argc == 6))
+		throughput(num(argv[2]), (int)num(argv[3]), (int)num(argv[4]),
+		    argc == 6 ? num(argv[5]) : CHUNK);
 	else if (strcmp(argv[1], "connect") == 0 && argc == 6)
 		connect_rate(argv[2], (int)num(argv[3]), (int)num(argv[4]),
 		    num(argv[5]));
@@ -1179,6 +1274,8 @@ main(int argc, char **argv)
 		scale_server(argv[2], (int)num(argv[3]));
 	else if (strcmp(argv[1], "scale-server") == 0 && argc == 5)
 		scale_loops(argv[2], (int)num(argv[3]), (int)num(argv[4]));
+	else if (strcmp(argv[1], "readcost") == 0 && argc == 4)
+		readcost(num(argv[2]), num(argv[3]));
 	else if (strcmp(argv[1], "scale-client") == 0 && argc == 5)
 		scale_client(argv[2], (int)num(argv[3]), (int)num(argv[4]));
 	else

@@ -13,8 +13,8 @@ import org.streams4j.StreamsException;
 final class Bench {
     /** Ping-pong and connection-rate message. */
     static final int MSG = 64;
-    /** Throughput write size. */
-    static final int CHUNK = 64 * 1024;
+    /** Throughput write sizes: the per-call cost shows at 4 KiB, the per-byte cost at 1 MiB. */
+    static final int[] CHUNKS = {4 * 1024, 64 * 1024, 1024 * 1024};
     /** Descriptors passed per acknowledgement (bounds what is in flight). */
     static final int FD_BATCH = 32;
     static final String NULL_DEVICE = "/dev/null";

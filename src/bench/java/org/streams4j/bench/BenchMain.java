@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -90,14 +91,59 @@ public final class BenchMain {
 
         /** streams4j's cost relative to C: time per operation, so above 1 is slower than C. */
         Double ratio() {
+            return ratio(C);
+        }
+
+        /**
+         * streams4j's cost relative to {@code other}'s, from the medians: time
+         * over time, for rates the other's rate over streams4j's; above 1 is
+         * slower. Null when either is missing.
+         */
+        Double ratio(String other) {
             Double s = values.get(S4J);
-            Double c = values.get(C);
-            if (s == null || c == null || s == 0 || c == 0) {
+            Double o = values.get(other);
+            if (s == null || o == null || s == 0 || o == 0) {
                 return null;
             }
-            return lowerIsBetter ? s / c : c / s;
+            return lowerIsBetter ? s / o : o / s;
+        }
+
+        /** {min, max} of a column's rounds, or null. */
+        double[] range(String col) {
+            List<Double> r = rounds.get(col);
+            if (r == null || r.isEmpty() || r.contains(null)) {
+                return null;
+            }
+            return new double[] {Collections.min(r), Collections.max(r)};
+        }
+
+        /**
+         * streams4j against {@code other}: "level" when the two columns'
+         * rounds overlap (min-max), else "ahead" or "behind" with
+         * {@link #ratio(String)}; null when either column is missing.
+         */
+        Verdict verdict(String other) {
+            double[] s = range(S4J);
+            double[] o = range(other);
+            Double ratio = ratio(other);
+            if (s == null || o == null || ratio == null) {
+                return null;
+            }
+            boolean overlap = s[0] <= o[1] && o[0] <= s[1];
+            return new Verdict(overlap ? "level" : ratio < 1 ? "ahead" : "behind", ratio);
         }
     }
+
+    /** streams4j against another column: level, ahead or behind, and the cost ratio of the medians. */
+    record Verdict(String word, double ratio) {
+        @Override
+        public String toString() {
+            return word + String.format(Locale.ROOT, " %.2f", ratio);
+        }
+    }
+
+    /** The columns streams4j is compared with, in the table's order. */
+    static final List<String> COMPARED = List.of(C, JDK, JUNIX);
 
     /** One column's measurement in one round: metric name to value. */
     @FunctionalInterface
@@ -398,22 +444,41 @@ public final class BenchMain {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 
+    /**
+     * Throughput at each of {@link Bench#CHUNKS} bytes per write (and per
+     * read): at 4 KiB the cost per call dominates, at 1 MiB the cost per
+     * byte. The 64 KiB row keeps the name {@code throughput}, as in earlier
+     * runs' results.json.
+     */
     private void throughput() throws Exception {
         long bytes = settings.bytes();
         String size = bytes >= 1L << 30 ? (bytes >> 30) + " GiB" : (bytes >> 20) + " MiB";
-        Metric m = metric("throughput", "MiB/s", false, 1.1);
-        notes.put("throughput", size + " one way in 64 KiB writes per operation (then a one-byte"
-            + " acknowledgement), median of " + settings.byteIterations() + " operations per round");
-        rounds(present(S4J, C, JDK, JUNIX), col -> {
-            if (col.equals(C)) {
-                Map<String, Double> c = runC("throughput", Long.toString(bytes),
-                    Integer.toString(settings.byteWarmups()), Integer.toString(settings.byteIterations()));
-                return Map.of(m.name, c.get("median_mibs"));
-            }
-            RunResult r = jmh(col, "throughput", Mode.SingleShotTime, TimeUnit.SECONDS,
-                Map.of("bytes", Long.toString(bytes)));
-            return Map.of(m.name, bytes / 1048576.0 / r.getPrimaryResult().getStatistics().getPercentile(50));
-        }, m);
+        List<String> names = new ArrayList<>();
+        for (int chunk : Bench.CHUNKS) {
+            String name = chunk == 64 * 1024 ? "throughput" : "throughput_" + sizeName(chunk);
+            names.add(name + " " + sizeName(chunk));
+            Metric m = metric(name, "MiB/s", false, 1.1);
+            rounds(present(S4J, C, JDK, JUNIX), col -> {
+                if (col.equals(C)) {
+                    Map<String, Double> c = runC("throughput", Long.toString(bytes),
+                        Integer.toString(settings.byteWarmups()), Integer.toString(settings.byteIterations()),
+                        Integer.toString(chunk));
+                    return Map.of(m.name, c.get("median_mibs"));
+                }
+                RunResult r = jmh(col, "throughput", Mode.SingleShotTime, TimeUnit.SECONDS,
+                    Map.of("bytes", Long.toString(bytes), "chunkBytes", Integer.toString(chunk)));
+                return Map.of(m.name, bytes / 1048576.0 / r.getPrimaryResult().getStatistics().getPercentile(50));
+            }, m);
+        }
+        notes.put("throughput", size + " one way per operation (then a one-byte acknowledgement), in writes"
+            + " (and reads) of the row's size: " + String.join(", ", names) + "; median of "
+            + settings.byteIterations() + " operations per round");
+    }
+
+    /** 4096 to "4KiB", 1048576 to "1MiB". */
+    private static String sizeName(int bytes) {
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + "MiB" : bytes % 1024 == 0 ? (bytes >> 10) + "KiB"
+            : bytes + "B";
     }
 
     private void connect() throws Exception {
@@ -724,29 +789,70 @@ public final class BenchMain {
         return String.format(Locale.ROOT, a >= 1000 ? "%.0f" : a >= 100 ? "%.1f" : a >= 10 ? "%.2f" : "%.3f", v);
     }
 
+    private static String header(String col) {
+        return col.equals(C) ? "C" : col.equals(JDK) ? "JDK" : col;
+    }
+
+    /** A column's cell: the median, then the rounds' min-max when there was more than one round. */
+    private static String cell(Metric m, String col) {
+        Double v = m.values.get(col);
+        if (v == null) {
+            return "-";
+        }
+        double[] r = m.range(col);
+        if (r == null || m.rounds.get(col).size() < 2) {
+            return fmt(v);
+        }
+        return fmt(v) + " (" + fmt(r[0]) + "-" + fmt(r[1]) + ")";
+    }
+
     String table() {
         StringBuilder sb = new StringBuilder();
         List<String> cols = new ArrayList<>(columns);
+        List<String> vs = new ArrayList<>();
+        for (String c : COMPARED) {
+            if (columns.contains(c)) {
+                vs.add(c);
+            }
+        }
         int w = metrics.stream().mapToInt(m -> m.name.length()).max().orElse(0);
         String nameFormat = "%-" + Math.max(20, w) + "s %-9s";
+        int cw = 12;
+        for (Metric m : metrics) {
+            for (String c : cols) {
+                cw = Math.max(cw, cell(m, c).length());
+            }
+        }
+        String cellFormat = " %" + cw + "s";
         String head = String.format(Locale.ROOT, nameFormat, "metric", "unit");
         for (String c : cols) {
-            head += String.format(Locale.ROOT, " %12s", c.equals(C) ? "C" : c.equals(JDK) ? "JDK" : c);
+            head += String.format(Locale.ROOT, cellFormat, header(c));
         }
         head += String.format(Locale.ROOT, " %8s %7s", "s4j/C", "target");
+        for (String c : vs) {
+            head += String.format(Locale.ROOT, " %-13s", "vs " + header(c));
+        }
         sb.append(head).append('\n').append("-".repeat(head.length())).append('\n');
         for (Metric m : metrics) {
             sb.append(String.format(Locale.ROOT, nameFormat, m.name, m.unit));
             for (String c : cols) {
-                sb.append(String.format(Locale.ROOT, " %12s", fmt(m.values.get(c))));
+                sb.append(String.format(Locale.ROOT, cellFormat, cell(m, c)));
             }
             Double r = m.ratio();
             sb.append(String.format(Locale.ROOT, " %8s %7s", r == null ? "-" : String.format(Locale.ROOT, "%.2f", r),
                 m.target == null ? "" : "<= " + m.target));
+            for (String c : vs) {
+                Verdict v = m.verdict(c);
+                sb.append(String.format(Locale.ROOT, " %-13s", v == null ? "-" : v.toString()));
+            }
             sb.append('\n');
         }
-        sb.append("\ns4j/C: streams4j's cost relative to C per operation (time ratio; for rates C/streams4j);"
-            + " lower is better, 1.00 = as fast as C.\n");
+        sb.append("\nEach cell: the median over rounds (min-max of the rounds).\n"
+            + "s4j/C: streams4j's cost relative to C per operation (time ratio; for rates C/streams4j);"
+            + " lower is better, 1.00 = as fast as C.\n"
+            + "vs C, vs JDK, vs junixsocket: \"level\" when the two columns' rounds overlap (min-max), else"
+            + " \"ahead\" or \"behind\"; the figure is streams4j's cost relative to the other's from the medians,"
+            + " as s4j/C (below 1 is faster).\n");
         notes.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
         return sb.toString();
     }
@@ -784,6 +890,23 @@ public final class BenchMain {
             if (m.target != null) {
                 r.append(", \"target_ratio\": ").append(num(m.target));
             }
+            List<String> spread = new ArrayList<>();
+            for (String c : COLUMNS) {
+                double[] range = m.range(c);
+                if (range != null) {
+                    spread.add("\"" + c + "\": [" + num(range[0]) + ", " + num(range[1]) + "]");
+                }
+            }
+            r.append(", \"spread\": {").append(String.join(", ", spread)).append('}');
+            List<String> verdicts = new ArrayList<>();
+            for (String c : COMPARED) {
+                Verdict v = m.verdict(c);
+                if (v != null) {
+                    verdicts.add("\"" + c + "\": {\"verdict\": \"" + v.word() + "\", \"cost_ratio\": "
+                        + num(v.ratio()) + "}");
+                }
+            }
+            r.append(", \"verdicts\": {").append(String.join(", ", verdicts)).append('}');
             List<String> rs = new ArrayList<>();
             m.rounds.forEach((c, l) -> rs.add("\"" + c + "\": ["
                 + String.join(", ", l.stream().map(BenchMain::num).toList()) + "]"));

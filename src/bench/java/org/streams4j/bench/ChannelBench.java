@@ -1,6 +1,5 @@
 package org.streams4j.bench;
 
-import static org.streams4j.bench.Bench.CHUNK;
 import static org.streams4j.bench.Bench.FD_BATCH;
 import static org.streams4j.bench.Bench.MSG;
 import static org.streams4j.bench.Bench.readFully;
@@ -133,18 +132,28 @@ public class ChannelBench {
     public static class OneWay extends PairState {
         @Param("1073741824")
         public long bytes;
-        final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
+        /** Bytes per write (and the reader's buffer); BenchMain sets it. */
+        @Param("65536")
+        public int chunkBytes;
+        ByteBuffer chunk;
         final ByteBuffer ack = ByteBuffer.allocateDirect(1);
+
+        @Override
+        public void setup() throws IOException {
+            chunk = ByteBuffer.allocateDirect(chunkBytes);
+            super.setup();
+        }
 
         @Override
         Bench.Body far(SocketChannel other) {
             long total = bytes;
+            int size = chunkBytes;
             return () -> {
-                ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
+                ByteBuffer b = ByteBuffer.allocateDirect(size);
                 ByteBuffer k = ByteBuffer.allocateDirect(1).put((byte) 'k');
                 while (true) {
                     for (long left = total; left > 0; ) {
-                        b.clear().limit((int) Math.min(CHUNK, left));
+                        b.clear().limit((int) Math.min(size, left));
                         int n = other.read(b);
                         if (n < 0) {
                             return;
@@ -160,7 +169,7 @@ public class ChannelBench {
     @Benchmark
     public void throughput(OneWay s) throws IOException {
         for (long left = s.bytes; left > 0; ) {
-            ByteBuffer c = s.chunk.clear().limit((int) Math.min(CHUNK, left));
+            ByteBuffer c = s.chunk.clear().limit((int) Math.min(s.chunkBytes, left));
             left -= c.remaining();
             writeFully(s.pair.a, c);
         }

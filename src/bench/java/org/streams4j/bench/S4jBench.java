@@ -1,6 +1,5 @@
 package org.streams4j.bench;
 
-import static org.streams4j.bench.Bench.CHUNK;
 import static org.streams4j.bench.Bench.FD_BATCH;
 import static org.streams4j.bench.Bench.MSG;
 import static org.streams4j.bench.Bench.readFully;
@@ -92,24 +91,29 @@ public class S4jBench {
         /** Bytes per operation; BenchMain sets it. */
         @Param("1073741824")
         public long bytes;
+        /** Bytes per write (and the reader's buffer); BenchMain sets it. */
+        @Param("65536")
+        public int chunkBytes;
         StreamPipe pipe;
         StreamFd fd;
-        final ByteBuffer chunk = ByteBuffer.allocateDirect(CHUNK);
+        ByteBuffer chunk;
         final ByteBuffer ack = ByteBuffer.allocateDirect(1);
         Background sink;
 
         @Setup(Level.Trial)
         public void setup() throws StreamsException {
+            chunk = ByteBuffer.allocateDirect(chunkBytes);
+            int size = chunkBytes;
             pipe = StreamPipe.open();
             fd = pipe.first();
             StreamFd other = pipe.second();
             long total = bytes;
             sink = Background.start("sink", () -> {
-                ByteBuffer b = ByteBuffer.allocateDirect(CHUNK);
+                ByteBuffer b = ByteBuffer.allocateDirect(size);
                 ByteBuffer k = ByteBuffer.allocateDirect(1).put((byte) 'k');
                 while (true) {
                     for (long left = total; left > 0; ) {
-                        b.clear().limit((int) Math.min(CHUNK, left));
+                        b.clear().limit((int) Math.min(size, left));
                         int n = other.read(b);
                         if (n < 0) {
                             return;
@@ -129,11 +133,11 @@ public class S4jBench {
         }
     }
 
-    /** {@code bytes} one way in 64 KiB writes, then the reader's one-byte acknowledgement. */
+    /** {@code bytes} one way in {@code chunkBytes} writes, then the reader's one-byte acknowledgement. */
     @Benchmark
     public void throughput(OneWay s) throws StreamsException {
         for (long left = s.bytes; left > 0; ) {
-            ByteBuffer c = s.chunk.clear().limit((int) Math.min(CHUNK, left));
+            ByteBuffer c = s.chunk.clear().limit((int) Math.min(s.chunkBytes, left));
             left -= c.remaining();
             writeFully(s.fd, c);
         }
