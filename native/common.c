@@ -43,6 +43,38 @@ s4j_backend(void)
 
 #define	E(name)	case name: return (#name)
 
+/*
+ * The most buffers a writev or readv of ours hands the kernel: S4J_MAX_IOV,
+ * or fewer where sysconf(_SC_IOV_MAX) says so.  Not <limits.h>'s IOV_MAX:
+ * illumos's says 16 (_XOPEN_IOV_MAX) while its kernel takes 1024
+ * (uts/common/sys/limits.h; readv and writev in syscall/rw.c refuse more
+ * with EINVAL), and older Solaris kernels took 16 (DEF_IOV_MAX).
+ */
+static int
+max_iov(void)
+{
+	long n = sysconf(_SC_IOV_MAX);
+
+	return (n > 0 && n < S4J_MAX_IOV ? (int)n : S4J_MAX_IOV);
+}
+
+int
+s4j_abi(int what)
+{
+	switch (what) {
+	case S4J_ABI_EV_BATCH:
+		return (S4J_EV_BATCH);
+	case S4J_ABI_EV_SIZE:
+		return ((int)sizeof (s4j_ev_t));
+	case S4J_ABI_RECV_FDS:
+		return (S4J_RECV_FDS);
+	case S4J_ABI_MAX_IOV:
+		return (max_iov());
+	default:
+		return (-EINVAL);
+	}
+}
+
 const char *
 s4j_errno_name(int err)
 {

@@ -41,7 +41,7 @@
 #endif
 
 /* Events taken from the kernel per system call, and so at most per s4j_ev_wait. */
-#define	S4J_EV_BATCH	256
+_Static_assert(sizeof (s4j_ev_t) == S4J_EV_SIZE, "s4j_ev_t is the 16 bytes Java lays out");
 
 #if defined(__linux__)
 

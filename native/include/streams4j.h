@@ -90,6 +90,22 @@ extern "C" {
 int s4j_backend(void);
 /* Name of an errno value ("EBUSY"), or NULL when the platform has none. */
 const char *s4j_errno_name(int err);
+
+/*
+ * The ABI's numbers that Java sizes its memory by, so that Java reads them
+ * here instead of keeping copies: S4J_ABI_* in, the value out (-EINVAL for
+ * another what).
+ */
+#define	S4J_ABI_EV_BATCH	1	/* S4J_EV_BATCH */
+#define	S4J_ABI_EV_SIZE		2	/* S4J_EV_SIZE, sizeof (s4j_ev_t) */
+#define	S4J_ABI_RECV_FDS	3	/* S4J_RECV_FDS */
+#define	S4J_ABI_MAX_IOV		4	/* S4J_MAX_IOV, or sysconf(_SC_IOV_MAX) if less */
+int s4j_abi(int what);
+/*
+ * The most buffers Java gives one s4j_writev or s4j_recvv, unless
+ * sysconf(_SC_IOV_MAX) allows fewer (see s4j_abi in common.c).
+ */
+#define	S4J_MAX_IOV		64
 /* strerror_r into buf; returns 0 or -errno. */
 int s4j_strerror(int err, char *buf, int len);
 int s4j_geteuid(void);
@@ -256,6 +272,11 @@ int s4j_unix_listening(const char *path);
 #define	S4J_EV_ADD		1
 #define	S4J_EV_MOD		2
 #define	S4J_EV_DEL		3
+
+/* The most events one s4j_ev_wait hands over (an array on its stack). */
+#define	S4J_EV_BATCH		256
+/* sizeof (s4j_ev_t), as Java lays it out (events.c asserts it). */
+#define	S4J_EV_SIZE		16
 
 /* One event out of s4j_ev_wait, or one descriptor to re-arm: 16 bytes. */
 typedef struct s4j_ev {

@@ -581,7 +581,7 @@ public final class StreamFd implements Closeable {
     // ---- gathering and scattering ------------------------------------------------
 
     /** The most buffers one readv/writev takes; a longer array is a short read or write. */
-    private static final int MAX_IOV = 64;
+    private static final int MAX_IOV = Shim.MAX_IOV;
 
     /**
      * Writes from the buffers' remaining bytes, in order, with one

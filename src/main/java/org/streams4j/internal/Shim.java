@@ -44,9 +44,6 @@ public final class Shim {
 
     public static final int MODNAME_SIZE = 9;
 
-    /** S4J_RECV_FDS: the ints of a passed/others array (descriptors one receive brings, and a -1). */
-    public static final int RECV_FDS = 254;
-
     public static final int CRED_UID = 0;
     public static final int CRED_GID = 1;
     public static final int CRED_PID = 2;
@@ -67,6 +64,16 @@ public final class Shim {
         LOAD_FAILURE = failure;
     }
 
+    // Below the registration: these are asked of the shim as the class initialises.
+
+    private static final int ABI_EV_BATCH = 1;
+    private static final int ABI_EV_SIZE = 2;
+    private static final int ABI_RECV_FDS = 3;
+    private static final int ABI_MAX_IOV = 4;
+
+    /** S4J_RECV_FDS: the ints of a passed/others array (descriptors one receive brings, and a -1). */
+    public static final int RECV_FDS = abi(ABI_RECV_FDS, 254);
+
     private Shim() {
     }
 
@@ -78,6 +85,25 @@ public final class Shim {
     /** Why the shim did not load (this class's natives are unbound then), or null when it did. */
     public static Throwable loadFailure() {
         return LOAD_FAILURE;
+    }
+
+    // ---- the ABI's numbers (s4j_abi): read from the shim, not copied ------------
+
+    public static native int s4j_abi(int what);
+
+    /**
+     * The shim's value of an ABI number; {@code fallback} only where the
+     * shim did not load (every native call fails then anyway).
+     */
+    private static int abi(int what, int fallback) {
+        if (LOAD_FAILURE != null) {
+            return fallback;
+        }
+        int v = s4j_abi(what);
+        if (v <= 0) {
+            throw new IllegalStateException("the shim does not know ABI number " + what + ": " + v);
+        }
+        return v;
     }
 
     public static native int s4j_backend();
@@ -242,10 +268,15 @@ public final class Shim {
     public static final int EV_ADD = 1;
     public static final int EV_MOD = 2;
     public static final int EV_DEL = 3;
-    /** Size of one s4j_ev_t: long token, int fd, int events. */
-    public static final int EV_SIZE = 16;
-    /** The most events one s4j_ev_wait hands over. */
-    public static final int EV_BATCH = 256;
+    /** Size of one s4j_ev_t: long token, int fd, int events (the shim's S4J_EV_SIZE). */
+    public static final int EV_SIZE = abi(ABI_EV_SIZE, 16);
+    /** The most events one s4j_ev_wait hands over (the shim's S4J_EV_BATCH). */
+    public static final int EV_BATCH = abi(ABI_EV_BATCH, 256);
+    /**
+     * The most buffers one gathering or scattering call hands the shim: the
+     * shim's S4J_MAX_IOV, or fewer where sysconf(_SC_IOV_MAX) says so.
+     */
+    public static final int MAX_IOV = abi(ABI_MAX_IOV, 16);
 
     public static native int s4j_ev_kind();
 
