@@ -92,7 +92,7 @@ final class BindLock implements AutoCloseable {
                 throw new StreamsException(op, p, Errno.EAGAIN, "another server has been binding or closing "
                     + p + " for " + wait.toSeconds() + "s (its lock file " + name + " is held); nothing was changed");
             }
-            StreamFd.sleepQuietly(pause);
+            Threads.sleepQuietly(pause);
             pause = Math.min(20, pause * 2);
         }
     }

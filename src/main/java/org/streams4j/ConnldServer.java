@@ -554,7 +554,7 @@ public final class ConnldServer implements Closeable {
                 long now = System.nanoTime();
                 for (java.util.Map.Entry<Connection, Owed> e : handled.entrySet()) {
                     Connection c = e.getKey();
-                    long since = c.fd().blockedWriteSince();
+                    long since = c.fd().writes().blockedWriteSince();
                     if (since != 0 && now - since >= timeoutNanos && c.isOpen()) {
                         LOG.log(Level.INFO, "{0}: closing the connection of {1}: a write made no progress for {2} ms",
                             name, c.peer(), (now - since) / 1_000_000);
@@ -772,7 +772,7 @@ public final class ConnldServer implements Closeable {
                     }
                     outOfFdsAt = t;
                     backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
-                    StreamFd.sleepQuietly(backoffMs);
+                    Threads.sleepQuietly(backoffMs);
                     continue;
                 }
                 throw e;

@@ -239,7 +239,7 @@ final class EventLoop implements Runnable {
         long token = tokenOf(slot, ++gens[slot]);
         int fd;
         try {
-            fd = c.fd().watch(new StreamFd.Watch() {
+            fd = c.fd().watch(new Descriptor.Watch() {
                 @Override
                 public void register(int fd) throws StreamsException {
                     poller.add(fd, Shim.POLLIN, token);
@@ -294,12 +294,12 @@ final class EventLoop implements Runnable {
             return;
         }
         boolean keep = c.isOpen();
-        if (fd.hasQueued()) {
+        if (fd.writes().hasQueued()) {
             if ((rev & Shim.POLLOUT) != 0) {
                 lastRead[slot] = now;   // the client took some of what it was sent
             }
             try {
-                if (fd.flushQueued() && keep) {
+                if (fd.writes().flush() && keep) {
                     handler.writable(c);
                     keep = c.isOpen();
                 }
@@ -314,11 +314,11 @@ final class EventLoop implements Runnable {
             }
         }
         try {
-            if (keep && !fd.hasQueued() && (rev & READY) != 0 && (interest[slot] & Shim.POLLIN) != 0) {
+            if (keep && !fd.writes().hasQueued() && (rev & READY) != 0 && (interest[slot] & Shim.POLLIN) != 0) {
                 lastRead[slot] = now;
                 while (keep) {
                     keep = handler.readable(c) && c.isOpen();
-                    if (!keep || fd.hasQueued() || !fd.hasBuffered()) {
+                    if (!keep || fd.writes().hasQueued() || !fd.hasBuffered()) {
                         break;
                     }
                 }
@@ -341,12 +341,12 @@ final class EventLoop implements Runnable {
     /** registered: the poller waits on the slot for POLLIN already (just added). */
     private void update(int slot, boolean keep, boolean registered) {
         Connection c = conns[slot];
-        if ((!keep || !c.isOpen()) && !(c.fd().isOpen() && c.fd().closeWhenWritten())) {
+        if ((!keep || !c.isOpen()) && !(c.fd().isOpen() && c.fd().writes().closeWhenWritten())) {
             remove(slot);   // closed, or a close with nothing left to write
             return;
         }
         // Open, or closing once what is queued is written (only room is waited for then).
-        int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
+        int want = c.fd().writes().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
         if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT && !owedAtLastSweep(slot)) {
             wrote(slot);    // a queue starts: the write time-out counts from here
         }
@@ -436,7 +436,7 @@ final class EventLoop implements Runnable {
             writeSlot(i);
             StreamFd fd = c.fd();
             int unread = fd.unreadByPeer();
-            if (!fd.hasQueued() && unread <= 0) {
+            if (!fd.writes().hasQueued() && unread <= 0) {
                 lastWrite[i] = now;     // owed nothing: the clock is at rest
                 lastUnread[i] = unread;
                 continue;
@@ -448,7 +448,7 @@ final class EventLoop implements Runnable {
             if (now - lastWrite[i] >= writeNanos) {
                 LOG.log(Level.INFO, "{0}: closing {1}: what it is sent made no progress for {2} ms "
                     + "({3} bytes queued here, {4} unread in the kernel)", name, c,
-                    (now - lastWrite[i]) / 1_000_000, fd.hasQueued() ? "some" : "no",
+                    (now - lastWrite[i]) / 1_000_000, fd.writes().hasQueued() ? "some" : "no",
                     unread < 0 ? "unknown" : Integer.toString(unread));
                 remove(i);
             }

@@ -463,7 +463,7 @@ final class PortableTransport extends Transport {
             if (left <= 0) {
                 throw timedOut(p, timeout);
             }
-            StreamFd.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
+            Threads.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
         }
     }
 

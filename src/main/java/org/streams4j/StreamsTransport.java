@@ -187,7 +187,7 @@ final class StreamsTransport extends Transport {
             if (r != -Errno.EBUSY || Streams.isAttached(Path.of(p)) || System.nanoTime() > deadline) {
                 return r;
             }
-            StreamFd.sleepQuietly(pause);
+            Threads.sleepQuietly(pause);
             pause = Math.min(50, pause * 2);
         }
     }
@@ -285,7 +285,7 @@ final class StreamsTransport extends Transport {
                     if (!attachedHere(FileStat.ofPath(path)) || System.nanoTime() > deadline) {
                         break;      // gone, someone else's, or not removable: leave it
                     }
-                    StreamFd.sleepQuietly(5);
+                    Threads.sleepQuietly(5);
                 }
             } catch (StreamsException e) {
                 // Left as a dead server's attach point, which the next bind replaces.
