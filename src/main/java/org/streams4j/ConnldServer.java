@@ -562,7 +562,7 @@ public final class ConnldServer implements Closeable {
                         continue;
                     }
                     Owed o = e.getValue();
-                    int unread = c.fd().unreadByPeer();
+                    int unread = c.fd().writes().unreadByPeer();
                     if (unread <= 0 || unread < o.unread) {
                         o.since = now;      // owed nothing, or the client read some
                     }

@@ -435,7 +435,7 @@ final class EventLoop implements Runnable {
             }
             writeSlot(i);
             StreamFd fd = c.fd();
-            int unread = fd.unreadByPeer();
+            int unread = fd.writes().unreadByPeer();
             if (!fd.writes().hasQueued() && unread <= 0) {
                 lastWrite[i] = now;     // owed nothing: the clock is at rest
                 lastUnread[i] = unread;

@@ -76,7 +76,7 @@ public final class ReceivedFd implements Closeable {
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
         boolean procfs = os.contains("linux") || os.contains("sunos");
         // Holding a use count: the number cannot be closed and reused meanwhile.
-        return fd.withFdValue("openFileChannel", n -> FileChannel.open(
+        return fd.descriptor().withQuick("openFileChannel", n -> FileChannel.open(
             Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)), StandardOpenOption.READ));
     }
 

@@ -602,25 +602,6 @@ public final class StreamFd implements Closeable {
         return reads.hasBuffered();
     }
 
-    /** {@link Descriptor#use}: a call that may block, under a use count. */
-    int withFd(String op, java.util.function.IntUnaryOperator c) throws StreamsException {
-        return handle.use(op, c);
-    }
-
-    /** {@link Descriptor#useQuick}: a call that never blocks, under a quick use count. */
-    int withFdQuick(String op, java.util.function.IntUnaryOperator c) throws StreamsException {
-        return handle.useQuick(op, c);
-    }
-
-    /** {@link Descriptor#withQuick}: a quick call that gives back a value of its own, or throws. */
-    <T, X extends Exception> T withFdValue(String op, Descriptor.FdCall<T, X> c) throws X, StreamsException {
-        return handle.withQuick(op, c);
-    }
-
-    StreamsException failure(String op, int errno) {
-        return handle.failure(op, errno);
-    }
-
     /**
      * For an event loop: takes a use count held until {@link #unwatch()} (a
      * close() meanwhile points the number at the dead marker, which poll
@@ -634,7 +615,7 @@ public final class StreamFd implements Closeable {
         try {
             int r = Shim.s4j_set_nonblocking(handle.fd, 1);
             if (r < 0) {
-                throw failure("fcntl", -r);
+                throw handle.failure("fcntl", -r);
             }
             writes.enterLoop();
             reads.nonBlocking(true);
@@ -651,19 +632,5 @@ public final class StreamFd implements Closeable {
         handle.unwatch();
         writes.leaveLoop();
         handle.release();
-    }
-
-    /**
-     * What the other end has not read yet of what this end wrote, as the
-     * kernel counts it (Linux SIOCOUTQ; see s4j_unread): it goes down when
-     * the peer reads. -1 where the platform cannot tell, or once closed.
-     */
-    int unreadByPeer() {
-        try {
-            int r = handle.useQuick("ioctl", Shim::s4j_unread);
-            return r < 0 ? -1 : r;
-        } catch (StreamsException e) {
-            return -1;
-        }
     }
 }

@@ -233,7 +233,7 @@ abstract class Transport {
 
     /** What is at {@code name} in the directory, not following a link; fails on anything but ENOENT. */
     static FileStat look(StreamFd dir, String p, String name) throws StreamsException {
-        FileStat st = dir.withFdValue("lstat", d -> FileStat.at(d, name));
+        FileStat st = dir.descriptor().withQuick("lstat", d -> FileStat.at(d, name));
         if (!st.ok() && st.errno() != Errno.ENOENT) {
             throw new StreamsException("bind", p, st.errno());
         }
@@ -252,7 +252,7 @@ abstract class Transport {
      */
     static boolean removeIfSame(StreamFd dir, String name, FileStat mine) {
         try {
-            return dir.withFdQuick("unlink", d -> {
+            return dir.descriptor().useQuick("unlink", d -> {
                 FileStat now = FileStat.at(d, name);
                 if (!now.sameFile(mine)) {
                     return 0;

@@ -617,4 +617,18 @@ final class WritePath {
         return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
             : ByteBuffer.allocate(len).put(0, src, off, len);
     }
+
+    /**
+     * What the other end has not read yet of what this end wrote, as the
+     * kernel counts it (Linux SIOCOUTQ; see s4j_unread): it goes down when
+     * the peer reads. -1 where the platform cannot tell, or once closed.
+     */
+    int unreadByPeer() {
+        try {
+            int r = handle.useQuick("ioctl", Shim::s4j_unread);
+            return r < 0 ? -1 : r;
+        } catch (StreamsException e) {
+            return -1;
+        }
+    }
 }
