@@ -23,7 +23,7 @@ import org.streams4j.internal.Shim;
  * closes the number.
  *
  * <p>Held connections are non-blocking. A write the kernel cannot take whole
- * is queued ({@link StreamFd#hasQueued()}); the loop then waits for room
+ * is queued ({@link WritePath#hasQueued()}); the loop then waits for room
  * instead of for data on that connection, writes the rest, and only then
  * calls the handler again. So a client that reads slowly holds back itself
  * only, and what it is owed is bounded by what one handler call wrote.
