@@ -73,7 +73,7 @@ final class BindLock implements AutoCloseable {
                 boolean keep = false;
                 try {
                     FileStat st = FileStat.of(file.fd());
-                    int r = file.withFdQuick("fcntl", Shim::s4j_lock);
+                    int r = file.descriptor().useQuick("fcntl", Shim::s4j_lock);
                     if (r == 0 && at(dir, name).sameFile(st)) {
                         keep = true;
                         return new BindLock(dir, name, file, st);
@@ -92,7 +92,7 @@ final class BindLock implements AutoCloseable {
                 throw new StreamsException(op, p, Errno.EAGAIN, "another server has been binding or closing "
                     + p + " for " + wait.toSeconds() + "s (its lock file " + name + " is held); nothing was changed");
             }
-            StreamFd.sleepQuietly(pause);
+            Threads.sleepQuietly(pause);
             pause = Math.min(20, pause * 2);
         }
     }
@@ -106,7 +106,7 @@ final class BindLock implements AutoCloseable {
      * {@code fifo_connld} until its server passes a pipe, O_NONBLOCK or not.
      */
     private static StreamFd open(StreamFd dir, String op, String p, String name) throws StreamsException {
-        int fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+        int fd = dir.descriptor().useQuick("open", d -> Shim.s4j_openat(d, name,
             Shim.O_READ | Shim.O_WRITE | Shim.O_CREAT_EXCL | Shim.O_NOFOLLOW, 0600));
         if (fd >= 0) {
             return StreamFd.adopt(fd);
@@ -130,7 +130,7 @@ final class BindLock implements AutoCloseable {
             throw new StreamsException(op, p, Errno.EEXIST, "its lock file " + name
                 + " is not a file of this user's with one link; not using it");
         }
-        fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+        fd = dir.descriptor().useQuick("open", d -> Shim.s4j_openat(d, name,
             Shim.O_READ | Shim.O_WRITE | Shim.O_NOFOLLOW | Shim.O_NONBLOCK, 0));
         if (fd == -Errno.ENOENT) {
             return null;

@@ -347,7 +347,7 @@ public final class Connection implements Closeable {
      * @return false once closed (also while a close waits for what is queued)
      */
     public boolean isOpen() {
-        return fd.isOpen() && !fd.closing();
+        return fd.isOpen() && !fd.writes().closing();
     }
 
     /**
@@ -360,7 +360,7 @@ public final class Connection implements Closeable {
      * @return the queued byte count
      */
     public long queued() {
-        return fd.queued();
+        return fd.writes().queued();
     }
 
     /**
@@ -375,7 +375,7 @@ public final class Connection implements Closeable {
      */
     @Override
     public void close() {
-        if (!fd.closeWhenWritten()) {
+        if (!fd.writes().closeWhenWritten()) {
             fd.close();
         }
     }

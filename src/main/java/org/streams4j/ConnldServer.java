@@ -12,7 +12,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.streams4j.internal.Shim;
 
 /**
  * A server that owns a path and gets one private connection per client.
@@ -30,7 +29,6 @@ import org.streams4j.internal.Shim;
  */
 public final class ConnldServer implements Closeable {
     private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
-    private static final Duration POLL_SLICE = Duration.ofSeconds(1);
 
     static {
         // The accept loop logs when descriptors run out (EMFILE). java.util.logging's
@@ -45,34 +43,20 @@ public final class ConnldServer implements Closeable {
     private final ConnldOptions options;
     /** The backend's side of the bound path: accepting descriptor, identity, clean-up. */
     private final Transport.Endpoint endpoint;
-    private final StreamFd acceptFd;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Linux: accept(2) blocks on the listening socket (see acceptWithin). */
-    private final boolean blockingAccept;
-    private final java.util.concurrent.locks.ReentrantLock acceptLock = new java.util.concurrent.locks.ReentrantLock();
-    /** A hint for the accepting thread: the last accept found a client without waiting. */
-    private volatile boolean clientsWaiting = true;
-    /** Counts accept calls made while clientsWaiting is false (a hint too; races do no harm). */
-    private int acceptCalls;
+    /** The accept, one at a time or in a loop. */
+    private final Acceptor acceptor;
     private final Thread hook;
-    /** Guards serving; notified when it drops to 0. */
-    private final Object lifecycle = new Object();
-    /** serve() and serveEvents() calls under way. */
-    private int serving;
-    /**
-     * The slot semaphores accept loops wait on: close() opens them, so that
-     * a server with every slot taken (all of threads() or maxConnections()
-     * busy) still stops.
-     */
-    private final java.util.Set<Semaphore> slotWaits = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The serve calls under way, the server's threads, the wait for the end. */
+    private final Lifecycle life;
 
     private ConnldServer(Path path, ConnldOptions options, Transport.Endpoint endpoint) {
         this.path = path;
         this.name = path.toString();
         this.options = options;
         this.endpoint = endpoint;
-        this.acceptFd = endpoint.acceptFd();
-        this.blockingAccept = endpoint.blockingAccept();
+        this.acceptor = new Acceptor(name, options, endpoint, closed);
+        this.life = new Lifecycle(name, options, closed);
         if (options.shutdownHook()) {
             hook = new Thread(this::close, "streams4j-shutdown " + name);
             Runtime.getRuntime().addShutdownHook(hook);
@@ -147,7 +131,7 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
      */
     public Connection accept() throws StreamsException {
-        return acceptWithin(null).orElseThrow();
+        return acceptor.accept(null).orElseThrow();
     }
 
     /**
@@ -158,120 +142,7 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException {@link StreamClosedException} when the server is closed meanwhile
      */
     public Optional<Connection> accept(Duration timeout) throws StreamsException {
-        return acceptWithin(timeout);
-    }
-
-    private Optional<Connection> acceptWithin(Duration timeout) throws StreamsException {
-        if (!blockingAccept) {
-            // While clients queue up, take the next one straight away (the end
-            // is non-blocking); when the last try found none, poll first and
-            // spare the accept that would say EAGAIN, trying straight away
-            // again now and then to notice a queue.
-            return acceptPolling(timeout, clientsWaiting || (++acceptCalls & 7) == 0);
-        }
-        // Linux: the listening socket is blocking. accept() without a time-out
-        // sleeps in accept(2) itself (a wake-up straight into accept is cheaper
-        // than poll and then accept: about 15 % more connections per second);
-        // close() wakes it through shutdown(2). With a time-out, poll first,
-        // then accept. One thread accepts at a time, so that a client poll
-        // announced is still there for the accept that follows.
-        if (timeout == null) {
-            acceptLock.lock();
-            try {
-                while (true) {
-                    if (closed.get()) {
-                        throw new StreamClosedException("accept", name);
-                    }
-                    Connection c = acceptOne();
-                    if (c != null) {
-                        return Optional.of(c);
-                    }
-                }
-            } finally {
-                acceptLock.unlock();
-            }
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try {
-            if (!acceptLock.tryLock(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS)) {
-                return Optional.empty();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Optional.empty();
-        }
-        try {
-            return acceptPolling(Duration.ofNanos(deadline - System.nanoTime()), false);
-        } finally {
-            acceptLock.unlock();
-        }
-    }
-
-    /**
-     * Polls the accepting end, and accepts once it is readable (or straight
-     * away first when {@code tryFirst}, which only a non-blocking end allows).
-     * Waits in slices of at most a second: close() wakes a poller by itself,
-     * and the slice is a bound should a platform not do so. When the time is
-     * up a client that is there already is still taken.
-     */
-    private Optional<Connection> acceptPolling(Duration timeout, boolean tryFirst) throws StreamsException {
-        long deadline = timeout == null ? 0 : System.nanoTime() + timeout.toNanos();
-        boolean polled = false;
-        boolean waited = false;
-        while (true) {
-            if (closed.get()) {
-                throw new StreamClosedException("accept", name);
-            }
-            if (polled || tryFirst) {
-                Connection ready = acceptOne();
-                if (ready != null) {
-                    clientsWaiting = !polled;
-                    return Optional.of(ready);
-                }
-                clientsWaiting = false;
-            }
-            tryFirst = false;
-            Duration left = POLL_SLICE;
-            if (timeout != null) {
-                long ns = deadline - System.nanoTime();
-                if (ns <= 0 && waited) {
-                    return Optional.empty();
-                }
-                left = Duration.ofNanos(Math.max(0, Math.min(ns, POLL_SLICE.toNanos())));
-            }
-            waited = true;
-            try {
-                polled = acceptFd.poll(Shim.POLLIN, left) != 0;
-            } catch (StreamClosedException e) {
-                throw new StreamClosedException("accept", name);
-            }
-        }
-    }
-
-    /** One I_RECVFD / accept; null when nothing was there after all or the client was refused. */
-    private Connection acceptOne() throws StreamsException {
-        Transport.Accepted got;
-        try {
-            got = endpoint.accept(options.restrictsPeers() || LOG.isLoggable(Level.DEBUG));
-        } catch (StreamClosedException e) {
-            throw new StreamClosedException("accept", name);
-        } catch (StreamsException e) {
-            if (!acceptFd.isOpen()) {
-                throw new StreamClosedException("accept", name);
-            }
-            throw new StreamsException("accept", name, e.errno());
-        }
-        if (got == null) {
-            return null;
-        }
-        PeerCredentials peer = got.peer();
-        if (options.restrictsPeers() && !options.allows(peer)) {
-            got.fd().close();
-            LOG.log(Level.WARNING, "refused a client of {0}: {1} is not allowed", name, peer);
-            return null;
-        }
-        LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
-        return new Connection(got.fd(), peer, got.known(), true);
+        return acceptor.accept(timeout);
     }
 
     // ---- serving ----------------------------------------------------------------
@@ -307,11 +178,11 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException when accepting fails for good
      */
     public void serve(Handler handler) throws StreamsException {
-        begin();
+        life.begin();
         try {
             servePool(handler);
         } finally {
-            end();
+            life.end();
         }
     }
 
@@ -320,7 +191,7 @@ public final class ConnldServer implements Closeable {
         Semaphore slots = new Semaphore(threads);
         AtomicInteger seq = new AtomicInteger();
         ExecutorService pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-            new LinkedBlockingQueue<>(), r -> newThread(r, "streams4j-conn-" + seq.incrementAndGet()));
+            new LinkedBlockingQueue<>(), r -> life.newThread(r, "streams4j-conn-" + seq.incrementAndGet()));
         ((ThreadPoolExecutor) pool).allowCoreThreadTimeOut(true);
         // The connections being handled, closed when the server stops so that every handler ends.
         java.util.Set<Connection> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -328,7 +199,7 @@ public final class ConnldServer implements Closeable {
             : new WriteWatchdog(name, options.writeTimeout());
         Shares shares = new Shares(options.maxConnectionsPerUid());
         try {
-            acceptLoop(slots, shares, c -> pool.execute(() -> {
+            life.acceptLoop(slots, acceptor, shares, c -> pool.execute(() -> {
                 live.add(c);
                 if (closed.get()) {
                     c.close();      // stopped meanwhile: the sweep below may have missed it
@@ -389,37 +260,6 @@ public final class ConnldServer implements Closeable {
         }
     }
 
-    /** A thread of the server's: the options' factory, or a daemon named {@code name}. */
-    private Thread newThread(Runnable r, String threadName) {
-        Optional<java.util.concurrent.ThreadFactory> f = options.threadFactory();
-        if (f.isPresent()) {
-            Thread t = f.get().newThread(r);
-            if (t == null) {
-                throw new java.util.concurrent.RejectedExecutionException(
-                    "the thread factory of " + name + " made no thread for " + threadName);
-            }
-            return t;
-        }
-        return Threads.daemon(threadName, r);
-    }
-
-    private void begin() throws StreamsException {
-        synchronized (lifecycle) {
-            if (closed.get()) {
-                throw new StreamClosedException("serve", name);
-            }
-            serving++;
-        }
-    }
-
-    private void end() {
-        synchronized (lifecycle) {
-            if (--serving == 0) {
-                lifecycle.notifyAll();
-            }
-        }
-    }
-
     /**
      * Runs {@link #serve(Handler)} on a thread of its own (the options'
      * {@link ConnldOptions#threadFactory()}, or a daemon thread) and returns
@@ -432,7 +272,8 @@ public final class ConnldServer implements Closeable {
      * @throws StreamClosedException when the server is closed already
      */
     public ConnldServer start(Handler handler) throws StreamsException {
-        return startThread("serve", () -> servePool(handler));
+        life.start("serve", () -> servePool(handler), this::close);
+        return this;
     }
 
     /**
@@ -444,38 +285,7 @@ public final class ConnldServer implements Closeable {
      * @throws StreamClosedException when the server is closed already
      */
     public ConnldServer startEvents(EventHandler handler) throws StreamsException {
-        return startThread("serveEvents", () -> serveLoops(handler));
-    }
-
-    /** What start runs: serve or serveEvents without their own begin/end. */
-    @FunctionalInterface
-    private interface Serving {
-        void run() throws StreamsException;
-    }
-
-    private ConnldServer startThread(String op, Serving body) throws StreamsException {
-        begin();
-        boolean started = false;
-        try {
-            Thread t = newThread(() -> {
-                try {
-                    body.run();
-                } catch (StreamClosedException e) {
-                    LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                } catch (StreamsException | RuntimeException | Error e) {
-                    LOG.log(Level.ERROR, name + ": " + op + " ended: " + e, e);
-                    close();
-                } finally {
-                    end();
-                }
-            }, "streams4j-serve " + name);
-            t.start();
-            started = true;
-        } finally {
-            if (!started) {
-                end();
-            }
-        }
+        life.start("serveEvents", () -> serveLoops(handler), this::close);
         return this;
     }
 
@@ -489,92 +299,7 @@ public final class ConnldServer implements Closeable {
      * @throws InterruptedException when interrupted while waiting
      */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lifecycle) {
-            while (!closed.get() || serving > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                lifecycle.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
-            }
-            return true;
-        }
-    }
-
-    /**
-     * {@link ConnldOptions#writeTimeout()} for {@link #serve}: a thread that
-     * looks at the connections being handled a few times per time-out and
-     * closes any whose write call has been blocked in the kernel that long,
-     * or whose written output the client has left unread that long (the
-     * kernel's count, StreamFd.unreadByPeer, did not go down: a client that
-     * sends now and then but never reads). The close wakes a blocked write
-     * (StreamFd.close), which fails, so the handler's thread is free again.
-     */
-    private static final class WriteWatchdog implements Runnable {
-        private final String name;
-        private final long timeoutNanos;
-        /** What each connection's client had not read at the last look, and since when it has not read. */
-        private static final class Owed {
-            int unread;
-            long since = System.nanoTime();
-        }
-
-        private final java.util.Map<Connection, Owed> handled = new java.util.concurrent.ConcurrentHashMap<>();
-        private final Thread thread;
-
-        WriteWatchdog(String name, Duration timeout) {
-            this.name = name;
-            this.timeoutNanos = timeout.toNanos();
-            this.thread = Threads.daemon("streams4j-write-timeout " + name, this);
-            thread.start();
-        }
-
-        void add(Connection c) {
-            handled.put(c, new Owed());
-        }
-
-        void remove(Connection c) {
-            handled.remove(c);
-        }
-
-        void stop() {
-            thread.interrupt();
-        }
-
-        @Override
-        public void run() {
-            long sliceMs = Math.max(10, Math.min(1000, timeoutNanos / 4 / 1_000_000));
-            while (!Thread.currentThread().isInterrupted()) {
-                try {
-                    Thread.sleep(sliceMs);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                long now = System.nanoTime();
-                for (java.util.Map.Entry<Connection, Owed> e : handled.entrySet()) {
-                    Connection c = e.getKey();
-                    long since = c.fd().blockedWriteSince();
-                    if (since != 0 && now - since >= timeoutNanos && c.isOpen()) {
-                        LOG.log(Level.INFO, "{0}: closing the connection of {1}: a write made no progress for {2} ms",
-                            name, c.peer(), (now - since) / 1_000_000);
-                        c.close();
-                        continue;
-                    }
-                    Owed o = e.getValue();
-                    int unread = c.fd().unreadByPeer();
-                    if (unread <= 0 || unread < o.unread) {
-                        o.since = now;      // owed nothing, or the client read some
-                    }
-                    o.unread = unread;
-                    if (unread > 0 && now - o.since >= timeoutNanos && c.isOpen()) {
-                        LOG.log(Level.INFO, "{0}: closing the connection of {1}: it left what it was sent unread "
-                            + "for {2} ms", name, c.peer(), (now - o.since) / 1_000_000);
-                        c.close();
-                    }
-                }
-            }
-        }
+        return life.awaitTermination(timeout);
     }
 
     /**
@@ -659,11 +384,11 @@ public final class ConnldServer implements Closeable {
      * @throws StreamsException when accepting fails for good
      */
     public void serveEvents(EventHandler handler) throws StreamsException {
-        begin();
+        life.begin();
         try {
             serveLoops(handler);
         } finally {
-            end();
+            life.end();
         }
     }
 
@@ -678,12 +403,11 @@ public final class ConnldServer implements Closeable {
                 loops[i] = new EventLoop(name, handler, c -> {
                     shares.give(c);
                     slots.release();
-                }, options.idleTimeout());
-                loops[i].writeTimeout(options.writeTimeout());
-                threads[i] = newThread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
+                }, options.idleTimeout(), options.writeTimeout());
+                threads[i] = life.newThread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].start();
             }
-            acceptLoop(slots, shares, c -> {
+            life.acceptLoop(slots, acceptor, shares, c -> {
                 EventLoop least = loops[0];
                 for (EventLoop l : loops) {
                     if (!l.hasEnded() && (least.hasEnded() || l.size() < least.size())) {
@@ -721,120 +445,6 @@ public final class ConnldServer implements Closeable {
     }
 
     /**
-     * Accepts until {@link #close()}: takes a slot, accepts, hands the
-     * connection on (which must release the slot when the connection ends).
-     * Survives EMFILE/ENFILE (backs off, logs once per burst), EINTR and
-     * clients that vanish.
-     */
-    private void acceptLoop(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
-        throws StreamsException {
-        slotWaits.add(slots);
-        try {
-            acceptLoopOn(slots, shares, dispatch);
-        } finally {
-            slotWaits.remove(slots);
-        }
-    }
-
-    private void acceptLoopOn(Semaphore slots, Shares shares, java.util.function.Consumer<Connection> dispatch)
-        throws StreamsException {
-        long backoffMs = 0;
-        if (closed.get()) {
-            return;     // closed before slotWaits held these slots: close() did not open them
-        }
-        while (!closed.get()) {
-            try {
-                slots.acquire();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-            Connection c;
-            try {
-                c = accept();
-                backoffMs = 0;
-            } catch (StreamClosedException e) {
-                slots.release();
-                return;
-            } catch (StreamsException e) {
-                slots.release();
-                if (closed.get()) {
-                    return;
-                }
-                if (e.errno() == Errno.EMFILE || e.errno() == Errno.ENFILE) {
-                    long t = System.nanoTime();
-                    if (backoffMs == 0) {
-                        // Said once per shortage: clients served between EMFILEs do not
-                        // make it a new one until a minute has passed without any.
-                        boolean again = outOfFdsAt != 0 && t - outOfFdsAt < OUT_OF_FDS_QUIET;
-                        LOG.log(again ? Level.DEBUG : Level.WARNING, "{0}: out of descriptors ({1}); backing off",
-                            name, e.errnoName());
-                    }
-                    outOfFdsAt = t;
-                    backoffMs = Math.min(1000, Math.max(10, backoffMs * 2));
-                    StreamFd.sleepQuietly(backoffMs);
-                    continue;
-                }
-                throw e;
-            }
-            if (!shares.take(c)) {
-                LOG.log(Level.INFO, "refused a client of {0}: {1} holds {2} connections already "
-                    + "(the most one uid may hold)", name, c.peer(), shares.max);
-                c.close();
-                slots.release();
-                continue;
-            }
-            try {
-                dispatch.accept(c);
-            } catch (RuntimeException e) {
-                c.close();
-                shares.give(c);
-                slots.release();
-                throw e;
-            }
-        }
-    }
-
-    /**
-     * {@link ConnldOptions#maxConnectionsPerUid()}: how many connections each
-     * uid holds. Taken on the accept thread, given back when a connection
-     * ends (its peer() is known by then, so no system call).
-     */
-    private static final class Shares {
-        final int max;
-        private final java.util.Map<Integer, Integer> held = new java.util.HashMap<>();
-
-        Shares(int max) {
-            this.max = max;
-        }
-
-        /** Counts c against its uid's share; false (nothing counted) when the share is full. */
-        synchronized boolean take(Connection c) {
-            if (max == 0) {
-                return true;
-            }
-            int uid = c.peer().uid();
-            int n = held.getOrDefault(uid, 0);
-            if (n >= max) {
-                return false;
-            }
-            held.put(uid, n + 1);
-            return true;
-        }
-
-        synchronized void give(Connection c) {
-            if (max == 0) {
-                return;
-            }
-            held.computeIfPresent(c.peer().uid(), (u, n) -> n <= 1 ? null : n - 1);
-        }
-    }
-
-    /** When accepting last met EMFILE/ENFILE (System.nanoTime(); 0: never); accept loop only. */
-    private long outOfFdsAt;
-    private static final long OUT_OF_FDS_QUIET = TimeUnit.MINUTES.toNanos(1);
-
-    /**
      * Stops accepting and removes the attach point or socket this server put
      * at the path, if it still is its own (same device and inode). On STREAMS
      * closing the server's ends detaches exactly this server's attachment
@@ -846,12 +456,7 @@ public final class ConnldServer implements Closeable {
             return;
         }
         endpoint.close();
-        for (Semaphore slots : slotWaits) {
-            slots.release(1 << 20);     // an accept loop waiting for a slot sees the close
-        }
-        synchronized (lifecycle) {
-            lifecycle.notifyAll();  // nothing serving: awaitTermination returns now
-        }
+        life.closed();
         if (hook != null && Thread.currentThread() != hook) {
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

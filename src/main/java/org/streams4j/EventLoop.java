@@ -23,7 +23,7 @@ import org.streams4j.internal.Shim;
  * closes the number.
  *
  * <p>Held connections are non-blocking. A write the kernel cannot take whole
- * is queued ({@link StreamFd#hasQueued()}); the loop then waits for room
+ * is queued ({@link WritePath#hasQueued()}); the loop then waits for room
  * instead of for data on that connection, writes the rest, and only then
  * calls the handler again. So a client that reads slowly holds back itself
  * only, and what it is owed is bounded by what one handler call wrote.
@@ -41,7 +41,9 @@ final class EventLoop implements Runnable {
     private final java.util.function.Consumer<Connection> onClosed;
     /** 0: no idle time-out. */
     private final long idleNanos;
-    private long sweepNanos;
+    /** 0: no write time-out. */
+    private final long writeNanos;
+    private final long sweepNanos;
     private final Poller poller;
     private final ConcurrentLinkedQueue<Connection> incoming = new ConcurrentLinkedQueue<>();
     /** Tokens of connections closed or written to by other threads. */
@@ -52,33 +54,68 @@ final class EventLoop implements Runnable {
     private volatile boolean ended;
     private volatile Thread thread;
 
-    // Loop thread only. Slot i holds conns[i] (null when free).
-    private Connection[] conns = new Connection[64];
-    private int[] gens = new int[64];
-    private int[] fds = new int[64];
-    private int[] interest = new int[64];
-    /** When the client last sent something, or made room for what it is sent. */
-    private long[] lastRead = new long[64];
+    /**
+     * One registration: the connection a slot holds (null while the slot is
+     * free) and what the loop keeps for it. A slot is reused; its generation
+     * goes up with each connection it holds, so that a token names one
+     * connection only. Loop thread only.
+     */
+    private static final class Slot {
+        Connection conn;
+        int gen;
+        int fd;
+        /** What the poller waits for: POLLIN, or POLLOUT while a queue is written. */
+        int interest;
+        /** When the client last sent something, or made room for what it is sent. */
+        long lastRead;
+        /** Listed in rearm (one-shot pollers), once. */
+        boolean armPending;
+        /**
+         * Write time-out: when what the client is owed (queued here, or
+         * written and not read yet) last moved, or when it was last owed
+         * nothing. Never moved by what the client sends: a client that sends
+         * a byte now and then but never reads meets the time-out all the same.
+         */
+        long lastWrite;
+        /**
+         * Write time-out: what the client had not read at the last sweep
+         * (WritePath.unreadByPeer: the kernel's count; -1 where the platform
+         * cannot tell, and then only the queue here counts).
+         */
+        int lastUnread;
+    }
+
+    // Loop thread only. slots[0..used) are allocated; free lists the free ones.
+    private Slot[] slots = new Slot[64];
     private int[] free = new int[64];
     private int nfree;
     private int used;
-    /** Slots to re-arm before the next wait (one-shot pollers); a slot is listed once while armPending. */
+    /** Slots to re-arm before the next wait (one-shot pollers). */
     private int[] rearm = new int[64];
-    private boolean[] armPending = new boolean[64];
     private int nrearm;
     private long now;
     private long nextSweep;
 
+    /**
+     * @param idleTimeout {@link ConnldOptions#idleTimeout()}: null for none
+     * @param writeTimeout {@link ConnldOptions#writeTimeout()}: null for none
+     */
     EventLoop(String name, ConnldServer.EventHandler handler, java.util.function.Consumer<Connection> onClosed,
-        Duration idleTimeout)
+        Duration idleTimeout, Duration writeTimeout)
         throws StreamsException {
         this.name = name;
         this.handler = handler;
         this.onClosed = onClosed;
         this.idleNanos = idleTimeout == null ? 0 : idleTimeout.toNanos();
-        this.sweepNanos = idleNanos == 0 ? 0
-            : Math.max(10_000_000L, Math.min(1_000_000_000L, idleNanos / 4));
+        this.writeNanos = writeTimeout == null ? 0 : writeTimeout.toNanos();
+        long every = Math.min(slice(idleNanos), slice(writeNanos));
+        this.sweepNanos = every == Long.MAX_VALUE ? 0 : every;     // 0: nothing to sweep for
         this.poller = Poller.open();
+    }
+
+    /** How often to look for a time-out of {@code nanos}: a quarter of it, 10 ms to 1 s; never for 0. */
+    private static long slice(long nanos) {
+        return nanos == 0 ? Long.MAX_VALUE : Math.max(10_000_000L, Math.min(1_000_000_000L, nanos / 4));
     }
 
     /** Connections this loop holds or has been given. */
@@ -130,7 +167,7 @@ final class EventLoop implements Runnable {
         } finally {
             ended = true;
             for (int i = 0; i < used; i++) {
-                if (conns[i] != null) {
+                if (slots[i].conn != null) {
                     remove(i);
                 }
             }
@@ -157,7 +194,7 @@ final class EventLoop implements Runnable {
             for (Long t; (t = notices.poll()) != null; ) {
                 int slot = live(t);
                 if (slot >= 0) {
-                    update(slot, conns[slot].isOpen());
+                    update(slot, slots[slot].conn.isOpen());
                 }
             }
             if (stopping) {
@@ -165,10 +202,10 @@ final class EventLoop implements Runnable {
             }
             for (int i = 0; i < nrearm; i++) {
                 int slot = rearm[i];
-                if (armPending[slot]) {
-                    armPending[slot] = false;
-                    if (conns[slot] != null) {
-                        poller.arm(fds[slot], interest[slot], token(slot));
+                if (slots[slot].armPending) {
+                    slots[slot].armPending = false;
+                    if (slots[slot].conn != null) {
+                        poller.arm(slots[slot].fd, slots[slot].interest, token(slot));
                     }
                 }
             }
@@ -211,13 +248,13 @@ final class EventLoop implements Runnable {
     }
 
     private long token(int slot) {
-        return tokenOf(slot, gens[slot]);
+        return tokenOf(slot, slots[slot].gen);
     }
 
     /** The slot a token names, or -1 when that connection has gone since. */
     private int live(long token) {
         int slot = (int) token;
-        if (slot < 0 || slot >= used || conns[slot] == null || gens[slot] != (int) (token >>> 32)) {
+        if (slot < 0 || slot >= used || slots[slot].conn == null || slots[slot].gen != (int) (token >>> 32)) {
             return -1;
         }
         return slot;
@@ -225,21 +262,19 @@ final class EventLoop implements Runnable {
 
     private void add(Connection c) {
         int slot = nfree > 0 ? free[--nfree] : used++;
-        if (slot == conns.length) {
+        if (slot == slots.length) {
             int n = slot * 2;
-            conns = Arrays.copyOf(conns, n);
-            gens = Arrays.copyOf(gens, n);
-            fds = Arrays.copyOf(fds, n);
-            interest = Arrays.copyOf(interest, n);
-            lastRead = Arrays.copyOf(lastRead, n);
+            slots = Arrays.copyOf(slots, n);
             free = Arrays.copyOf(free, n);
             rearm = Arrays.copyOf(rearm, n);
-            armPending = Arrays.copyOf(armPending, n);
         }
-        long token = tokenOf(slot, ++gens[slot]);
+        if (slots[slot] == null) {
+            slots[slot] = new Slot();
+        }
+        long token = tokenOf(slot, ++slots[slot].gen);
         int fd;
         try {
-            fd = c.fd().watch(new StreamFd.Watch() {
+            fd = c.fd().watch(new Descriptor.Watch() {
                 @Override
                 public void register(int fd) throws StreamsException {
                     poller.add(fd, Shim.POLLIN, token);
@@ -266,15 +301,12 @@ final class EventLoop implements Runnable {
             onClosed.accept(c);
             return;
         }
-        conns[slot] = c;
-        fds[slot] = fd;
-        interest[slot] = Shim.POLLIN;
-        lastRead[slot] = now;
-        if (writeNanos > 0) {
-            writeSlot(slot);
-            lastWrite[slot] = now;
-            lastUnread[slot] = 0;
-        }
+        slots[slot].conn = c;
+        slots[slot].fd = fd;
+        slots[slot].interest = Shim.POLLIN;
+        slots[slot].lastRead = now;
+        slots[slot].lastWrite = now;
+        slots[slot].lastUnread = 0;
         boolean keep;
         try {
             handler.opened(c);
@@ -287,19 +319,19 @@ final class EventLoop implements Runnable {
     }
 
     private void dispatch(int slot, int rev) {
-        Connection c = conns[slot];
+        Connection c = slots[slot].conn;
         StreamFd fd = c.fd();
         if (!fd.isOpen() || (rev & Shim.POLLNVAL) != 0) {
             remove(slot);
             return;
         }
         boolean keep = c.isOpen();
-        if (fd.hasQueued()) {
+        if (fd.writes().hasQueued()) {
             if ((rev & Shim.POLLOUT) != 0) {
-                lastRead[slot] = now;   // the client took some of what it was sent
+                slots[slot].lastRead = now;   // the client took some of what it was sent
             }
             try {
-                if (fd.flushQueued() && keep) {
+                if (fd.writes().flush() && keep) {
                     handler.writable(c);
                     keep = c.isOpen();
                 }
@@ -314,11 +346,11 @@ final class EventLoop implements Runnable {
             }
         }
         try {
-            if (keep && !fd.hasQueued() && (rev & READY) != 0 && (interest[slot] & Shim.POLLIN) != 0) {
-                lastRead[slot] = now;
+            if (keep && !fd.writes().hasQueued() && (rev & READY) != 0 && (slots[slot].interest & Shim.POLLIN) != 0) {
+                slots[slot].lastRead = now;
                 while (keep) {
                     keep = handler.readable(c) && c.isOpen();
-                    if (!keep || fd.hasQueued() || !fd.hasBuffered()) {
+                    if (!keep || fd.writes().hasQueued() || !fd.hasBuffered()) {
                         break;
                     }
                 }
@@ -340,26 +372,26 @@ final class EventLoop implements Runnable {
 
     /** registered: the poller waits on the slot for POLLIN already (just added). */
     private void update(int slot, boolean keep, boolean registered) {
-        Connection c = conns[slot];
-        if ((!keep || !c.isOpen()) && !(c.fd().isOpen() && c.fd().closeWhenWritten())) {
+        Connection c = slots[slot].conn;
+        if ((!keep || !c.isOpen()) && !(c.fd().isOpen() && c.fd().writes().closeWhenWritten())) {
             remove(slot);   // closed, or a close with nothing left to write
             return;
         }
         // Open, or closing once what is queued is written (only room is waited for then).
-        int want = c.fd().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
-        if (want == Shim.POLLOUT && interest[slot] != Shim.POLLOUT && !owedAtLastSweep(slot)) {
+        int want = c.fd().writes().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
+        if (want == Shim.POLLOUT && slots[slot].interest != Shim.POLLOUT && slots[slot].lastUnread <= 0) {
             wrote(slot);    // a queue starts: the write time-out counts from here
         }
         if (poller.oneShot()) {
-            if (!armPending[slot] && (!registered || want != interest[slot])) {
-                armPending[slot] = true;
+            if (!slots[slot].armPending && (!registered || want != slots[slot].interest)) {
+                slots[slot].armPending = true;
                 rearm[nrearm++] = slot;
             }
-            interest[slot] = want;
-        } else if (want != interest[slot]) {
+            slots[slot].interest = want;
+        } else if (want != slots[slot].interest) {
             try {
-                poller.modify(fds[slot], want, token(slot));
-                interest[slot] = want;
+                poller.modify(slots[slot].fd, want, token(slot));
+                slots[slot].interest = want;
             } catch (StreamsException e) {
                 LOG.log(Level.WARNING, "{0}: {1}; closing {2}", name, e.getMessage(), c);
                 remove(slot);
@@ -384,40 +416,15 @@ final class EventLoop implements Runnable {
     /** Closes connections that have sent nothing, nor taken any of what they were sent, for idleNanos. */
     private void sweep() {
         for (int i = 0; i < used; i++) {
-            if (conns[i] != null && now - lastRead[i] >= idleNanos) {
-                LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, conns[i],
-                    (now - lastRead[i]) / 1_000_000);
+            if (slots[i].conn != null && now - slots[i].lastRead >= idleNanos) {
+                LOG.log(Level.DEBUG, "{0}: closing {1}, idle for {2} ms", name, slots[i].conn,
+                    (now - slots[i].lastRead) / 1_000_000);
                 remove(i);
             }
         }
     }
 
     // ---- write time-out (ConnldOptions.writeTimeout) ----------------------------
-
-    /** 0: no write time-out. */
-    private long writeNanos;
-    /**
-     * Loop thread only, by slot: when what slot i is owed (queued here, or
-     * written and not read by the client yet) last moved, or when it was last
-     * owed nothing. Never moved by what the client sends: a client that sends
-     * a byte now and then but never reads meets the time-out all the same.
-     */
-    private long[] lastWrite = new long[0];
-    /**
-     * Loop thread only, by slot: what the client had not read at the last
-     * sweep (StreamFd.unreadByPeer: the kernel's count; -1 where the platform
-     * cannot tell, and then only the queue here counts).
-     */
-    private int[] lastUnread = new int[0];
-
-    /** Sets the write time-out (null: none); before the loop runs. */
-    void writeTimeout(Duration timeout) {
-        writeNanos = timeout == null ? 0 : timeout.toNanos();
-        if (writeNanos > 0) {
-            long slice = Math.max(10_000_000L, Math.min(1_000_000_000L, writeNanos / 4));
-            sweepNanos = sweepNanos == 0 ? slice : Math.min(sweepNanos, slice);
-        }
-    }
 
     /**
      * Closes connections that were owed output for writeNanos without taking
@@ -429,43 +436,28 @@ final class EventLoop implements Runnable {
             return;
         }
         for (int i = 0; i < used; i++) {
-            Connection c = conns[i];
+            Connection c = slots[i].conn;
             if (c == null) {
                 continue;
             }
-            writeSlot(i);
             StreamFd fd = c.fd();
-            int unread = fd.unreadByPeer();
-            if (!fd.hasQueued() && unread <= 0) {
-                lastWrite[i] = now;     // owed nothing: the clock is at rest
-                lastUnread[i] = unread;
+            int unread = fd.writes().unreadByPeer();
+            if (!fd.writes().hasQueued() && unread <= 0) {
+                slots[i].lastWrite = now;     // owed nothing: the clock is at rest
+                slots[i].lastUnread = unread;
                 continue;
             }
-            if (unread >= 0 && unread < lastUnread[i]) {
-                lastWrite[i] = now;     // the client read some of it
+            if (unread >= 0 && unread < slots[i].lastUnread) {
+                slots[i].lastWrite = now;     // the client read some of it
             }
-            lastUnread[i] = unread;
-            if (now - lastWrite[i] >= writeNanos) {
+            slots[i].lastUnread = unread;
+            if (now - slots[i].lastWrite >= writeNanos) {
                 LOG.log(Level.INFO, "{0}: closing {1}: what it is sent made no progress for {2} ms "
                     + "({3} bytes queued here, {4} unread in the kernel)", name, c,
-                    (now - lastWrite[i]) / 1_000_000, fd.hasQueued() ? "some" : "no",
+                    (now - slots[i].lastWrite) / 1_000_000, fd.writes().hasQueued() ? "some" : "no",
                     unread < 0 ? "unknown" : Integer.toString(unread));
                 remove(i);
             }
-        }
-    }
-
-    /** Whether slot i's client had written output unread at the last sweep (the clock runs already). */
-    private boolean owedAtLastSweep(int slot) {
-        return slot < lastUnread.length && lastUnread[slot] > 0;
-    }
-
-    /** Makes the write time-out's arrays hold slot i. */
-    private void writeSlot(int slot) {
-        if (slot >= lastWrite.length) {
-            int n = Math.max(conns.length, slot + 1);
-            lastWrite = Arrays.copyOf(lastWrite, n);
-            lastUnread = Arrays.copyOf(lastUnread, n);
         }
     }
 
@@ -474,8 +466,7 @@ final class EventLoop implements Runnable {
         if (writeNanos == 0) {
             return;
         }
-        writeSlot(slot);
-        lastWrite[slot] = now;
+        slots[slot].lastWrite = now;
     }
 
     /**
@@ -484,10 +475,10 @@ final class EventLoop implements Runnable {
      * already take the place (and the uid's share) this one held.
      */
     private void remove(int i) {
-        Connection c = conns[i];
-        conns[i] = null;
+        Connection c = slots[i].conn;
+        slots[i].conn = null;
         free[nfree++] = i;
-        poller.remove(fds[i], token(i));
+        poller.remove(slots[i].fd, token(i));
         c.fd().unwatch();
         c.abort();
         size.decrementAndGet();

@@ -1,10 +1,13 @@
 package org.streams4j;
 
+import java.util.HashSet;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.Shim.Scratch;
 
 /**
  * Who is at the other end: effective uid and gid, and where the platform says
@@ -69,6 +72,31 @@ public record PeerCredentials(int uid, int gid, OptionalInt pid, OptionalInt zon
      */
     public boolean inGroup(int group) {
         return gid == group || groups.contains(group);
+    }
+
+    /**
+     * The kernel's answer for the process at the other end of {@code d}
+     * (getpeerucred, SO_PEERCRED, getpeereid), groups included where the
+     * platform reports them (ucred_getgroups, SO_PEERGROUPS).
+     */
+    static PeerCredentials of(Descriptor d) throws StreamsException {
+        int max = 32;
+        while (true) {
+            Scratch s = Scratch.get(4 * max);
+            int room = max;
+            int n = d.call("peerCredentials", fd -> Shim.s4j_peer_cred_groups(fd,
+                s.address + Scratch.CRED, s.address + Scratch.BYTES, room));
+            if (n > max) {
+                max = n;     // more groups than room: ask again with enough
+                continue;
+            }
+            Set<Integer> groups = n == 0 ? Set.of() : new HashSet<>();
+            for (int i = 0; i < n; i++) {
+                groups.add(s.buf.getInt(Scratch.BYTES + 4 * i));
+            }
+            return new PeerCredentials(s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID),
+                s.cred(Shim.CRED_PID), s.cred(Shim.CRED_ZONE)).withGroups(groups);
+        }
     }
 
     /** {@code uid=501 gid=20 pid=4711 zone=0 groups=12,20}, absent fields left out. */

@@ -103,7 +103,7 @@ abstract class Poller implements AutoCloseable {
         }
 
         void ctl(int op, int fd, int events, long token) throws StreamsException {
-            int r = ep.withFd(kind(), e -> CALLS.evCtl(e, op, fd, events, token));
+            int r = ep.descriptor().use(kind(), e -> CALLS.evCtl(e, op, fd, events, token));
             if (r < 0) {
                 throw new StreamsException(kind() + " " + (op == Shim.EV_ADD ? "add" : "modify"),
                     StreamsException.fd(fd), -r);
@@ -123,7 +123,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         void detach(int fd) {
             try {
-                ep.withFd(kind(), e -> CALLS.evCtl(e, Shim.EV_DEL, fd, 0, 0));
+                ep.descriptor().use(kind(), e -> CALLS.evCtl(e, Shim.EV_DEL, fd, 0, 0));
             } catch (StreamsException e) {
                 // The loop has ended and closed its poller: nothing is registered any more.
             }
@@ -154,7 +154,7 @@ abstract class Poller implements AutoCloseable {
             super("epoll_create");
             try {
                 wake = new WakePipe();
-                waitFd = ep.withFd("epoll", e -> e);
+                waitFd = ep.descriptor().use("epoll", e -> e);
                 add(wake.fd(), Shim.POLLIN, WAKE);
             } catch (StreamsException | RuntimeException e) {
                 ep.close();
@@ -212,7 +212,7 @@ abstract class Poller implements AutoCloseable {
 
         EventPort() throws StreamsException {
             super("port_create");
-            portFd = ep.withFd("port", e -> e);
+            portFd = ep.descriptor().use("port", e -> e);
         }
 
         @Override
@@ -278,7 +278,7 @@ abstract class Poller implements AutoCloseable {
         @Override
         void wakeup() {
             try {
-                int r = ep.withFd("port_send", e -> Shim.s4j_ev_wake(e, WAKE));
+                int r = ep.descriptor().use("port_send", e -> Shim.s4j_ev_wake(e, WAKE));
                 if (r < 0) {
                     LOG.log(Level.WARNING, "port_send: {0}", Errno.name(-r));
                 }

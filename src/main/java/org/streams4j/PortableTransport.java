@@ -159,7 +159,7 @@ final class PortableTransport extends Transport {
             // rename would replace it: not a directory this process made (only its user can write it)
             throw replaced(p);
         }
-        int r = dir.withFdQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
+        int r = dir.descriptor().useQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
         if (r == -Errno.ENOENT) {
             return 0;     // gone already
         }
@@ -176,7 +176,7 @@ final class PortableTransport extends Transport {
             return 1;     // the file looked at: Private.remove unlinks it
         }
         // Not the file looked at: another server's, say. Back it goes.
-        int back = dir.withFdQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
+        int back = dir.descriptor().useQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
         if (back < 0 && back != -Errno.EEXIST) {
             LOG.log(Level.WARNING, "could not put back what was at {0}: {1}", p, Errno.name(-back));
         }
@@ -266,7 +266,7 @@ final class PortableTransport extends Transport {
                 // By name in the parent, if it still is ours: if someone swaps the
                 // name after the look, the directory removed is theirs and empty,
                 // which they could remove.
-                parent.withFdQuick("rmdir", d -> FileStat.at(d, name).sameFile(self)
+                parent.descriptor().useQuick("rmdir", d -> FileStat.at(d, name).sameFile(self)
                     ? Shim.s4j_unlinkat(d, name, true) : 0);
             } catch (StreamsException e) {
                 // the parent or ours is closed: nothing to clean through it
@@ -283,7 +283,7 @@ final class PortableTransport extends Transport {
     private static Private makePrivate(StreamFd parent, String p, Place place, String op) throws StreamsException {
         for (int i = 0; ; i++) {
             String name = ".s4j" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
-            int r = parent.withFdQuick("mkdir", d -> Shim.s4j_mkdirat(d, name, 0700));
+            int r = parent.descriptor().useQuick("mkdir", d -> Shim.s4j_mkdirat(d, name, 0700));
             if (r == -Errno.EEXIST && i < BIND_TRIES) {
                 continue;
             }
@@ -291,7 +291,7 @@ final class PortableTransport extends Transport {
                 throw new StreamsException(op, p, -r, r == -Errno.EACCES
                     ? "cannot create a file in " + place.dir() : null);
             }
-            int fd = parent.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+            int fd = parent.descriptor().useQuick("open", d -> Shim.s4j_openat(d, name,
                 Shim.O_READ | Shim.O_DIRECTORY | Shim.O_NOFOLLOW, 0));
             if (fd < 0) {
                 throw new StreamsException(op, p, -fd);
@@ -312,7 +312,7 @@ final class PortableTransport extends Transport {
 
     /** bind, then the mode and listen, all inside the private directory. */
     private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
-        int fd = priv.dir.withFdQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
+        int fd = priv.dir.descriptor().useQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
         if (fd == -Errno.ENAMETOOLONG) {
             throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
         }
@@ -334,16 +334,16 @@ final class PortableTransport extends Transport {
             if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
                 throw replaced(p);
             }
-            int r = priv.dir.withFdQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
+            int r = priv.dir.descriptor().useQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
             if (r < 0) {
                 throw new StreamsException("chmod", p, -r);
             }
-            r = listen.withFdQuick("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
+            r = listen.descriptor().useQuick("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
             if (r < 0) {
                 throw new StreamsException("listen", p, -r);
             }
             if (!CLOSE_WAKES_ACCEPT) {
-                r = listen.withFdQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
+                r = listen.descriptor().useQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
                 if (r < 0) {
                     throw new StreamsException("fcntl", p, -r);
                 }
@@ -364,7 +364,7 @@ final class PortableTransport extends Transport {
     private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
         // Both directories are held for the call; dir outlives priv.
         int to = dir.fd();
-        return priv.dir.withFdQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
+        return priv.dir.descriptor().useQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
     }
 
     private static final class Bound extends Endpoint {
@@ -394,7 +394,7 @@ final class PortableTransport extends Transport {
 
         @Override
         Accepted accept(boolean needPeer) throws StreamsException {
-            int fd = listen.withFd("accept", PortableShim::s4j_unix_accept);
+            int fd = listen.descriptor().use("accept", PortableShim::s4j_unix_accept);
             if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
                 return null;
             }
@@ -463,7 +463,7 @@ final class PortableTransport extends Transport {
             if (left <= 0) {
                 throw timedOut(p, timeout);
             }
-            StreamFd.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
+            Threads.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
         }
     }
 

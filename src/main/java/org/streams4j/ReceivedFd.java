@@ -75,22 +75,9 @@ public final class ReceivedFd implements Closeable {
         }
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
         boolean procfs = os.contains("linux") || os.contains("sunos");
-        IOException[] failed = new IOException[1];
-        FileChannel[] ch = new FileChannel[1];
         // Holding a use count: the number cannot be closed and reused meanwhile.
-        fd.withFdQuick("openFileChannel", n -> {
-            try {
-                ch[0] = FileChannel.open(Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)),
-                    StandardOpenOption.READ);
-            } catch (IOException e) {
-                failed[0] = e;
-            }
-            return 0;
-        });
-        if (failed[0] != null) {
-            throw failed[0];
-        }
-        return ch[0];
+        return fd.descriptor().withQuick("openFileChannel", n -> FileChannel.open(
+            Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)), StandardOpenOption.READ));
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class Streams {
         // A quick use: close() waits for it rather than pointing the number
         // at the close marker, which nm_mount would then attach (its peer is
         // closed already, so no fifo_close would ever detach it).
-        int r = fd.withFdQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
+        int r = fd.descriptor().useQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
         if (r < 0) {
             throw new StreamsException("fattach", p, -r);
         }

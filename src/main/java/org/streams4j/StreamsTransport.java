@@ -79,7 +79,7 @@ final class StreamsTransport extends Transport {
                 }
             }
             StreamFd receive = pipe.first();
-            int nb = receive.withFdQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
+            int nb = receive.descriptor().useQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
             if (nb < 0) {
                 throw new StreamsException("fcntl", p, -nb);
             }
@@ -116,7 +116,7 @@ final class StreamsTransport extends Transport {
         while (true) {
             FileStat there = look(dir, p, name);
             if (!there.ok()) {
-                int fd = dir.withFdQuick("open", d -> Shim.s4j_openat(d, name,
+                int fd = dir.descriptor().useQuick("open", d -> Shim.s4j_openat(d, name,
                     Shim.O_READ | Shim.O_CREAT_EXCL | Shim.O_NOFOLLOW, 0));
                 if (fd == -Errno.EEXIST) {
                     continue;       // someone else's, just made: look again
@@ -148,7 +148,7 @@ final class StreamsTransport extends Transport {
             // VFS_UNLINKABLE), which is why the lock keeps our other servers
             // from attaching between the look above and this call. EBUSY is a
             // racing unmount (vn_vfswlock) or another process's attach.
-            int r = dir.withFdQuick("unlink", d -> Shim.s4j_unlinkat(d, name, false));
+            int r = dir.descriptor().useQuick("unlink", d -> Shim.s4j_unlinkat(d, name, false));
             if (r == -Errno.EBUSY) {
                 throw live(p);
             }
@@ -163,7 +163,7 @@ final class StreamsTransport extends Transport {
     }
 
     private static FileStat chmod(StreamFd file, String p, int mode) throws StreamsException {
-        int r = file.withFdQuick("fchmod", n -> Shim.s4j_fchmod(n, mode));
+        int r = file.descriptor().useQuick("fchmod", n -> Shim.s4j_fchmod(n, mode));
         if (r < 0) {
             throw new StreamsException("chmod", p, -r);
         }
@@ -183,11 +183,11 @@ final class StreamsTransport extends Transport {
         long deadline = System.nanoTime() + BUSY_RETRY.toNanos();
         long pause = 1;
         while (true) {
-            int r = attach.withFdQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
+            int r = attach.descriptor().useQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
             if (r != -Errno.EBUSY || Streams.isAttached(Path.of(p)) || System.nanoTime() > deadline) {
                 return r;
             }
-            StreamFd.sleepQuietly(pause);
+            Threads.sleepQuietly(pause);
             pause = Math.min(50, pause * 2);
         }
     }
@@ -285,7 +285,7 @@ final class StreamsTransport extends Transport {
                     if (!attachedHere(FileStat.ofPath(path)) || System.nanoTime() > deadline) {
                         break;      // gone, someone else's, or not removable: leave it
                     }
-                    StreamFd.sleepQuietly(5);
+                    Threads.sleepQuietly(5);
                 }
             } catch (StreamsException e) {
                 // Left as a dead server's attach point, which the next bind replaces.
@@ -347,7 +347,7 @@ final class StreamsTransport extends Transport {
 
     @Override
     void verifyConnected(String p, StreamFd fd) throws StreamsException {
-        int r = fd.withFdQuick("isastream", StreamsShim::s4j_isastream);
+        int r = fd.descriptor().useQuick("isastream", StreamsShim::s4j_isastream);
         if (r != 1) {
             throw ConnldClient.notAttached(p, Errno.ENOSTR);
         }
@@ -385,7 +385,7 @@ final class StreamsTransport extends Transport {
                 throw new StreamsException("fdetach", p, Errno.ELOOP, "a symbolic link; not following it");
             }
             String held = "/proc/self/fd/" + dir.fd() + "/" + place.name();
-            int r = dir.withFdQuick("fdetach", d -> StreamsShim.s4j_fdetach(held));
+            int r = dir.descriptor().useQuick("fdetach", d -> StreamsShim.s4j_fdetach(held));
             if (r < 0) {
                 throw new StreamsException("fdetach", p, -r);
             }

@@ -38,6 +38,15 @@ final class Threads {
             .uncaughtExceptionHandler(LOG_IT).build();
     }
 
+    /** Thread.sleep that keeps an interrupt for the caller to see. */
+    static void sleepQuietly(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** The naming pattern is a format string: a % in a path stays a %. */
     private static String pattern(String name) {
         return name.replace("%", "%%");

@@ -233,18 +233,14 @@ abstract class Transport {
 
     /** What is at {@code name} in the directory, not following a link; fails on anything but ENOENT. */
     static FileStat look(StreamFd dir, String p, String name) throws StreamsException {
-        FileStat[] st = new FileStat[1];
-        dir.withFdQuick("lstat", d -> {
-            st[0] = FileStat.at(d, name);
-            return 0;
-        });
-        if (!st[0].ok() && st[0].errno() != Errno.ENOENT) {
-            throw new StreamsException("bind", p, st[0].errno());
+        FileStat st = dir.descriptor().withQuick("lstat", d -> FileStat.at(d, name));
+        if (!st.ok() && st.errno() != Errno.ENOENT) {
+            throw new StreamsException("bind", p, st.errno());
         }
-        if (st[0].ok() && st[0].type() == Shim.FT_SYMLINK) {
+        if (st.ok() && st.type() == Shim.FT_SYMLINK) {
             throw new StreamsException("bind", p, Errno.ELOOP, "a symbolic link is there; refusing to follow it");
         }
-        return st[0];
+        return st;
     }
 
     /**
@@ -256,7 +252,7 @@ abstract class Transport {
      */
     static boolean removeIfSame(StreamFd dir, String name, FileStat mine) {
         try {
-            return dir.withFdQuick("unlink", d -> {
+            return dir.descriptor().useQuick("unlink", d -> {
                 FileStat now = FileStat.at(d, name);
                 if (!now.sameFile(mine)) {
                     return 0;

@@ -37,8 +37,7 @@ final class WritePath {
     /** The end of output, as a queue item. */
     private static final Object SHUTDOWN = new Object();
 
-    private final StreamFd owner;
-    private final StreamFd.Handle handle;
+    private final Descriptor handle;
     /** The writers' lock. */
     final ReentrantLock lock = new ReentrantLock();
     /**
@@ -53,14 +52,13 @@ final class WritePath {
      */
     private volatile long writeSince;
 
-    WritePath(StreamFd owner, StreamFd.Handle handle) {
-        this.owner = owner;
+    WritePath(Descriptor handle) {
         this.handle = handle;
     }
 
     /** What an event loop has yet to write, oldest first, and what is to follow it. */
     private static final class Queue {
-        /** A heap ByteBuffer (bytes), a StreamFd.Handle with a quick use (a descriptor to pass), or SHUTDOWN. */
+        /** A heap ByteBuffer (bytes), a Descriptor with a quick use (a descriptor to pass), or SHUTDOWN. */
         final ArrayDeque<Object> items = new ArrayDeque<>();
         /** Bytes queued; a descriptor or the end of output counts as one. */
         volatile long size;
@@ -139,7 +137,7 @@ final class WritePath {
                 return (int) Math.max(0, n) + rest;
             }
             if (n < 0) {
-                throw owner.failure("write", (int) -n);
+                throw handle.failure("write", (int) -n);
             }
             src.position(src.position() + (int) n);
             return (int) n;
@@ -203,7 +201,7 @@ final class WritePath {
             return len;
         }
         if (n < 0) {
-            throw owner.failure("write", (int) -n);
+            throw handle.failure("write", (int) -n);
         }
         return (int) n;
     }
@@ -221,7 +219,7 @@ final class WritePath {
             if (q != null && behind(q, "write")) {
                 return addAll(q, srcs, offset, length);
             }
-            int count = StreamFd.vectors(srcs, offset, length, true);
+            int count = Iov.vectors(srcs, offset, length, true);
             Scratch s = Scratch.get(0);
             if (count == 0) {
                 return 0;
@@ -239,9 +237,9 @@ final class WritePath {
                 n = 0;
             }
             if (n < 0) {
-                throw owner.failure("write", (int) -n);
+                throw handle.failure("write", (int) -n);
             }
-            StreamFd.advance(s, srcs, offset, count, n, false);
+            Iov.advance(s, srcs, offset, count, n, false);
             if (q != null) {
                 long rest = addAll(q, srcs, offset, length);
                 if (rest > 0) {
@@ -297,7 +295,7 @@ final class WritePath {
      * or when the receiver has no room, the descriptor is queued (a quick use
      * keeps its number open until it is sent, whatever its owner does).
      */
-    void sendFd(StreamFd.Handle passed) throws StreamsException {
+    void sendFd(Descriptor passed) throws StreamsException {
         // A quick use of the passed descriptor: a close meanwhile leaves the
         // number to the last user instead of pointing it at the dead marker,
         // so the marker can never be what the other end receives.
@@ -321,7 +319,7 @@ final class WritePath {
                         return;
                     }
                     if (r < 0) {
-                        throw owner.failure("sendFd", -r);
+                        throw handle.failure("sendFd", -r);
                     }
                     return;
                 }
@@ -336,7 +334,7 @@ final class WritePath {
         }
     }
 
-    private int sendNow(StreamFd.Handle passed) throws StreamClosedException {
+    private int sendNow(Descriptor passed) throws StreamClosedException {
         handle.acquire("sendFd");
         try {
             return CALLS.sendfd(handle.fd, passed.fd);
@@ -346,14 +344,14 @@ final class WritePath {
     }
 
     /** A direct sendFd: I_SENDFD never blocks, so wait for room as a write would, and send again. */
-    private void sendWaiting(StreamFd.Handle passed) throws StreamsException {
+    private void sendWaiting(Descriptor passed) throws StreamsException {
         long pauseMs = 0;
         try {
             while (true) {
                 int r = sendNow(passed);
                 if (r != -Errno.EAGAIN) {
                     if (r < 0) {
-                        throw owner.failure("sendFd", -r);
+                        throw handle.failure("sendFd", -r);
                     }
                     return;
                 }
@@ -361,12 +359,12 @@ final class WritePath {
                     writeSince = System.nanoTime() | 1;
                 }
                 if (Thread.currentThread().isInterrupted()) {
-                    throw new StreamsException("sendFd", owner.name(), Errno.EINTR,
+                    throw new StreamsException("sendFd", handle.target(), Errno.EINTR,
                         "interrupted while the receiver's queue was full");
                 }
-                if ((owner.poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
+                if ((handle.poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
                     pauseMs = Math.min(50, Math.max(1, pauseMs * 2));
-                    StreamFd.sleepQuietly(pauseMs);   // writable yet EAGAIN: no spinning
+                    Threads.sleepQuietly(pauseMs);   // writable yet EAGAIN: no spinning
                 }
             }
         } finally {
@@ -398,14 +396,14 @@ final class WritePath {
                     return;
                 }
                 if (r < 0) {
-                    throw owner.failure("shutdownOutput", -r);
+                    throw handle.failure("shutdownOutput", -r);
                 }
                 q.shutdown = true;
                 return;
             }
             int r = shutdownNow();
             if (r < 0) {
-                throw owner.failure("shutdownOutput", -r);
+                throw handle.failure("shutdownOutput", -r);
             }
         } finally {
             lock.unlock();
@@ -441,7 +439,7 @@ final class WritePath {
             queue = null;
             if (q != null) {
                 for (Object item; (item = q.items.poll()) != null; ) {
-                    if (item instanceof StreamFd.Handle p) {
+                    if (item instanceof Descriptor p) {
                         p.releaseQuick();
                     }
                 }
@@ -524,7 +522,7 @@ final class WritePath {
                         return false;
                     }
                     if (n < 0) {
-                        throw owner.failure("write", (int) -n);
+                        throw handle.failure("write", (int) -n);
                     }
                     b.position(b.position() + (int) n);
                     q.size -= n;
@@ -534,7 +532,7 @@ final class WritePath {
                     if (n < chunk) {
                         return false;
                     }
-                } else if (item instanceof StreamFd.Handle p) {
+                } else if (item instanceof Descriptor p) {
                     int r = sendNow(p);
                     if (r == -Errno.EAGAIN) {
                         return false;
@@ -543,7 +541,7 @@ final class WritePath {
                     q.size--;
                     p.releaseQuick();
                     if (r < 0) {
-                        throw owner.failure("sendFd", -r);
+                        throw handle.failure("sendFd", -r);
                     }
                 } else {
                     int r = shutdownNow();
@@ -553,7 +551,7 @@ final class WritePath {
                     q.items.poll();
                     q.size--;
                     if (r < 0) {
-                        throw owner.failure("shutdownOutput", -r);
+                        throw handle.failure("shutdownOutput", -r);
                     }
                 }
             }
@@ -576,10 +574,10 @@ final class WritePath {
      */
     private boolean behind(Queue q, String op) throws StreamsException {
         if (q.closing) {
-            throw new StreamClosedException(op, owner.name());
+            throw new StreamClosedException(op, handle.target());
         }
         if (q.shutdown) {
-            throw new StreamsException(op, owner.name(), Errno.EPIPE, "output was shut down");
+            throw new StreamsException(op, handle.target(), Errno.EPIPE, "output was shut down");
         }
         return !q.items.isEmpty();
     }
@@ -618,5 +616,19 @@ final class WritePath {
     private static ByteBuffer copyOf(byte[] b, ByteBuffer src, int off, int len) {
         return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
             : ByteBuffer.allocate(len).put(0, src, off, len);
+    }
+
+    /**
+     * What the other end has not read yet of what this end wrote, as the
+     * kernel counts it (Linux SIOCOUTQ; see s4j_unread): it goes down when
+     * the peer reads. -1 where the platform cannot tell, or once closed.
+     */
+    int unreadByPeer() {
+        try {
+            int r = handle.useQuick("ioctl", Shim::s4j_unread);
+            return r < 0 ? -1 : r;
+        } catch (StreamsException e) {
+            return -1;
+        }
     }
 }

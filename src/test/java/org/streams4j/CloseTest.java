@@ -157,7 +157,7 @@ class CloseTest {
         for (int round = 0; round < 100; round++) {
             int fd = Shim.s4j_open("/dev/null", Shim.O_READ, 0);
             assertTrue(fd >= 0, "open /dev/null: " + Errno.name(-fd));
-            StreamFd.Handle h = new StreamFd.Handle(fd);
+            Descriptor h = new Descriptor(fd);
             CyclicBarrier barrier = new CyclicBarrier(threads);
             AtomicInteger winners = new AtomicInteger();
             List<Background<Void>> closers = new ArrayList<>();

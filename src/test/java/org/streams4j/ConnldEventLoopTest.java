@@ -197,7 +197,7 @@ class ConnldEventLoopTest {
             carrier.first().sendFd(a);
             try (ReceivedFd copy = carrier.second().receiveFd()) {
                 AtomicInteger closings = new AtomicInteger();
-                a.watch(new StreamFd.Watch() {
+                a.watch(new Descriptor.Watch() {
                     @Override
                     public void register(int fd) throws StreamsException {
                         p.add(fd, Shim.POLLIN, 7);

@@ -51,7 +51,7 @@ final class TestSupport {
 
     /** Makes {@code w} non-blocking and writes until the queue is full (EAGAIN); returns the bytes queued. */
     static long fillUntilFull(StreamFd w) throws StreamsException {
-        assertEquals(0, w.withFd("fcntl", n -> org.streams4j.internal.Shim.s4j_set_nonblocking(n, 1)));
+        assertEquals(0, w.descriptor().use("fcntl", n -> org.streams4j.internal.Shim.s4j_set_nonblocking(n, 1)));
         byte[] chunk = new byte[4096];
         long queued = 0;
         while (true) {

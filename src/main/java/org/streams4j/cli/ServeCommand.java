@@ -1,32 +1,19 @@
 package org.streams4j.cli;
 
-import java.io.File;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.streams4j.Connection;
-import org.streams4j.Errno;
 import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
-import org.streams4j.PeerCredentials;
 import org.streams4j.Platform;
 import org.streams4j.StreamClosedException;
-import org.streams4j.StreamFd;
 import org.streams4j.StreamsException;
-import org.streams4j.internal.FileStat;
-import org.streams4j.internal.ProcessShim;
-import org.streams4j.internal.Shim;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -142,9 +129,8 @@ final class ServeCommand implements Callable<Integer> {
 
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
-    private final Set<ProcessGroup> children = ConcurrentHashMap.newKeySet();
-    /** --exec handlers still running, with this as their monitor. */
-    private int execsRunning;
+    /** --exec's commands; null without --exec. */
+    private ExecSupervisor execs;
     private final AtomicInteger seq = new AtomicInteger();
     /** --send-file's FILE, held open while serving. */
     private SendFile sendFile;
@@ -175,9 +161,11 @@ final class ServeCommand implements Callable<Integer> {
         ConnldServer.EventHandler events = null;
         if (exec) {
             List<String> cmd = new ArrayList<>(action.exec);
-            cmd.set(0, resolve(cmd.get(0)));
+            cmd.set(0, ExecSupervisor.resolve(spec.commandLine(), cmd.get(0)));
             String name = action.exec.get(0);
-            handler = (c, n) -> exec(c, n, cmd, name);
+            ExecSupervisor x = new ExecSupervisor(path, stopping);
+            execs = x;
+            handler = (c, n) -> x.exec(c, n, cmd, name);
             what = "exec " + String.join(" ", action.exec);
         } else if (action != null && action.sendFile != null) {
             SendFile file = SendFile.check(action.sendFile);
@@ -239,7 +227,9 @@ final class ServeCommand implements Callable<Integer> {
             }
         } finally {
             s.close();
-            endCommands();
+            if (execs != null) {
+                execs.endCommands();
+            }
             if (sendFile != null) {
                 sendFile.held().close();
             }
@@ -334,7 +324,7 @@ final class ServeCommand implements Callable<Integer> {
         @Override
         public void opened(Connection c) throws StreamsException {
             try {
-                sendFile(c, number(c), file);
+                file.send(c, number(c), path);
             } finally {
                 c.close();
             }
@@ -384,251 +374,5 @@ final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /**
-     * The --send-file FILE as it was at start-up: its path, its identity and
-     * a descriptor held on it for the server's lifetime.
-     */
-    record SendFile(Path path, long dev, long ino, StreamFd held) {
-        private static final int FLAGS = Shim.O_READ | Shim.O_NOFOLLOW | Shim.O_NONBLOCK;
-        /** Linux and illumos: /proc/self/fd/N opens the very file N holds, not a path. */
-        private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
 
-        /**
-         * Opens FILE without following a link and without blocking (a FIFO
-         * would wait for a writer): it must be a regular file. Fails before
-         * "serving" otherwise.
-         */
-        static SendFile check(Path file) throws StreamsException {
-            String p = file.toString();
-            int fd = Shim.s4j_open(p, FLAGS, 0);
-            if (fd < 0) {
-                if (Shim.s4j_path_type(p) == Shim.FT_SYMLINK) {
-                    throw new Cli.Failure("serve: --send-file " + p
-                        + ": a symbolic link; give the file it leads to");
-                }
-                throw new StreamsException("open", p, -fd);
-            }
-            StreamFd held = StreamFd.adopt(fd);
-            boolean ok = false;
-            try {
-                FileStat st = FileStat.of(fd);
-                if (!st.ok()) {
-                    throw new StreamsException("fstat", p, st.errno());
-                }
-                if (st.type() != Shim.FT_REGULAR) {
-                    throw new Cli.Failure("serve: --send-file " + p + ": a " + Cli.fileType(st.type())
-                        + ", not a regular file");
-                }
-                ok = true;
-                return new SendFile(file, st.dev(), st.ino(), held);
-            } finally {
-                if (!ok) {
-                    held.close();
-                }
-            }
-        }
-
-        /**
-         * A new descriptor of FILE (an offset of its own) if the path still
-         * names the regular file seen at start-up; else null and {@code
-         * why[0]} says what is there instead.
-         *
-         * <p>The path is only looked at (lstat), never opened, where
-         * /proc/self/fd is: the new descriptor is opened through the one held
-         * since start-up (Linux: the magic link leads to that inode; illumos:
-         * propen opens the real vnode of a PR_FD node, regular files only).
-         * An open by name goes wherever the name leads at that moment: on
-         * illumos into a connld stream someone fattach-ed there, where open
-         * sleeps until that someone's I_RECVFD (fifo_connld), O_NONBLOCK or
-         * not, holding the serving loop.
-         */
-        StreamFd reopen(String[] why) {
-            String p = path.toString();
-            FileStat at = FileStat.ofPath(p);
-            if (!same(at)) {
-                why[0] = describe(p, at);
-                return null;
-            }
-            // held is closed only after serveEvents has joined every loop thread.
-            int fd = PROC_FD
-                ? held.isOpen() ? Shim.s4j_open("/proc/self/fd/" + held.fd(), Shim.O_READ | Shim.O_NONBLOCK, 0)
-                    : -Errno.EBADF
-                : Shim.s4j_open(p, FLAGS, 0);
-            if (fd < 0) {
-                why[0] = Shim.s4j_path_type(p) == Shim.FT_SYMLINK ? p + " is a symbolic link now"
-                    : new StreamsException("open", p, -fd).getMessage();
-                return null;
-            }
-            StreamFd f = StreamFd.adopt(fd);
-            FileStat st = FileStat.of(fd);
-            if (same(st) && Shim.s4j_set_nonblocking(fd, 0) == 0) {
-                return f;
-            }
-            f.close();
-            why[0] = describe(p, st);
-            return null;
-        }
-
-        private boolean same(FileStat st) {
-            return st.ok() && st.type() == Shim.FT_REGULAR && st.dev() == dev && st.ino() == ino;
-        }
-
-        private String describe(String p, FileStat st) {
-            return !st.ok() ? new StreamsException("stat", p, st.errno()).getMessage()
-                : st.type() != Shim.FT_REGULAR ? p + " is a " + Cli.fileType(st.type()) + " now"
-                : p + " is another file now (device " + st.dev() + " inode " + st.ino() + ", was "
-                    + dev + " " + ino + ")";
-        }
-    }
-
-    /** Passes FILE if it is still the file seen at start-up; otherwise refuses this client with a log line. */
-    private void sendFile(Connection c, int n, SendFile file) throws StreamsException {
-        String[] why = new String[1];
-        try (StreamFd f = file.reopen(why)) {
-            if (f == null) {
-                Cli.note(path + ": connection " + n + ": refused: " + why[0]
-                    + ", not the regular file served at start-up; nothing sent");
-                return;
-            }
-            c.sendFd(f);
-        } catch (StreamsException e) {
-            if (!Cli.hangUp(e)) {
-                Cli.error(e.getMessage());
-            }
-        }
-    }
-
-    /**
-     * Runs CMD with the connection as its stdin and stdout until it exits,
-     * the client hangs up (POLLHUP on the connection: a half-close is not a
-     * hang-up) or the server stops; then ends its process group.
-     */
-    private void exec(Connection c, int n, List<String> cmd, String name) {
-        synchronized (children) {
-            execsRunning++;
-        }
-        try {
-            ProcessGroup g;
-            try {
-                g = ProcessGroup.spawn(cmd.get(0), cmd, environment(c.peer()), c.fd().fd());
-            } catch (StreamsException e) {
-                Cli.error(e.getMessage());
-                return;
-            }
-            children.add(g);
-            try {
-                String end = watch(c, g);
-                if (end != null) {
-                    Cli.note(path + ": connection " + n + ": " + end + "; SIGTERM to " + name
-                        + " (process group " + g.pid + ")");
-                }
-                int status = g.terminate();
-                if (StreamsCtl.debug) {
-                    Cli.note(path + ": connection " + n + ": " + name + " exited " + status);
-                }
-            } finally {
-                children.remove(g);
-            }
-        } finally {
-            synchronized (children) {
-                execsRunning--;
-                children.notifyAll();
-            }
-        }
-    }
-
-    /** Until the command exits (null), the client hangs up or the server stops (why). */
-    private String watch(Connection c, ProcessGroup g) {
-        Duration tick = Duration.ofMillis(50);
-        while (!g.exited()) {
-            if (stopping.get()) {
-                return "the server stops";
-            }
-            try {
-                // No events asked: poll still reports a hang-up, never data. A socket
-                // says POLLHUP only when both directions are shut (a client's
-                // half-close is not a hang-up); an illumos pipe when the other end is
-                // closed: fifo_poll (fast mode) and strpoll (STRHUP) set it whatever
-                // was asked, and a zero-length message does not.
-                java.util.Set<org.streams4j.PollEvent> r = c.fd().poll(
-                    java.util.EnumSet.noneOf(org.streams4j.PollEvent.class), tick);
-                if (r.contains(org.streams4j.PollEvent.HANG_UP) || r.contains(org.streams4j.PollEvent.ERROR)
-                    || r.contains(org.streams4j.PollEvent.INVALID)) {
-                    return "the client hung up";
-                }
-            } catch (StreamsException e) {
-                return "the connection failed (" + e.errnoName() + ")";
-            }
-        }
-        return null;
-    }
-
-    /** The server's environment without STREAMS_PEER_*, then the client's credentials. */
-    private static List<String> environment(PeerCredentials p) {
-        Map<String, String> env = new TreeMap<>(System.getenv());
-        env.keySet().removeIf(k -> k.startsWith("STREAMS_PEER_"));
-        if (p != null) {
-            if (p.uid() >= 0) {
-                env.put("STREAMS_PEER_UID", Integer.toString(p.uid()));
-            }
-            if (p.gid() >= 0) {
-                env.put("STREAMS_PEER_GID", Integer.toString(p.gid()));
-            }
-            p.pid().ifPresent(v -> env.put("STREAMS_PEER_PID", Integer.toString(v)));
-            p.zone().ifPresent(v -> env.put("STREAMS_PEER_ZONE", Integer.toString(v)));
-        }
-        List<String> out = new ArrayList<>(env.size());
-        env.forEach((k, v) -> out.add(k + "=" + v));
-        return out;
-    }
-
-    /**
-     * On a stop: SIGTERM to every command's group at once; their handlers see
-     * the stop and end them (SIGKILL after the grace period); whatever is
-     * left after that is killed here, before the JVM exits.
-     */
-    private void endCommands() {
-        for (ProcessGroup g : children) {
-            g.signal(ProcessShim.SIG_TERM);
-        }
-        long deadline = System.nanoTime() + ProcessGroup.GRACE.toNanos() + 1_000_000_000L;
-        synchronized (children) {
-            while (execsRunning > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(children, left);
-                } catch (InterruptedException e) {
-                    break;      // a second signal: kill at once
-                }
-            }
-        }
-        for (ProcessGroup g : children) {
-            g.killAndReap();
-        }
-    }
-
-    /** CMD as given when it names a file; else looked up in PATH, like a shell would. */
-    private String resolve(String cmd) {
-        if (cmd.contains("/")) {
-            Path p = Path.of(cmd);
-            if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
-                throw new ParameterException(spec.commandLine(),
-                    "--exec: " + cmd + ": no such executable file");
-            }
-            return cmd;
-        }
-        String pathVar = System.getenv("PATH");
-        if (pathVar != null) {
-            for (String dir : pathVar.split(File.pathSeparator)) {
-                Path p = Path.of(dir.isEmpty() ? "." : dir, cmd);
-                if (Files.isRegularFile(p) && Files.isExecutable(p)) {
-                    return p.toString();
-                }
-            }
-        }
-        throw new ParameterException(spec.commandLine(), "--exec: " + cmd + ": command not found in PATH");
-    }
 }

@@ -1,0 +1,324 @@
+package org.streams4j;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntUnaryOperator;
+import org.streams4j.internal.HotCalls;
+import org.streams4j.internal.Shim;
+
+/**
+ * One descriptor's life, the one place where a number is closed: use counts
+ * and a closed bit in one atomic int, and whoever leaves it closed with no
+ * users closes the number, exactly once.
+ *
+ * <p>Users that may block (read, write, poll, I_RECVFD, accept) are counted
+ * apart from quick ones (fattach, ioctls that answer at once, the passed
+ * descriptor of a sendFd): close() wakes the blocking ones by pointing the
+ * number at the dead {@link Marker}, and only when there are any, so a
+ * quick call never meets the marker. Every system call on the number goes
+ * through {@link #use}, {@link #useQuick} or {@link #call}, or takes and
+ * gives back a count around it ({@link #acquire}/{@link #release}) on the
+ * data path.
+ *
+ * <p>It is also the Cleaner's action ({@link #run}), so it must not refer to
+ * the {@link StreamFd} that owns it.
+ */
+final class Descriptor implements Runnable {
+    /** The data-path calls: JNA, or FFM downcalls on JDK 22+ (HotCalls). */
+    private static final HotCalls CALLS = HotCalls.INSTANCE;
+    private static final System.Logger LOG = System.getLogger("org.streams4j");
+    static final int NO_FD = -1;
+    private static final int CLOSED = 1 << 30;
+    private static final int BLOCKING = 1 << 15;
+    private static final int BLOCKING_MASK = ((1 << 15) - 1) << 15;
+
+    final int fd;
+    /** A peer made or can fill this descriptor: its closes go to {@link Closer}. */
+    final boolean fromPeer;
+    private final AtomicInteger state = new AtomicInteger();
+    /** A descriptor that came with the data, for receiveFd; closed by {@link Closer} if never taken. */
+    final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
+    /** The event loop waiting on this number, if any; guarded by this. */
+    private volatile Watch watch;
+
+    /** An event loop's registration of this descriptor. */
+    interface Watch {
+        /** Registers the number with the loop's poller (loop thread, once). */
+        void register(int fd) throws StreamsException;
+
+        /** A write left bytes queued: the loop must wait for room (any thread). */
+        void queued();
+
+        /**
+         * Called by whichever thread closes the descriptor while the loop holds
+         * it, before the number is pointed at the close marker and while it is
+         * still taken: deregister (the kernel keys registrations by file) and
+         * tell the loop.
+         */
+        void closing(int fd);
+    }
+
+    /** A call on the number that gives back a value or throws. */
+    @FunctionalInterface
+    interface FdCall<T, X extends Exception> {
+        T apply(int fd) throws X;
+    }
+
+    Descriptor(int fd) {
+        this(fd, false);
+    }
+
+    Descriptor(int fd, boolean fromPeer) {
+        this.fd = fd;
+        this.fromPeer = fromPeer;
+    }
+
+    boolean isClosed() {
+        return (state.get() & CLOSED) != 0;
+    }
+
+    /** {@code fd N}, made when a message needs it rather than for every descriptor. */
+    String target() {
+        return StreamsException.fd(fd);
+    }
+
+    /** A use that may block, and that close() must wake. */
+    void acquire(String op) throws StreamClosedException {
+        add(op, BLOCKING);
+    }
+
+    void release() {
+        if (state.addAndGet(-BLOCKING) == CLOSED) {
+            finish();
+        }
+    }
+
+    /** A use that never blocks: close() waits for it instead of waking it. */
+    void acquireQuick(String op) throws StreamClosedException {
+        add(op, 1);
+    }
+
+    void releaseQuick() {
+        if (state.decrementAndGet() == CLOSED) {
+            finish();
+        }
+    }
+
+    private void add(String op, int one) throws StreamClosedException {
+        while (true) {
+            int s = state.get();
+            if ((s & CLOSED) != 0) {
+                throw new StreamClosedException(op, target());
+            }
+            if (state.compareAndSet(s, s + one)) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Runs a native call on the number while holding a use count, so that
+     * the number cannot be closed (and reused) during the call. Returns the
+     * call's raw result (-errno on failure).
+     */
+    int use(String op, IntUnaryOperator c) throws StreamClosedException {
+        acquire(op);
+        try {
+            return c.applyAsInt(fd);
+        } finally {
+            release();
+        }
+    }
+
+    /**
+     * {@link #use} for a call that never blocks (fattach, fchmod, an ioctl
+     * that answers at once): a close() meanwhile waits for it rather than
+     * pointing the number at the dead marker, so such a call can never act on
+     * the marker (attach it, pass it, change it).
+     */
+    int useQuick(String op, IntUnaryOperator c) throws StreamClosedException {
+        acquireQuick(op);
+        try {
+            return c.applyAsInt(fd);
+        } finally {
+            releaseQuick();
+        }
+    }
+
+    /** {@link #useQuick} for a call that gives back a value of its own, or throws. */
+    <T, X extends Exception> T withQuick(String op, FdCall<T, X> c) throws X, StreamClosedException {
+        acquireQuick(op);
+        try {
+            return c.apply(fd);
+        } finally {
+            releaseQuick();
+        }
+    }
+
+    /** {@link #useQuick}, and a negative result thrown as {@code op}'s failure. */
+    int call(String op, IntUnaryOperator c) throws StreamsException {
+        int r = useQuick(op, c);
+        if (r < 0) {
+            throw failure(op, -r);
+        }
+        return r;
+    }
+
+    /** {@code op} failed with errno: closed when this is, else the errno named. */
+    StreamsException failure(String op, int errno) {
+        if (isClosed()) {
+            return new StreamClosedException(op, target());
+        }
+        return new StreamsException(op, target(), errno);
+    }
+
+    /**
+     * {@code poll(2)} with the shim's POLL* bits; EINTR is retried with what
+     * is left of the time-out (null or negative: for ever). Returns the
+     * revents bits, 0 on time-out.
+     */
+    int poll(int events, Duration timeout) throws StreamsException {
+        long deadline = timeout == null || timeout.isNegative() ? -1
+            : System.nanoTime() + timeout.toNanos();
+        while (true) {
+            int ms = deadline < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE,
+                Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
+            acquire("poll");
+            int r;
+            try {
+                r = CALLS.poll(fd, events, ms);
+            } finally {
+                release();
+            }
+            if (isClosed()) {
+                throw new StreamClosedException("poll", target());
+            }
+            if (r == -Errno.EINTR) {
+                continue;
+            }
+            if (r < 0) {
+                throw failure("poll", -r);
+            }
+            return r;
+        }
+    }
+
+    /**
+     * For an event loop: a use count held until {@link #unwatch()}, and
+     * {@code w} told before the number changes file when a close() comes
+     * meanwhile (while the number is still taken).
+     */
+    void watch(Watch w) throws StreamsException {
+        synchronized (this) {
+            if (isClosed()) {
+                throw new StreamClosedException("poll", target());
+            }
+            w.register(fd);
+            watch = w;
+        }
+    }
+
+    /** Ends {@link #watch}: no close hook any more. */
+    void unwatch() {
+        synchronized (this) {
+            watch = null;
+        }
+    }
+
+    /** A write left something queued: the loop must wait for room (any thread). */
+    void tellLoop() {
+        Watch w = watch;
+        if (w != null) {
+            w.queued();
+        }
+    }
+
+    void setPending(int passed) {
+        int old = pendingFd.getAndSet(passed);
+        if (old != NO_FD) {
+            Closer.close(old);
+        }
+        if (isClosed()) {
+            int p = pendingFd.getAndSet(NO_FD);
+            if (p != NO_FD) {
+                Closer.close(p);
+            }
+        }
+    }
+
+    /** Marks closed; returns false if it already was. */
+    boolean close() {
+        int s;
+        do {
+            s = state.get();
+            if ((s & CLOSED) != 0) {
+                return false;
+            }
+        } while (!state.compareAndSet(s, (s + 1) | CLOSED));
+        if ((s & BLOCKING_MASK) != 0) {
+            Watch w;
+            synchronized (this) {
+                w = watch;
+                watch = null;
+            }
+            if (w != null) {
+                // Before the number changes file: the event loop's
+                // registration is keyed by the file (epoll, event ports).
+                w.closing(fd);
+            }
+            // Threads may be blocked on the number (an event loop's pin
+            // among them): point it at a dead pipe end so that they return
+            // now, and keep it taken until the last leaves. A peer's
+            // descriptor keeps a second reference for the Closer, so that
+            // this thread never makes the file's last close (which may
+            // block); if that dup fails, the number keeps its file and
+            // finish() hands it to the Closer.
+            int kept = Shim.s4j_preclose(fd, Marker.FD, fromPeer ? 1 : 0);
+            if (fromPeer && kept >= 0) {
+                Closer.close(kept);
+            }
+        }
+        releaseQuick();
+        return true;
+    }
+
+    private void finish() {
+        if (fromPeer) {
+            Closer.close(fd);
+        } else {
+            CALLS.close(fd);
+        }
+        int p = pendingFd.getAndSet(NO_FD);
+        if (p != NO_FD) {
+            Closer.close(p);
+        }
+    }
+
+    /** The Cleaner's action: runs after close() (nothing to do) or for a forgotten descriptor. */
+    @Override
+    public void run() {
+        if (close()) {
+            LOG.log(System.Logger.Level.WARNING,
+                "streams4j: fd {0} was not closed by its owner; closed by the cleaner", fd);
+        }
+    }
+
+    /** One end of a pipe whose other end is closed: reads give EOF, writes EPIPE. */
+    static final class Marker {
+        static final int FD = create();
+
+        private Marker() {
+        }
+
+        private static int create() {
+            int[] fds = new int[2];
+            int r = Shim.s4j_pipe(fds);
+            if (r < 0) {
+                throw new IllegalStateException("streams4j: cannot create the close marker: "
+                    + Errno.name(-r));
+            }
+            CALLS.close(fds[1]);
+            return fds[0];
+        }
+    }
+}

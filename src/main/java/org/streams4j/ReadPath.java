@@ -1,0 +1,355 @@
+package org.streams4j;
+
+import java.nio.ByteBuffer;
+import java.nio.ReadOnlyBufferException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import org.streams4j.internal.HotCalls;
+import org.streams4j.internal.Shim;
+import org.streams4j.internal.Shim.Scratch;
+
+/**
+ * Every read of one descriptor, and the peer's input state in one place: the
+ * reader's lock, a data byte that {@code receiveFd} met first (pushback), and
+ * through the {@link Descriptor} a descriptor that came with data (pending).
+ * Reads, scattering reads, {@code receiveFd}, {@code available} and the read
+ * half of {@code exchange} all look at that state first, so none can pass a
+ * byte or a descriptor that another has put aside.
+ *
+ * <p>Bytes go through this thread's native scratch and are copied once into a
+ * heap array; a direct buffer is read into without a copy. Results come from
+ * the shim as -errno (the JDK's {@code IOUtil} shape), turned into exceptions
+ * by {@link #readResult}.
+ */
+final class ReadPath {
+    private static final HotCalls CALLS = HotCalls.INSTANCE;
+    private static final int NO_FD = Descriptor.NO_FD;
+
+    private final Descriptor d;
+    private final WritePath writes;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** A data byte that receiveFd met first; guarded by lock. */
+    private int pushback = -1;
+    /** Set while an event loop holds this descriptor: a read with nothing there returns 0. */
+    private volatile boolean nonBlocking;
+
+    ReadPath(Descriptor d, WritePath writes) {
+        this.d = d;
+        this.writes = writes;
+    }
+
+    /** An event loop took (true) or gave back (false) the descriptor. */
+    void nonBlocking(boolean on) {
+        nonBlocking = on;
+    }
+
+    boolean isNonBlocking() {
+        return nonBlocking;
+    }
+
+    /** Whether a read or receiveFd would be answered from what is held here, without the kernel. */
+    boolean hasBuffered() {
+        return pushback >= 0 || d.pendingFd.get() != NO_FD;
+    }
+
+    int read(byte[] b, int off, int len) throws StreamsException {
+        Objects.checkFromIndexSize(off, len, b.length);
+        if (len == 0) {
+            return 0;
+        }
+        lock.lock();
+        try {
+            if (pushback >= 0) {
+                b[off] = (byte) pushback;
+                pushback = -1;
+                return 1;
+            }
+            checkNoPendingFd();
+            // Into this thread's native scratch, then one copy of what came.
+            Scratch s = Scratch.get(Math.min(len, Scratch.MAX_CACHED));
+            d.acquire("read");
+            long n;
+            try {
+                n = CALLS.recv(d.fd, s.address, Scratch.BYTES,
+                    Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
+            } finally {
+                d.release();
+            }
+            int r = readResult(n, s);
+            if (r > 0) {
+                s.buf.get(Scratch.BYTES, b, off, r);
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int read(byte[] b, int off, int len, Duration timeout) throws StreamsException {
+        lock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(b, off, len);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int read(ByteBuffer dst, Duration timeout) throws StreamsException {
+        lock.lock();
+        try {
+            awaitOrTimeOut("read", timeout);
+            return read(dst);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits (holding the read lock) until a read or receiveFd would not block, or throws the time-out. */
+    private void awaitOrTimeOut(String op, Duration timeout) throws StreamsException {
+        if (timeout != null && !timeout.isNegative() && !awaitReadable(timeout)) {
+            throw new StreamTimeoutException(op, d.target(), timeout);
+        }
+    }
+
+    int read(ByteBuffer dst) throws StreamsException {
+        if (dst.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
+        int len = dst.remaining();
+        if (len == 0) {
+            return 0;
+        }
+        if (!dst.isDirect()) {
+            int n = read(dst.array(), dst.arrayOffset() + dst.position(), len);
+            if (n > 0) {
+                dst.position(dst.position() + n);
+            }
+            return n;
+        }
+        lock.lock();
+        try {
+            if (pushback >= 0) {
+                dst.put((byte) pushback);
+                pushback = -1;
+                return 1;
+            }
+            checkNoPendingFd();
+            Scratch s = Scratch.get(0);
+            d.acquire("read");
+            long n;
+            try {
+                n = CALLS.recv(d.fd, s.address(dst, 0), dst.position(), len,
+                    s.address + Scratch.PASSED);
+            } finally {
+                d.release();
+            }
+            int r = readResult(n, s);
+            if (r > 0) {
+                dst.position(dst.position() + r);
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    long read(ByteBuffer[] dsts, int offset, int length) throws StreamsException {
+        Objects.checkFromIndexSize(offset, length, dsts.length);
+        for (int i = offset; i < offset + length; i++) {
+            if (dsts[i].isReadOnly()) {
+                throw new ReadOnlyBufferException();
+            }
+        }
+        lock.lock();
+        try {
+            if (pushback >= 0) {
+                for (int i = offset; i < offset + length; i++) {
+                    if (dsts[i].hasRemaining()) {
+                        dsts[i].put((byte) pushback);
+                        pushback = -1;
+                        return 1;
+                    }
+                }
+                return 0;
+            }
+            int count = Iov.vectors(dsts, offset, length, false);
+            Scratch s = Scratch.get(0);
+            if (count == 0) {
+                return 0;
+            }
+            checkNoPendingFd();
+            d.acquire("read");
+            long n;
+            try {
+                n = CALLS.recvv(d.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
+            } finally {
+                d.release();
+            }
+            int r = readResult(n, s);
+            if (r > 0) {
+                Iov.advance(s, dsts, offset, count, r, true);
+            }
+            return r;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A request and its answer (see {@link StreamFd#exchange}): with direct
+     * buffers, nothing held here and the descriptor not on a loop, one call
+     * into the shim writes and reads; otherwise the write path writes and
+     * then this reads. Holds the writers' lock, then the read lock.
+     */
+    int exchange(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        writes.lock.lock();
+        try {
+            lock.lock();
+            try {
+                int wlen = out.remaining();
+                if (!out.isDirect() || !in.isDirect() || in.isReadOnly() || wlen == 0 || !in.hasRemaining()
+                    || !writes.direct() || hasBuffered()) {
+                    return writeThenRead(out, in);
+                }
+                Scratch s = Scratch.get(0);
+                long n = writes.exchange(s, out, in);
+                long w = s.buf.getLong(Scratch.WRITTEN);
+                if (w < 0) {
+                    throw d.failure("write", (int) -w);
+                }
+                out.position(out.position() + (int) w);
+                if (w < wlen) {
+                    return writeThenRead(out, in);
+                }
+                int r = readResult(n, s);
+                if (r > 0) {
+                    in.position(in.position() + r);
+                }
+                return r;
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            writes.lock.unlock();
+        }
+    }
+
+    private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
+        writes.writeAll(out);
+        return read(in);
+    }
+
+    private void checkNoPendingFd() throws StreamsException {
+        if (d.pendingFd.get() != NO_FD) {
+            throw new StreamsException("read", d.target(), Errno.EBADMSG);
+        }
+    }
+
+    /**
+     * Turns the shim's result into bytes read or -1; keeps a descriptor that
+     * came with the data, and has any others that came with it closed
+     * ({@link Closer}: a peer's descriptor may take for ever to close).
+     */
+    private int readResult(long n, Scratch s) throws StreamsException {
+        int passed = s.passed();
+        if (passed >= 0) {
+            for (int other : s.passedFrom(1)) {
+                Closer.close(other);
+            }
+        }
+        if (n == -Errno.EAGAIN && nonBlocking) {
+            return 0;   // an event loop's non-blocking descriptor with nothing to read now
+        }
+        if (n < 0) {
+            throw d.failure("read", (int) -n);
+        }
+        if (passed >= 0) {
+            // A descriptor came with the last bytes read (portable backend);
+            // the shim has taken off its NUL carrier, and any other byte that
+            // came with it is data. Keep the descriptor for receiveFd.
+            d.setPending(passed);
+            if (n == 0) {
+                throw new StreamsException("read", d.target(), Errno.EBADMSG);
+            }
+        }
+        if (n == 0) {
+            if (d.isClosed()) {
+                throw new StreamClosedException("read", d.target());
+            }
+            return -1;
+        }
+        return (int) n;
+    }
+
+    boolean awaitReadable(Duration timeout) throws StreamsException {
+        if (hasBuffered()) {
+            return true;
+        }
+        return (d.poll(Shim.POLLIN, timeout) & (Shim.POLLIN | Shim.POLLHUP | Shim.POLLERR)) != 0;
+    }
+
+    int available() throws StreamsException {
+        if (pushback >= 0) {
+            return 1;
+        }
+        return d.call("available", Shim::s4j_nread);
+    }
+
+    ReceivedFd receiveFd(Duration timeout) throws StreamsException {
+        lock.lock();
+        try {
+            awaitOrTimeOut("receiveFd", timeout);
+            return receiveFd();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    ReceivedFd receiveFd() throws StreamsException {
+        lock.lock();
+        try {
+            int pending = d.pendingFd.getAndSet(NO_FD);
+            Scratch s = Scratch.get(0);
+            if (pending != NO_FD) {
+                // Owned first, so that a close meanwhile cannot leave it open.
+                StreamFd got = StreamFd.adoptFromPeer(pending);
+                int r;
+                try {
+                    r = d.useQuick("receiveFd", n -> Shim.s4j_peer_cred(n, s.address + Scratch.CRED));
+                } catch (StreamClosedException e) {
+                    got.close();
+                    throw e;
+                }
+                return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
+                    r == 0 ? s.cred(Shim.CRED_GID) : -1);
+            }
+            if (pushback >= 0) {
+                throw new StreamsException("receiveFd", d.target(), Errno.EBADMSG);
+            }
+            d.acquire("receiveFd");
+            int r;
+            try {
+                r = CALLS.recvfd(d.fd, s.address + Scratch.CRED, s.address + Scratch.DATA,
+                    s.address + Scratch.PASSED);
+            } finally {
+                d.release();
+            }
+            // What came beside the one returned (more in one message, one with a data byte).
+            for (int other : s.passedFrom(0)) {
+                Closer.close(other);
+            }
+            if (r < 0) {
+                int data = s.buf.getInt(Scratch.DATA);
+                if (data >= 0) {
+                    pushback = data;
+                }
+                throw d.failure("receiveFd", -r);
+            }
+            return new ReceivedFd(StreamFd.adoptFromPeer(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
+        } finally {
+            lock.unlock();
+        }
+    }
+}
