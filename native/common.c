@@ -2,14 +2,7 @@
  * common.c: descriptor calls every platform has.  See streams4j.h for the
  * rules: one system call's worth of work, -errno on failure, no state.
  */
-#if defined(__linux__)
-#define	_GNU_SOURCE
-#endif
-#if defined(__sun)
-#ifndef __EXTENSIONS__
-#define	__EXTENSIONS__
-#endif
-#endif
+#include "shim_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,7 +22,6 @@
 #endif
 
 #include "streams4j.h"
-#include "shim_internal.h"
 
 int
 s4j_backend(void)

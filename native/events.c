@@ -14,14 +14,7 @@
  * See streams4j.h for the ABI rules and docs/ILLUMOS-NOTES.md ("Event
  * ports") for the kernel behaviour the illumos half relies on.
  */
-#if defined(__linux__)
-#define	_GNU_SOURCE
-#endif
-#if defined(__sun)
-#ifndef __EXTENSIONS__
-#define	__EXTENSIONS__
-#endif
-#endif
+#include "shim_internal.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -29,7 +22,6 @@
 #include <unistd.h>
 
 #include "streams4j.h"
-#include "shim_internal.h"
 
 #if defined(__linux__)
 #include <sys/epoll.h>

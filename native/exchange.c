@@ -4,6 +4,8 @@
  * s4j_write, then, if it took everything, the read of s4j_recv.  Two system
  * calls; the point is one crossing from Java instead of two.
  */
+#include "shim_internal.h"
+
 #include <errno.h>
 #include <stddef.h>
 

@@ -6,15 +6,8 @@
  * malloc'ed and grown while the C library answers ERANGE, and freed before
  * returning.
  */
-#if defined(__sun)
-#ifndef __EXTENSIONS__
-#define	__EXTENSIONS__
-#endif
-/* The POSIX forms of the _r functions, not the older Solaris drafts. */
-#ifndef _POSIX_PTHREAD_SEMANTICS
-#define	_POSIX_PTHREAD_SEMANTICS
-#endif
-#endif
+/* First: its feature macros give the POSIX forms of the _r functions on illumos. */
+#include "shim_internal.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -5,11 +5,9 @@
  * listening socket at a path for an attached connld pipe.  On illumos and
  * Solaris this file compiles to nothing.
  */
-#if !defined(__sun)
+#include "shim_internal.h"
 
-#if defined(__linux__)
-#define	_GNU_SOURCE
-#endif
+#if !defined(__sun)
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,12 +51,6 @@
  * one int left in the caller's array for the -1 after the last.
  */
 #define	S4J_MAX_FDS		(S4J_RECV_FDS - 1)
-
-static int
-set_cloexec(int fd)
-{
-	return (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0);
-}
 
 int
 s4j_pipe(int fds[2])

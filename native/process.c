@@ -5,14 +5,7 @@
  * for the rules: one system call's worth of work, -errno on failure, no
  * state.
  */
-#if defined(__linux__)
-#define	_GNU_SOURCE
-#endif
-#if defined(__sun)
-#ifndef __EXTENSIONS__
-#define	__EXTENSIONS__
-#endif
-#endif
+#include "shim_internal.h"
 
 #include <errno.h>
 #include <signal.h>

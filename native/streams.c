@@ -4,11 +4,9 @@
  * getpeerucred(3C); the ioctl numbers and structures come from the system
  * headers.  Elsewhere this file compiles to nothing.
  */
-#if defined(__sun)
+#include "shim_internal.h"
 
-#ifndef __EXTENSIONS__
-#define	__EXTENSIONS__
-#endif
+#if defined(__sun)
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,12 +24,6 @@
 #if FMNAMESZ + 1 != S4J_MODNAME_SIZE
 #error "FMNAMESZ differs from the size streams4j.h declares"
 #endif
-
-static int
-set_cloexec(int fd)
-{
-	return (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0);
-}
 
 int
 s4j_pipe(int fds[2])

@@ -1,11 +1,39 @@
 /*
  * shim_internal.h: helpers the shim's C files share.  Not part of the ABI:
- * Java never calls them (streams4j.h is the whole ABI).
+ * Java never calls them (streams4j.h is the whole ABI).  Every C file
+ * includes it first, before any system header: the feature macros below
+ * must come before the first one.
  */
 #ifndef SHIM_INTERNAL_H
 #define	SHIM_INTERNAL_H
 
+/*
+ * Linux: the GNU extensions (SOCK_CLOEXEC, struct ucred, posix_spawn's
+ * closefrom).  illumos: the extensions beyond the standards
+ * (__EXTENSIONS__: ucred, port_*, fattach), and the POSIX forms of the _r
+ * lookups (getpwnam_r...), not the older Solaris drafts.
+ */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define	_GNU_SOURCE
+#endif
+#if defined(__sun)
+#ifndef __EXTENSIONS__
+#define	__EXTENSIONS__
+#endif
+#ifndef _POSIX_PTHREAD_SEMANTICS
+#define	_POSIX_PTHREAD_SEMANTICS
+#endif
+#endif
+
 #include <errno.h>
+#include <fcntl.h>
+
+/* FD_CLOEXEC on fd: 0, or -errno. */
+static inline int
+set_cloexec(int fd)
+{
+	return (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0);
+}
 
 /* S4J_POLL* bits to the platform's POLL* bits and back (common.c). */
 short s4j_to_poll(int ev);

@@ -4,11 +4,12 @@
  * (shim_internal.h).  make check builds and runs it; Maven runs make check
  * in the test phase.  Prints "N passed, N failed" and exits 1 on a failure.
  */
+#include "shim_internal.h"
+
 #include <errno.h>
 #include <stdio.h>
 
 #include "streams4j.h"
-#include "shim_internal.h"
 
 static int passed, failed;
 
