@@ -545,6 +545,19 @@ final class PortableTransport extends Transport {
      * byte). ECONNREFUSED is a dead server's; EACCES and the like say nothing
      * about life and are thrown.
      */
+    /** A server answers (or does not answer in time) at the path. */
+    @Override
+    boolean isAttached(String p, Duration timeout) throws StreamsException {
+        try {
+            return probe(p, timeout) == Probe.LIVE;
+        } catch (StreamsException e) {
+            if (e.errno() == Errno.ENOTDIR) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
     @Override
     Probe probe(String p, Duration timeout) throws StreamsException {
         return probe(p, timeout, null);

@@ -1,8 +1,6 @@
 package org.streams4j;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import org.streams4j.internal.Shim;
 import org.streams4j.internal.StreamsShim;
 
 /** Names in the file system: fattach, fdetach and whether a path has a stream attached. */
@@ -115,29 +113,7 @@ public final class Streams {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("a probe needs a time-out longer than zero: " + timeout);
         }
-        if (Platform.supportsFattach()) {
-            byte[] name = new byte[32];
-            int r = StreamsShim.s4j_fstype(p, name, name.length);
-            if (r == -Errno.ENOENT || r == -Errno.ENOTDIR) {
-                return false;   // as on the portable backend: nothing can be attached there
-            }
-            if (r < 0) {
-                throw new StreamsException("statvfs", p, -r);
-            }
-            int n = 0;
-            while (n < name.length && name[n] != 0) {
-                n++;
-            }
-            return "namefs".equals(new String(name, 0, n, StandardCharsets.US_ASCII));
-        }
-        try {
-            return Transport.get().probe(p, timeout) == Transport.Probe.LIVE;
-        } catch (StreamsException e) {
-            if (e.errno() == Errno.ENOTDIR) {
-                return false;
-            }
-            throw e;
-        }
+        return Transport.get().isAttached(p, timeout);
     }
 
     /** How long a portable probe waits for a server whose queue is full before calling it live. */

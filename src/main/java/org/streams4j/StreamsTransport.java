@@ -1,6 +1,7 @@
 package org.streams4j;
 
 import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.streams4j.internal.FileStat;
@@ -126,7 +127,7 @@ final class StreamsTransport extends Transport {
                 }
                 return StreamFd.adopt(fd);
             }
-            if (Streams.isAttached(Path.of(p))) {
+            if (attached(p)) {
                 // An attachment is live by construction: the last close of the
                 // server's end detaches it (fifo_close -> nm_unmountall).
                 throw live(p);
@@ -184,7 +185,7 @@ final class StreamsTransport extends Transport {
         long pause = 1;
         while (true) {
             int r = attach.descriptor().useQuick("fattach", n -> StreamsShim.s4j_fattach(n, p));
-            if (r != -Errno.EBUSY || Streams.isAttached(Path.of(p)) || System.nanoTime() > deadline) {
+            if (r != -Errno.EBUSY || attached(p) || System.nanoTime() > deadline) {
                 return r;
             }
             Threads.sleepQuietly(pause);
@@ -309,7 +310,7 @@ final class StreamsTransport extends Transport {
         // A named FIFO (or a link to one) passes isastream once opened; it is a
         // server only when a stream is attached over it (namefs). Never open
         // one that is not: a writer's data would go to whoever reads the FIFO.
-        if (isFifo(p) && !Streams.isAttached(Path.of(p))) {
+        if (isFifo(p) && !attached(p)) {
             throw ConnldClient.notAttached(p, Errno.ENOSTR);
         }
         int fd = Shim.s4j_open(p, Shim.O_READ | Shim.O_WRITE, 0);
@@ -426,6 +427,29 @@ final class StreamsTransport extends Transport {
         if (type < 0) {
             throw new StreamsException("probe", p, -type);
         }
-        return Streams.isAttached(Path.of(p)) ? Probe.LIVE : Probe.NOT_A_SERVER;
+        return attached(p) ? Probe.LIVE : Probe.NOT_A_SERVER;
+    }
+
+    /** namefs is mounted at the path: something is fattach-ed there (the time-out is not needed). */
+    @Override
+    boolean isAttached(String p, Duration timeout) throws StreamsException {
+        return attached(p);
+    }
+
+    /** Whether namefs is mounted at the path ({@code statvfs} f_basetype): a stream is fattach-ed there. */
+    private static boolean attached(String p) throws StreamsException {
+        byte[] name = new byte[32];
+        int r = StreamsShim.s4j_fstype(p, name, name.length);
+        if (r == -Errno.ENOENT || r == -Errno.ENOTDIR) {
+            return false;   // as on the portable backend: nothing can be attached there
+        }
+        if (r < 0) {
+            throw new StreamsException("statvfs", p, -r);
+        }
+        int n = 0;
+        while (n < name.length && name[n] != 0) {
+            n++;
+        }
+        return "namefs".equals(new String(name, 0, n, StandardCharsets.US_ASCII));
     }
 }

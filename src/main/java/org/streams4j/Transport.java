@@ -61,6 +61,14 @@ abstract class Transport {
     abstract Probe probe(String path, Duration timeout) throws StreamsException;
 
     /**
+     * Whether a server is attached (STREAMS: namefs is mounted there) or
+     * listening (portable: a probe that connects, waiting at most
+     * {@code timeout}) at the path; false where nothing can be (ENOENT,
+     * ENOTDIR). What {@link Streams#isAttached(java.nio.file.Path, Duration)} answers.
+     */
+    abstract boolean isAttached(String path, Duration timeout) throws StreamsException;
+
+    /**
      * fdetach on STREAMS; on the portable backend, removes the socket at the
      * path (its server keeps running, unreachable through it), and only the
      * socket looked at: see {@link Streams#detach}.
