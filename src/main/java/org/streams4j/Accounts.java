@@ -76,7 +76,7 @@ public final class Accounts {
         if (r < 0) {
             throw new StreamsException(op, name, -r);
         }
-        return OptionalInt.of(Scratch.get(0).buf.getInt(Scratch.DATA));
+        return OptionalInt.of(Scratch.get(0).buf.getInt(Scratch.ID));
     }
 
     private static Optional<String> name(String op, int id, boolean user) throws StreamsException {

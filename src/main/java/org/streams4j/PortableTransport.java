@@ -448,8 +448,8 @@ final class PortableTransport extends Transport {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             Shim.Scratch s = Shim.Scratch.get(0);
-            int fd = PortableShim.s4j_unix_connect_nb(p, s.address + Shim.Scratch.PASSED);
-            boolean pending = fd >= 0 && s.passed() != 0;
+            int fd = PortableShim.s4j_unix_connect_nb(p, s.address + Shim.Scratch.PENDING);
+            boolean pending = fd >= 0 && s.buf.getInt(Shim.Scratch.PENDING) != 0;
             if (fd >= 0 && !pending) {
                 return fd;
             }

@@ -28,7 +28,7 @@ public final class PortableShim {
 
     private static native int s4j_unix_connect(long path);
 
-    /** Non-blocking connect; {@code pending} is the address of an int (Scratch.PASSED). */
+    /** Non-blocking connect; {@code pending} is the address of an int (Scratch.PENDING). */
     public static int s4j_unix_connect_nb(String path, long pending) {
         return s4j_unix_connect_nb(Shim.Scratch.cString(path), pending);
     }

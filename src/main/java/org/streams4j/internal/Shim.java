@@ -227,10 +227,10 @@ public final class Shim {
 
     public static int s4j_pipe(int[] fds) {
         Scratch s = Scratch.get(0);
-        int r = s4j_pipe(s.address + Scratch.CRED);
+        int r = s4j_pipe(s.address + Scratch.PIPE);
         if (r == 0) {
-            fds[0] = s.buf.getInt(Scratch.CRED);
-            fds[1] = s.buf.getInt(Scratch.CRED + 4);
+            fds[0] = s.buf.getInt(Scratch.PIPE);
+            fds[1] = s.buf.getInt(Scratch.PIPE + 4);
         }
         return r;
     }
@@ -315,18 +315,18 @@ public final class Shim {
      */
     public static native int s4j_peer_cred_groups(int fd, long cred, long groups, int max);
 
-    /** getpwnam_r: the uid into this thread's Scratch at DATA; -ENOENT for no such user. */
+    /** getpwnam_r: the uid into this thread's Scratch at ID; -ENOENT for no such user. */
     public static int s4j_uid_of(String name) {
         long n = Scratch.cString(name);
-        return s4j_uid_of(n, Scratch.get(0).address + Scratch.DATA);
+        return s4j_uid_of(n, Scratch.get(0).address + Scratch.ID);
     }
 
     private static native int s4j_uid_of(long name, long id);
 
-    /** getgrnam_r: the gid into this thread's Scratch at DATA; -ENOENT for no such group. */
+    /** getgrnam_r: the gid into this thread's Scratch at ID; -ENOENT for no such group. */
     public static int s4j_gid_of(String name) {
         long n = Scratch.cString(name);
-        return s4j_gid_of(n, Scratch.get(0).address + Scratch.DATA);
+        return s4j_gid_of(n, Scratch.get(0).address + Scratch.ID);
     }
 
     private static native int s4j_gid_of(long name, long id);
@@ -357,13 +357,19 @@ public final class Shim {
         /**
          * int[RECV_FDS]: the descriptors that came with the data (s4j_recv:
          * the first one, else -1, then any others; s4j_recvfd: those it does
-         * not return), ending at -1. Also an int out-parameter of its own.
+         * not return), ending at -1.
          */
         public static final int PASSED = 112;
+        /** int: whether s4j_unix_connect_nb's connect is still in progress (EINPROGRESS). */
+        public static final int PENDING = 0;
         /** int: the data byte s4j_recvfd met instead of a descriptor, else -1. */
         public static final int DATA = 4;
+        /** int: the id s4j_uid_of or s4j_gid_of found (the DATA slot: never used by both calls at once). */
+        public static final int ID = DATA;
         /** int[4]: credentials (CRED_*). */
         public static final int CRED = 8;
+        /** int[2]: the two ends s4j_pipe made (the CRED slot). */
+        static final int PIPE = CRED;
         /** long: what the write of s4j_exchange returned. */
         public static final int WRITTEN = 24;
         /** long[10]: what s4j_fstat fills (FileStat). */
