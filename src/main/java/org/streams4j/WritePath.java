@@ -2,8 +2,6 @@ package org.streams4j;
 
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
@@ -34,8 +32,6 @@ import org.streams4j.internal.Shim.Scratch;
 final class WritePath {
     private static final HotCalls CALLS = HotCalls.INSTANCE;
     private static final Duration SEND_ROOM_WAIT = Duration.ofMillis(100);
-    /** The end of output, as a queue item. */
-    private static final Object SHUTDOWN = new Object();
 
     private final Descriptor handle;
     /** The writers' lock. */
@@ -45,7 +41,7 @@ final class WritePath {
      * Changed and its items used under lock; volatile so that a close can tell
      * a direct descriptor without the lock, which a blocked writer holds.
      */
-    private volatile Queue queue;
+    private volatile LoopQueue queue;
     /**
      * System.nanoTime() (made odd, so never 0) when the write call now in the
      * kernel began; 0 while none is. What a server's write time-out watches.
@@ -54,18 +50,6 @@ final class WritePath {
 
     WritePath(Descriptor handle) {
         this.handle = handle;
-    }
-
-    /** What an event loop has yet to write, oldest first, and what is to follow it. */
-    private static final class Queue {
-        /** A heap ByteBuffer (bytes), a Descriptor with a quick use (a descriptor to pass), or SHUTDOWN. */
-        final ArrayDeque<Object> items = new ArrayDeque<>();
-        /** Bytes queued; a descriptor or the end of output counts as one. */
-        volatile long size;
-        /** The end of output is queued or sent: nothing may be written after it. */
-        boolean shutdown;
-        /** Close once everything is written (a graceful close). */
-        volatile boolean closing;
     }
 
     // ---- bytes -----------------------------------------------------------------------
@@ -116,9 +100,9 @@ final class WritePath {
         }
         lock.lock();
         try {
-            Queue q = queue;
-            if (q != null && behind(q, "write")) {
-                return add(q, copyOf(src));
+            LoopQueue q = queue;
+            if (q != null && q.behind("write", handle.target())) {
+                return q.add(LoopQueue.copyOf(src));
             }
             Scratch s = Scratch.get(0);
             handle.acquire("write");
@@ -132,7 +116,7 @@ final class WritePath {
             }
             if (q != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
                 src.position(src.position() + (int) Math.max(0, n));
-                int rest = add(q, copyOf(src));
+                int rest = q.add(LoopQueue.copyOf(src));
                 handle.tellLoop();
                 return (int) Math.max(0, n) + rest;
             }
@@ -154,9 +138,9 @@ final class WritePath {
      * {@code array()}. On a loop, what the kernel cannot take now is queued.
      */
     private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
-        Queue q = queue;
-        if (q != null && behind(q, "write")) {
-            return add(q, copyOf(b, src, off, len));
+        LoopQueue q = queue;
+        if (q != null && q.behind("write", handle.target())) {
+            return q.add(LoopQueue.copyOf(b, src, off, len));
         }
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
@@ -196,7 +180,7 @@ final class WritePath {
         }
         if (q != null && (n == -Errno.EAGAIN || (n >= 0 && n < len))) {
             int done = (int) Math.max(0, n);
-            add(q, copyOf(b, src, off + done, len - done));
+            q.add(LoopQueue.copyOf(b, src, off + done, len - done));
             handle.tellLoop();
             return len;
         }
@@ -215,9 +199,9 @@ final class WritePath {
     long write(ByteBuffer[] srcs, int offset, int length) throws StreamsException {
         lock.lock();
         try {
-            Queue q = queue;
-            if (q != null && behind(q, "write")) {
-                return addAll(q, srcs, offset, length);
+            LoopQueue q = queue;
+            if (q != null && q.behind("write", handle.target())) {
+                return q.addAll(srcs, offset, length);
             }
             int count = Iov.vectors(srcs, offset, length, true);
             Scratch s = Scratch.get(0);
@@ -241,7 +225,7 @@ final class WritePath {
             }
             Iov.advance(s, srcs, offset, count, n, false);
             if (q != null) {
-                long rest = addAll(q, srcs, offset, length);
+                long rest = q.addAll(srcs, offset, length);
                 if (rest > 0) {
                     handle.tellLoop();
                 }
@@ -304,16 +288,16 @@ final class WritePath {
         try {
             lock.lock();
             try {
-                Queue q = queue;
+                LoopQueue q = queue;
                 if (q != null) {
-                    if (behind(q, "sendFd")) {
-                        add(q, passed);
+                    if (q.behind("sendFd", handle.target())) {
+                        q.add(passed);
                         queued = true;
                         return;
                     }
                     int r = sendNow(passed);
                     if (r == -Errno.EAGAIN) {
-                        add(q, passed);
+                        q.add(passed);
                         queued = true;
                         handle.tellLoop();
                         return;
@@ -378,19 +362,19 @@ final class WritePath {
     void shutdownOutput() throws StreamsException {
         lock.lock();
         try {
-            Queue q = queue;
+            LoopQueue q = queue;
             if (q != null) {
                 if (q.shutdown) {
                     return;
                 }
-                if (behind(q, "shutdownOutput")) {
-                    add(q, SHUTDOWN);
+                if (q.behind("shutdownOutput", handle.target())) {
+                    q.add(LoopQueue.SHUTDOWN);
                     q.shutdown = true;
                     return;
                 }
                 int r = shutdownNow();
                 if (r == -Errno.EAGAIN) {
-                    add(q, SHUTDOWN);
+                    q.add(LoopQueue.SHUTDOWN);
                     q.shutdown = true;
                     handle.tellLoop();
                     return;
@@ -425,7 +409,7 @@ final class WritePath {
     void enterLoop() {
         lock.lock();
         try {
-            queue = new Queue();
+            queue = new LoopQueue();
         } finally {
             lock.unlock();
         }
@@ -435,15 +419,10 @@ final class WritePath {
     void leaveLoop() {
         lock.lock();
         try {
-            Queue q = queue;
+            LoopQueue q = queue;
             queue = null;
             if (q != null) {
-                for (Object item; (item = q.items.poll()) != null; ) {
-                    if (item instanceof Descriptor p) {
-                        p.releaseQuick();
-                    }
-                }
-                q.size = 0;
+                q.drop();
             }
         } finally {
             lock.unlock();
@@ -452,13 +431,13 @@ final class WritePath {
 
     /** Whether anything waits for the loop. */
     boolean hasQueued() {
-        Queue q = queue;
+        LoopQueue q = queue;
         return q != null && q.size > 0;
     }
 
     /** Bytes waiting for the loop (a descriptor or the end of output counts as one); 0 when direct. */
     long queued() {
-        Queue q = queue;
+        LoopQueue q = queue;
         return q == null ? 0 : q.size;
     }
 
@@ -473,7 +452,7 @@ final class WritePath {
         }
         lock.lock();
         try {
-            Queue q = queue;
+            LoopQueue q = queue;
             if (q == null || q.items.isEmpty()) {
                 return false;
             }
@@ -489,7 +468,7 @@ final class WritePath {
 
     /** Whether a graceful close waits for the queue. */
     boolean closing() {
-        Queue q = queue;
+        LoopQueue q = queue;
         return q != null && q.closing;
     }
 
@@ -502,7 +481,7 @@ final class WritePath {
     boolean flush() throws StreamsException {
         lock.lock();
         try {
-            Queue q = queue;
+            LoopQueue q = queue;
             if (q == null) {
                 return true;
             }
@@ -564,58 +543,6 @@ final class WritePath {
     /** When the write call now in the kernel began (System.nanoTime(), odd), or 0. */
     long blockedWriteSince() {
         return writeSince;
-    }
-
-    // ---- the queue ------------------------------------------------------------------------
-
-    /**
-     * Whether a write on a loop must go behind what is queued (anything is);
-     * refuses a write after a close or after the end of output.
-     */
-    private boolean behind(Queue q, String op) throws StreamsException {
-        if (q.closing) {
-            throw new StreamClosedException(op, handle.target());
-        }
-        if (q.shutdown) {
-            throw new StreamsException(op, handle.target(), Errno.EPIPE, "output was shut down");
-        }
-        return !q.items.isEmpty();
-    }
-
-    private static int add(Queue q, ByteBuffer copy) {
-        int n = copy.remaining();
-        if (n > 0) {
-            q.items.add(copy);
-            q.size += n;
-        }
-        return n;
-    }
-
-    private static void add(Queue q, Object item) {
-        q.items.add(item);
-        q.size++;
-    }
-
-    /** Queues copies of what remains of the buffers; returns how many bytes that was. */
-    private static long addAll(Queue q, ByteBuffer[] srcs, int offset, int length) {
-        long n = 0;
-        for (int i = offset; i < offset + length; i++) {
-            n += add(q, copyOf(srcs[i]));
-        }
-        return n;
-    }
-
-    /** A heap copy of what remains of src (its position moves to its limit). */
-    private static ByteBuffer copyOf(ByteBuffer src) {
-        ByteBuffer copy = ByteBuffer.allocate(src.remaining());
-        copy.put(src).flip();
-        return copy;
-    }
-
-    /** A heap copy of len bytes of b (or, when b is null, of src) from off. */
-    private static ByteBuffer copyOf(byte[] b, ByteBuffer src, int off, int len) {
-        return b != null ? ByteBuffer.wrap(Arrays.copyOfRange(b, off, off + len))
-            : ByteBuffer.allocate(len).put(0, src, off, len);
     }
 
     /**
