@@ -3,7 +3,6 @@ package org.streams4j;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import org.streams4j.internal.FileStat;
 import org.streams4j.internal.PortableShim;
@@ -15,21 +14,18 @@ import org.streams4j.internal.Shim;
  * {@code I_RECVFD}, {@code connect} for the client's {@code open}.
  */
 final class PortableTransport extends Transport {
-    private static final System.Logger LOG = System.getLogger("org.streams4j.connld");
-    private static final SecureRandom RANDOM = new SecureRandom();
+    static final System.Logger LOG = System.getLogger("org.streams4j.connld");
     /** Linux: a directory descriptor can be named in a socket address, whatever its path. */
-    private static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
+    static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
     /** sun_path: 108 bytes on Linux, 104 elsewhere, its terminating NUL included. */
     private static final int SUN_PATH_MAX = PROC_FD ? 108 : 104;
     /** What an ENAMETOOLONG of bind or connect means here. */
-    private static final String SUN_PATH_LIMIT =
+    static final String SUN_PATH_LIMIT =
         "an AF_UNIX socket path must be shorter than " + SUN_PATH_MAX + " bytes";
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
-    private static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
-    private static final String SOCKET = "s";
+    static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
     /** Where the private directory holds a stale socket taken from the path. */
-    private static final String OLD = "old";
-    private static final int BIND_TRIES = 8;
+    static final String OLD = "old";
     private static final long BACKLOG_FULL_PAUSE_MS = 20;
 
     // ---- binding ----------------------------------------------------------------
@@ -69,14 +65,14 @@ final class PortableTransport extends Transport {
                 }
                 stale = deadSocket(p, options);
             }
-            Private priv = makePrivate(dir, p, place);
+            PrivateDir priv = PrivateDir.create(dir, p, place);
             try {
-                listen = bindPrivate(priv, p, options);
+                listen = PrivateDir.bind(priv, p, options);
                 FileStat mine = priv.bound;
                 if (stale != null) {
                     replace(dir, priv, p, place.name(), stale);
                 }
-                int r = linkInto(priv, dir, place.name());
+                int r = PrivateDir.linkInto(priv, dir, place.name());
                 if (r == -Errno.EEXIST) {
                     throw live(p);      // someone bound it between our look and our link
                 }
@@ -87,7 +83,7 @@ final class PortableTransport extends Transport {
                     LOG.log(Level.INFO, "replaced the stale socket at {0}", p);
                 }
                 ok = true;
-                return new Bound(p, place.name(), dir, listen, mine);
+                return new PortableEndpoint(p, place.name(), dir, listen, mine);
             } finally {
                 priv.remove();
             }
@@ -135,7 +131,7 @@ final class PortableTransport extends Transport {
      * gets it, the other ENOENT) and checked there: the dead socket is
      * removed, anything else put back where it was (EBUSY: served).
      */
-    private static void replace(StreamFd dir, Private priv, String p, String name, FileStat stale)
+    private static void replace(StreamFd dir, PrivateDir priv, String p, String name, FileStat stale)
         throws StreamsException {
         int r = takeIfSame(dir, priv, p, name, stale, "bind",
             "a dead server's socket is there and this user may not remove it");
@@ -147,17 +143,17 @@ final class PortableTransport extends Transport {
     /**
      * Moves what is at {@code name} into the private directory (rename: one
      * caller gets it, another ENOENT) and keeps it there, for
-     * {@link Private#remove} to unlink, if it is the file {@code expected}
+     * {@link PrivateDir#remove} to unlink, if it is the file {@code expected}
      * (device, inode and mtime); anything else is put back where it was.
      * Linux has no "unlink if this inode"; this is check and act on one file
      * no one else can reach. 1: taken; 0: nothing there any more; -1: put back.
      */
-    private static int takeIfSame(StreamFd dir, Private priv, String p, String name, FileStat expected,
+    private static int takeIfSame(StreamFd dir, PrivateDir priv, String p, String name, FileStat expected,
                                   String op, String denied) throws StreamsException {
         int to = priv.dir.fd();     // held: priv lives until the caller removes it
         if (FileStat.at(to, OLD).errno() != Errno.ENOENT) {
             // rename would replace it: not a directory this process made (only its user can write it)
-            throw replaced(p);
+            throw PrivateDir.replaced(p);
         }
         int r = dir.descriptor().useQuick("rename", d -> Shim.s4j_renameat(d, name, to, OLD));
         if (r == -Errno.ENOENT) {
@@ -173,7 +169,7 @@ final class PortableTransport extends Transport {
         // and removed by another process first: that one's socket was bound
         // before, so it is not the new file.
         if (moved.sameFile(expected) && moved.mtimeNs() == expected.mtimeNs()) {
-            return 1;     // the file looked at: Private.remove unlinks it
+            return 1;     // the file looked at: PrivateDir.remove unlinks it
         }
         // Not the file looked at: another server's, say. Back it goes.
         int back = dir.descriptor().useQuick("link", d -> Shim.s4j_linkat(to, OLD, d, name));
@@ -207,7 +203,7 @@ final class PortableTransport extends Transport {
                 throw new StreamsException("detach", p, Errno.EINVAL, "nothing is attached there: a "
                     + FileType.of(there.type()).description() + ", not a server's socket");
             }
-            Private priv = makePrivate(dir, p, place, "detach");
+            PrivateDir priv = PrivateDir.create(dir, p, place, "detach");
             try {
                 int r = takeIfSame(dir, priv, p, place.name(), there, "detach",
                     "this user may not remove the socket");
@@ -222,208 +218,6 @@ final class PortableTransport extends Transport {
                 priv.remove();
             }
         } finally {
-            dir.close();
-        }
-    }
-
-    /**
-     * A directory only this process can write, beside the target, and a
-     * descriptor on it. Only what this process made is removed from it: a
-     * user who may write the target's directory can trade the directory for
-     * another of this user's (mode 0700, so it passes the checks) between
-     * mkdir and open, and a file of that directory must not be unlinked.
-     */
-    private static final class Private {
-        final StreamFd parent;
-        final String name;
-        final StreamFd dir;
-        final String socketPath;
-        /** The socket bind made in it, once bound. */
-        FileStat bound;
-        /** What replace() moved into it from the path. */
-        FileStat moved;
-
-        Private(StreamFd parent, String name, StreamFd dir, String socketPath) {
-            this.parent = parent;
-            this.name = name;
-            this.dir = dir;
-            this.socketPath = socketPath;
-        }
-
-        FileStat socket() {
-            return FileStat.at(dir.fd(), SOCKET);
-        }
-
-        void remove() {
-            try {
-                if (bound != null) {
-                    removeIfSame(dir, SOCKET, bound);
-                }
-                if (moved != null) {
-                    removeIfSame(dir, OLD, moved);
-                }
-                FileStat self = FileStat.of(dir.fd());
-                // By name in the parent, if it still is ours: if someone swaps the
-                // name after the look, the directory removed is theirs and empty,
-                // which they could remove.
-                parent.descriptor().useQuick("rmdir", d -> FileStat.at(d, name).sameFile(self)
-                    ? Shim.s4j_unlinkat(d, name, true) : 0);
-            } catch (StreamsException e) {
-                // the parent or ours is closed: nothing to clean through it
-            } finally {
-                dir.close();
-            }
-        }
-    }
-
-    private static Private makePrivate(StreamFd parent, String p, Place place) throws StreamsException {
-        return makePrivate(parent, p, place, "bind");
-    }
-
-    private static Private makePrivate(StreamFd parent, String p, Place place, String op) throws StreamsException {
-        for (int i = 0; ; i++) {
-            String name = ".s4j" + Long.toString(RANDOM.nextLong() & Long.MAX_VALUE, 36);
-            int r = parent.descriptor().useQuick("mkdir", d -> Shim.s4j_mkdirat(d, name, 0700));
-            if (r == -Errno.EEXIST && i < BIND_TRIES) {
-                continue;
-            }
-            if (r < 0) {
-                throw new StreamsException(op, p, -r, r == -Errno.EACCES
-                    ? "cannot create a file in " + place.dir() : null);
-            }
-            int fd = parent.descriptor().useQuick("open", d -> Shim.s4j_openat(d, name,
-                Shim.O_READ | Shim.O_DIRECTORY | Shim.O_NOFOLLOW, 0));
-            if (fd < 0) {
-                throw new StreamsException(op, p, -fd);
-            }
-            StreamFd dir = StreamFd.adopt(fd);
-            FileStat st = FileStat.of(fd);
-            if (!st.ok() || st.type() != Shim.FT_DIRECTORY || st.uid() != Platform.euid()
-                || (st.perm() & 077) != 0) {
-                dir.close();
-                throw new StreamsException(op, p, Errno.EAGAIN,
-                    "the directory this process made in " + place.dir() + " was replaced; nothing was changed");
-            }
-            String socketPath = PROC_FD ? "/proc/self/fd/" + fd + "/" + SOCKET
-                : place.dir() + "/" + name + "/" + SOCKET;
-            return new Private(parent, name, dir, socketPath);
-        }
-    }
-
-    /** bind, then the mode and listen, all inside the private directory. */
-    private static StreamFd bindPrivate(Private priv, String p, ConnldOptions options) throws StreamsException {
-        int fd = priv.dir.descriptor().useQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
-        if (fd == -Errno.ENAMETOOLONG) {
-            throw new StreamsException("bind", p, Errno.ENAMETOOLONG, SUN_PATH_LIMIT);
-        }
-        if (fd == -Errno.EADDRINUSE) {
-            // Something is in the directory this server just made: not its own.
-            throw replaced(p);
-        }
-        if (fd < 0) {
-            throw new StreamsException("bind", p, -fd);
-        }
-        StreamFd listen = StreamFd.adopt(fd);
-        try {
-            // Only this process can write the private directory, so what is
-            // there now is the socket just bound, whatever the path resolved to.
-            FileStat st = priv.socket();
-            if (st.ok() && st.type() == Shim.FT_SOCKET) {
-                priv.bound = st;
-            }
-            if (!st.ok() || st.type() != Shim.FT_SOCKET || st.nlink() != 1) {
-                throw replaced(p);
-            }
-            int r = priv.dir.descriptor().useQuick("chmod", d -> Shim.s4j_fchmodat(d, SOCKET, options.mode()));
-            if (r < 0) {
-                throw new StreamsException("chmod", p, -r);
-            }
-            r = listen.descriptor().useQuick("listen", n -> PortableShim.s4j_unix_listen(n, options.backlog()));
-            if (r < 0) {
-                throw new StreamsException("listen", p, -r);
-            }
-            if (!CLOSE_WAKES_ACCEPT) {
-                r = listen.descriptor().useQuick("fcntl", n -> Shim.s4j_set_nonblocking(n, 1));
-                if (r < 0) {
-                    throw new StreamsException("fcntl", p, -r);
-                }
-            }
-            return listen;
-        } catch (StreamsException | RuntimeException e) {
-            listen.close();
-            throw e;
-        }
-    }
-
-    /** The private directory is not what this server made: someone traded it. */
-    private static StreamsException replaced(String p) {
-        return new StreamsException("bind", p, Errno.EAGAIN,
-            "the directory this server made was replaced while binding; nothing was changed");
-    }
-
-    private static int linkInto(Private priv, StreamFd dir, String name) throws StreamsException {
-        // Both directories are held for the call; dir outlives priv.
-        int to = dir.fd();
-        return priv.dir.descriptor().useQuick("link", from -> Shim.s4j_linkat(from, SOCKET, to, name));
-    }
-
-    private static final class Bound extends Endpoint {
-        private final String path;
-        private final String name;
-        private final StreamFd dir;
-        private final StreamFd listen;
-        private final FileStat socket;
-
-        Bound(String path, String name, StreamFd dir, StreamFd listen, FileStat socket) {
-            this.path = path;
-            this.name = name;
-            this.dir = dir;
-            this.listen = listen;
-            this.socket = socket;
-        }
-
-        @Override
-        StreamFd acceptFd() {
-            return listen;
-        }
-
-        @Override
-        boolean blockingAccept() {
-            return CLOSE_WAKES_ACCEPT;
-        }
-
-        @Override
-        Accepted accept(boolean needPeer) throws StreamsException {
-            int fd = listen.descriptor().use("accept", PortableShim::s4j_unix_accept);
-            if (fd == -Errno.EAGAIN || fd == -Errno.EINTR || fd == -Errno.ECONNABORTED) {
-                return null;
-            }
-            if (fd < 0) {
-                if (!listen.isOpen()) {
-                    throw new StreamClosedException("accept", listen.name());
-                }
-                throw new StreamsException("accept", listen.name(), -fd);
-            }
-            // A client may have queued descriptors on the socket already: its
-            // close is the Closer's (StreamFd.adoptFromPeer).
-            StreamFd s = StreamFd.adoptFromPeer(fd);
-            // SO_PEERCRED/getpeereid keep what connect(2) recorded: asked for
-            // now only for an allow list, else when the application calls peer().
-            return new Accepted(s, needPeer ? peerOr(s, new PeerCredentials(-1, -1, -1, -1)) : null, null);
-        }
-
-        @Override
-        void close() {
-            // The path first, if it still is our socket (a new server's is
-            // never ours): no client connects to a closing server. Under the
-            // path's lock, as on STREAMS; without it, the socket is left for
-            // the next bind to replace.
-            try (BindLock lock = BindLock.acquire(dir, "close", path, name, BindLock.WAIT)) {
-                removeIfSame(dir, name, socket);
-            } catch (StreamsException e) {
-                LOG.log(Level.DEBUG, "close of {0} left its socket: {1}", path, e.getMessage());
-            }
-            listen.close();
             dir.close();
         }
     }
