@@ -30,6 +30,8 @@ final class Acceptor {
     private final StreamFd acceptFd;
     /** The server's: set once by its close(). */
     private final AtomicBoolean closed;
+    /** The server's close(), for an interrupt of the accepting thread. */
+    private final Runnable closeServer;
     /** Linux: accept(2) blocks on the listening socket (see accept). */
     private final boolean blockingAccept;
     private final ReentrantLock acceptLock = new ReentrantLock();
@@ -40,8 +42,10 @@ final class Acceptor {
     /** When accepting last met EMFILE/ENFILE (System.nanoTime(); 0: never); accept loop only. */
     private long outOfFdsAt;
 
-    Acceptor(String name, ConnldOptions options, Transport.Endpoint endpoint, AtomicBoolean closed) {
+    Acceptor(String name, ConnldOptions options, Transport.Endpoint endpoint, AtomicBoolean closed,
+        Runnable closeServer) {
         this.name = name;
+        this.closeServer = closeServer;
         this.options = options;
         this.endpoint = endpoint;
         this.acceptFd = endpoint.acceptFd();
@@ -49,8 +53,34 @@ final class Acceptor {
         this.blockingAccept = endpoint.blockingAccept();
     }
 
-    /** One allowed client, waiting at most {@code timeout} (null: for ever); empty when none came in time. */
+    /**
+     * One allowed client, waiting at most {@code timeout} (null: for ever);
+     * empty when none came in time. An interrupt of this thread closes the
+     * server, as it would a ServerSocketChannel, and ends with
+     * {@link StreamInterruptedException}.
+     */
     Optional<Connection> accept(Duration timeout) throws StreamsException {
+        try {
+            return acceptOnce(timeout);
+        } catch (StreamClosedException e) {
+            throw interruptedOr(e);
+        }
+    }
+
+    /**
+     * A close this thread's interrupt made (of the accepting descriptor, or
+     * of a wait) closes the whole server and says so; any other close is
+     * the server's own.
+     */
+    private StreamClosedException interruptedOr(StreamClosedException e) {
+        if (e instanceof StreamInterruptedException || (Thread.currentThread().isInterrupted() && !closed.get())) {
+            closeServer.run();
+            return new StreamInterruptedException("accept", name);
+        }
+        return e;
+    }
+
+    private Optional<Connection> acceptOnce(Duration timeout) throws StreamsException {
         if (!blockingAccept) {
             // While clients queue up, take the next one straight away (the end
             // is non-blocking); when the last try found none, poll first and
@@ -87,7 +117,7 @@ final class Acceptor {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.empty();
+            throw new StreamInterruptedException("accept", name);
         }
         try {
             return acceptPolling(Duration.ofNanos(deadline - System.nanoTime()), false);
@@ -176,7 +206,11 @@ final class Acceptor {
                 slots.acquire();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return;
+                if (closed.get()) {
+                    return;
+                }
+                closeServer.run();
+                throw new StreamInterruptedException("serve", name);
             }
             Connection c;
             try {
@@ -184,6 +218,9 @@ final class Acceptor {
                 backoffMs = 0;
             } catch (StreamClosedException e) {
                 slots.release();
+                if (e instanceof StreamInterruptedException) {
+                    throw e;    // the server is closed: serve() ends with the interrupt
+                }
                 return;
             } catch (StreamsException e) {
                 slots.release();

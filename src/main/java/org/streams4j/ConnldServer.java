@@ -55,7 +55,7 @@ public final class ConnldServer implements Closeable {
         this.name = path.toString();
         this.options = options;
         this.endpoint = endpoint;
-        this.acceptor = new Acceptor(name, options, endpoint, closed);
+        this.acceptor = new Acceptor(name, options, endpoint, closed, this::close);
         this.life = new Lifecycle(name, options, closed);
         if (options.shutdownHook()) {
             hook = new Thread(this::close, "streams4j-shutdown " + name);

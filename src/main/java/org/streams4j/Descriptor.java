@@ -40,6 +40,10 @@ final class Descriptor implements Runnable {
     final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
     /** The event loop waiting on this number, if any; guarded by this. */
     private volatile Watch watch;
+    /** Closes this descriptor when a thread in a blocking use is interrupted. */
+    private final Interruptor interruptor = new Interruptor(this);
+    /** An interrupt closed it: an interrupted thread that meets the close is told so. */
+    private volatile boolean closedByInterrupt;
 
     /** An event loop's registration of this descriptor. */
     interface Watch {
@@ -82,15 +86,53 @@ final class Descriptor implements Runnable {
         return StreamsException.fd(fd);
     }
 
-    /** A use that may block, and that close() must wake. */
+    /**
+     * A use that may block, and that close() must wake. It is interruptible:
+     * an interrupt of this thread until {@link #release()} closes the
+     * descriptor (at once, when the thread is interrupted already), as it
+     * would a JDK channel.
+     */
     void acquire(String op) throws StreamClosedException {
         add(op, BLOCKING);
+        interruptor.enter();
     }
 
     void release() {
+        interruptor.leave();
+        unpin();
+    }
+
+    /**
+     * A blocking use held for long and by a thread that does other work
+     * meanwhile (an event loop's registration): not tied to that thread's
+     * interrupts. Ends with {@link #unpin()}.
+     */
+    void pin(String op) throws StreamClosedException {
+        add(op, BLOCKING);
+    }
+
+    void unpin() {
         if (state.addAndGet(-BLOCKING) == CLOSED) {
             finish();
         }
+    }
+
+    /** The interrupt of a thread in a blocking use: close, and say why to whoever meets it. */
+    void closeForInterrupt() {
+        closedByInterrupt = true;
+        close();
+    }
+
+    /**
+     * What {@code op} meets on this closed descriptor: a {@link StreamInterruptedException}
+     * when this thread's interrupt closed it (its status still set), else a
+     * {@link StreamClosedException}.
+     */
+    StreamClosedException closed(String op) {
+        if (closedByInterrupt && Thread.currentThread().isInterrupted()) {
+            return new StreamInterruptedException(op, target());
+        }
+        return new StreamClosedException(op, target());
     }
 
     /** A use that never blocks: close() waits for it instead of waking it. */
@@ -108,7 +150,7 @@ final class Descriptor implements Runnable {
         while (true) {
             int s = state.get();
             if ((s & CLOSED) != 0) {
-                throw new StreamClosedException(op, target());
+                throw closed(op);
             }
             if (state.compareAndSet(s, s + one)) {
                 return;
@@ -167,7 +209,7 @@ final class Descriptor implements Runnable {
     /** {@code op} failed with errno: closed when this is, else the errno named. */
     StreamsException failure(String op, int errno) {
         if (isClosed()) {
-            return new StreamClosedException(op, target());
+            return closed(op);
         }
         return new StreamsException(op, target(), errno);
     }
@@ -191,7 +233,7 @@ final class Descriptor implements Runnable {
                 release();
             }
             if (isClosed()) {
-                throw new StreamClosedException("poll", target());
+                throw closed("poll");
             }
             if (r == -Errno.EINTR) {
                 continue;
@@ -211,7 +253,7 @@ final class Descriptor implements Runnable {
     void watch(Watch w) throws StreamsException {
         synchronized (this) {
             if (isClosed()) {
-                throw new StreamClosedException("poll", target());
+                throw closed("poll");
             }
             w.register(fd);
             watch = w;

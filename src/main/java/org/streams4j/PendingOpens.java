@@ -65,6 +65,9 @@ final class PendingOpens {
             if (!me.done) {
                 me.abandoned = true;
                 q.remove(me);
+                if (interrupted) {
+                    throw new StreamInterruptedException("connect", path);
+                }
                 throw new StreamTimeoutException("connect", path, timeout,
                     "no answer within " + ConnldClient.human(timeout));
             }

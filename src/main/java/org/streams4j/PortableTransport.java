@@ -257,6 +257,9 @@ final class PortableTransport extends Transport {
             if (left <= 0) {
                 throw timedOut(p, timeout);
             }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new StreamInterruptedException("connect", p);
+            }
             Threads.sleepQuietly(Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
         }
     }
@@ -269,7 +272,11 @@ final class PortableTransport extends Transport {
                 if (left <= 0) {
                     throw timedOut(p, timeout);
                 }
-                int r = Shim.s4j_poll(fd, Shim.POLLOUT, (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                if (Thread.currentThread().isInterrupted()) {
+                    throw new StreamInterruptedException("connect", p);
+                }
+                // In slices, so that an interrupt is seen (this descriptor has no owner yet).
+                int r = Shim.s4j_poll(fd, Shim.POLLOUT, (int) Math.max(1, Math.min(BACKLOG_FULL_PAUSE_MS, left / 1_000_000)));
                 if (r > 0) {
                     break;
                 }

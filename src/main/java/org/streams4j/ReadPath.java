@@ -276,7 +276,7 @@ final class ReadPath {
         }
         if (n == 0) {
             if (d.isClosed()) {
-                throw new StreamClosedException("read", d.target());
+                throw d.closed("read");
             }
             return -1;
         }

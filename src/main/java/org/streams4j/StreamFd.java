@@ -611,7 +611,7 @@ public final class StreamFd implements Closeable {
      * thread then runs {@link Descriptor.Watch#closing} first.
      */
     int watch(Descriptor.Watch w) throws StreamsException {
-        handle.acquire("poll");
+        handle.pin("poll");
         try {
             int r = Shim.s4j_set_nonblocking(handle.fd, 1);
             if (r < 0) {
@@ -622,7 +622,7 @@ public final class StreamFd implements Closeable {
             handle.watch(w);
             return handle.fd;
         } catch (StreamsException | RuntimeException | Error e) {
-            handle.release();
+            handle.unpin();
             throw e;
         }
     }
@@ -631,6 +631,6 @@ public final class StreamFd implements Closeable {
     void unwatch() {
         handle.unwatch();
         writes.leaveLoop();
-        handle.release();
+        handle.unpin();
     }
 }

@@ -343,8 +343,8 @@ final class WritePath {
                     writeSince = System.nanoTime() | 1;
                 }
                 if (Thread.currentThread().isInterrupted()) {
-                    throw new StreamsException("sendFd", handle.target(), Errno.EINTR,
-                        "interrupted while the receiver's queue was full");
+                    handle.closeForInterrupt();     // as any blocking call does (InterruptibleChannel)
+                    throw handle.closed("sendFd");
                 }
                 if ((handle.poll(Shim.POLLOUT, SEND_ROOM_WAIT) & Shim.POLLOUT) != 0) {
                     pauseMs = Math.min(50, Math.max(1, pauseMs * 2));
