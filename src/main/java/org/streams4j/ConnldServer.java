@@ -209,22 +209,10 @@ public final class ConnldServer implements Closeable {
                 }
                 try {
                     handler.handle(c);
-                } catch (StreamClosedException e) {
-                    // closed under the handler by another thread, e.g. an application stopping
-                    LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-                } catch (StreamsException e) {
-                    if (e.isPeerGone()) {
-                        // A client that left (EPIPE, ECONNRESET): how connections routinely end.
-                        LOG.log(Level.DEBUG, "{0}: {1} left: {2}", name, c.peer(), e.getMessage());
-                    } else {
-                        LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
-                            + ", closing its connection: " + e, e);
-                    }
                 } catch (Throwable t) {
                     // Any failure, an Error too: this connection ends, the pool thread and
                     // the accept loop go on.
-                    LOG.log(Level.WARNING, name + ": the handler failed for the client " + c.peer()
-                        + ", closing its connection: " + t, t);
+                    HandlerLog.failed(name, "handle", c, t);
                 } finally {
                     if (watchdog != null) {
                         watchdog.remove(c);

@@ -399,17 +399,9 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** A handler failed: log (not a closed connection: that is how connections end) and close it. */
+    /** A handler failed: logged as HandlerLog says; the caller closes the connection. */
     private boolean failed(String what, Connection c, Throwable e) {
-        if (e instanceof StreamClosedException || !c.isOpen()) {
-            LOG.log(Level.DEBUG, "{0}: {1}", name, e.getMessage());
-        } else if (e instanceof StreamsException && ((StreamsException) e).isPeerGone()) {
-            // A client that left (EPIPE, ECONNRESET): how connections routinely end.
-            LOG.log(Level.DEBUG, "{0}: {1} left: {2}", name, c.peer(), e.getMessage());
-        } else {
-            LOG.log(Level.WARNING, name + ": " + what + "() failed for " + c + " (peer " + c.peer()
-                + "); closing that connection", e);
-        }
+        HandlerLog.failed(name, what, c, e);
         return false;
     }
 
