@@ -2,7 +2,6 @@ package org.streams4j.cli;
 
 import static org.streams4j.cli.SelftestChecks.IO_TIMEOUT;
 
-import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.IOException;
 import org.streams4j.ConnldServer;
 import org.streams4j.StreamFd;
@@ -49,7 +48,7 @@ final class CheckSupport {
 
     /** Runs {@code loop} on a daemon thread; a failure while the server is open is reported. */
     static Thread serveInBackground(ConnldServer server, String what, ServeLoop loop) {
-        Thread t = BasicThreadFactory.builder().namingPattern("selftest-" + what).daemon(true).build().newThread(() -> {
+        Thread t = Cli.daemons("selftest-" + what).newThread(() -> {
             try {
                 loop.run();
             } catch (StreamsException e) {

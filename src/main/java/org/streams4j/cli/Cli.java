@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.Stack;
+import java.util.concurrent.ThreadFactory;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
@@ -21,6 +22,7 @@ import org.streams4j.Platform;
 import org.streams4j.StreamFd;
 import org.streams4j.StreamsException;
 import org.streams4j.internal.Shim;
+import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,6 +39,18 @@ final class Cli {
     private static volatile boolean loggingConfigured;
 
     private Cli() {
+    }
+
+    /** The command's daemon threads, made in one place; {@code pattern} is a format: %d numbers them. */
+    static ThreadFactory daemons(String pattern) {
+        return BasicThreadFactory.builder().namingPattern(pattern).daemon(true).build();
+    }
+
+    /** One daemon thread named {@code name}, started. */
+    static Thread startDaemon(String name, Runnable r) {
+        Thread t = daemons(name).newThread(r);
+        t.start();
+        return t;
     }
 
     /** A failure with a message that is the whole story: one line, exit 1. */

@@ -1,6 +1,5 @@
 package org.streams4j.cli;
 
-import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -85,8 +84,7 @@ final class ConnectCommand implements Callable<Integer> {
             if (receiveFd) {
                 return receive(c, out, deadline);
             }
-            BasicThreadFactory.builder().namingPattern("streamsctl-stdin").daemon(true).build()
-                .newThread(() -> fromStdin(c)).start();
+            Cli.startDaemon("streamsctl-stdin", () -> fromStdin(c));
             copyToStdout(c, out);
         }
         return 0;

@@ -1,6 +1,5 @@
 package org.streams4j.cli;
 
-import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -158,8 +157,7 @@ final class InfoCommand implements Callable<Integer> {
             throw new StreamsException("info", p, looked.errno());
         }
         Opener opener = new Opener(p);
-        BasicThreadFactory.builder().namingPattern("streamsctl-info-open").daemon(true).build()
-            .newThread(opener).start();
+        Cli.startDaemon("streamsctl-info-open", opener);
         int fd = opener.await(timeout);
         if (fd == Opener.GAVE_UP) {
             rows.put("server", "attached since the check? (the open did not return within "

@@ -1,6 +1,5 @@
 package org.streams4j.cli;
 
-import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.FileVisitResult;
@@ -98,7 +97,7 @@ final class SelftestCommand implements Callable<Integer> {
         }
         int[] count = new int[3];   // pass, fail, skip
         ExecutorService runner = Executors.newCachedThreadPool(
-            BasicThreadFactory.builder().namingPattern("selftest-%d").daemon(true).build());
+            Cli.daemons("selftest-%d"));
         try {
             for (SelftestChecks.Named c : new SelftestChecks(dir, clients).all()) {
                 row(runner, count, c.name(), c.check());

@@ -7,7 +7,6 @@ import static org.streams4j.cli.CheckSupport.serveInBackground;
 import static org.streams4j.cli.SelftestChecks.EVENT_CLIENTS;
 import static org.streams4j.cli.SelftestChecks.IO_TIMEOUT;
 
-import org.apache.commons.lang3.concurrent.BasicThreadFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,7 +68,7 @@ final class ServerChecks {
             CountDownLatch allConnected = new CountDownLatch(clients);
             CountDownLatch allEchoed = new CountDownLatch(clients);
             ExecutorService pool = Executors.newFixedThreadPool(clients,
-                BasicThreadFactory.builder().namingPattern("selftest-client-%d").daemon(true).build());
+                Cli.daemons("selftest-client-%d"));
             try {
                 List<Future<String>> results = new ArrayList<>();
                 for (int i = 0; i < clients; i++) {
