@@ -106,15 +106,6 @@ public final class Platform {
     }
 
     /**
-     * Whether closing a listening socket wakes a thread blocked in accept(2):
-     * on Linux the shutdown(2) in close() does (accept returns EINVAL).
-     * Elsewhere a server waits in poll(2), which close() does wake.
-     */
-    static boolean closeWakesAccept() {
-        return BACKEND == Backend.PORTABLE && "Linux".equals(System.getProperty("os.name"));
-    }
-
-    /**
      * How the shim's data-path calls (reads, writes, waits, descriptor
      * passing, close) are bound. On JDK 22 and later, with native access
      * enabled for this library ({@code --enable-native-access=ALL-UNNAMED} on

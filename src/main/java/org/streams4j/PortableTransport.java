@@ -15,10 +15,8 @@ import org.streams4j.internal.Shim;
  */
 final class PortableTransport extends Transport {
     static final System.Logger LOG = System.getLogger("org.streams4j.connld");
-    /** Linux: a directory descriptor can be named in a socket address, whatever its path. */
-    static final boolean PROC_FD = Files.isDirectory(Path.of("/proc/self/fd"));
     /** sun_path: 108 bytes on Linux, 104 elsewhere, its terminating NUL included. */
-    private static final int SUN_PATH_MAX = PROC_FD ? 108 : 104;
+    private static final int SUN_PATH_MAX = PROC_SELF_FD ? 108 : 104;
     /** What an ENAMETOOLONG of bind or connect means here. */
     static final String SUN_PATH_LIMIT =
         "an AF_UNIX socket path must be shorter than " + SUN_PATH_MAX + " bytes";
@@ -379,7 +377,7 @@ final class PortableTransport extends Transport {
         StreamFd held = null;
         String target = p;
         FileStat st = null;
-        int fd = PROC_FD ? Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0) : -Errno.EOPNOTSUPP;
+        int fd = PROC_SELF_FD ? Shim.s4j_open(p, Shim.O_READ | Shim.O_PATH | Shim.O_NOFOLLOW, 0) : -Errno.EOPNOTSUPP;
         if (fd != -Errno.EOPNOTSUPP) {
             if (fd == -Errno.ENOENT) {
                 return Probe.ABSENT;

@@ -89,7 +89,7 @@ final class PrivateDir {
                 throw new StreamsException(op, p, Errno.EAGAIN,
                     "the directory this process made in " + place.dir() + " was replaced; nothing was changed");
             }
-            String socketPath = PortableTransport.PROC_FD ? "/proc/self/fd/" + fd + "/" + SOCKET
+            String socketPath = Transport.PROC_SELF_FD ? "/proc/self/fd/" + fd + "/" + SOCKET
                 : place.dir() + "/" + name + "/" + SOCKET;
             return new PrivateDir(parent, name, dir, socketPath);
         }

@@ -149,7 +149,7 @@ abstract class Transport {
     /** At most this many links are followed on the way to a directory (Linux's and illumos's MAXSYMLINKS is 40, 20). */
     private static final int MAX_LINKS = 20;
     /** /proc/self/fd/N/NAME names NAME in the directory held on N (Linux, illumos). */
-    private static final boolean PROC_SELF_FD = java.nio.file.Files.isDirectory(Path.of("/proc/self/fd"));
+    static final boolean PROC_SELF_FD = java.nio.file.Files.isDirectory(Path.of("/proc/self/fd"));
 
     /**
      * Opens the directory part of the path one name at a time, each
