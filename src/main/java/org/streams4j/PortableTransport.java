@@ -16,7 +16,7 @@ import org.streams4j.internal.Shim;
 final class PortableTransport extends Transport {
     static final System.Logger LOG = System.getLogger("org.streams4j.connld");
     /** sun_path: 108 bytes on Linux, 104 elsewhere, its terminating NUL included. */
-    private static final int SUN_PATH_MAX = PROC_SELF_FD ? 108 : 104;
+    private static final int SUN_PATH_MAX = "Linux".equals(System.getProperty("os.name")) ? 108 : 104;
     /** What an ENAMETOOLONG of bind or connect means here. */
     static final String SUN_PATH_LIMIT =
         "an AF_UNIX socket path must be shorter than " + SUN_PATH_MAX + " bytes";
