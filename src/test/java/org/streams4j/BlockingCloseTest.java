@@ -171,21 +171,6 @@ class BlockingCloseTest {
         }
     }
 
-    /** One round trip through an echo server, bounded by GUARD (a failure, never a wait). */
-    private static void echoes(Path p, String text) throws Exception {
-        try (Connection c = ConnldClient.connect(p, GUARD)) {
-            byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-            c.writeFully(b);
-            byte[] back = new byte[b.length];
-            int got = 0;
-            while (got < b.length) {
-                int n = c.read(back, got, b.length - got, GUARD);
-                assertTrue(n > 0, "end of stream before the echo of " + text);
-                got += n;
-            }
-            assertEquals(text, new String(back, StandardCharsets.US_ASCII));
-        }
-    }
 
     /** Closes the server and waits (bounded) for serveEvents to return. */
     private static void stops(ConnldServer s, Background<Void> serving) throws Exception {
@@ -245,7 +230,7 @@ class BlockingCloseTest {
             assertTrue(closed.await(GUARD.toMillis(), TimeUnit.MILLISECONDS),
                 "the attacking connections were never reported closed: the loops are stuck closing");
             for (int i = 0; i < 4; i++) {
-                echoes(p, "client " + i);
+                TestSupport.echoes(p, "client " + i, GUARD);
             }
             stops(s, serving);
         } finally {

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,13 +36,6 @@ class ServeLifecycleTest {
         return ConnldOptions.builder().shutdownHook(false);
     }
 
-    private static void echoes(Path p, String text) throws Exception {
-        try (Connection c = ConnldClient.connect(p, GUARD)) {
-            byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-            c.writeFully(b);
-            assertEquals(text, new String(TestSupport.readExactly(c.fd(), b.length), StandardCharsets.US_ASCII));
-        }
-    }
 
     private static final ConnldServer.Handler ECHO = c -> {
         byte[] b = new byte[256];
@@ -127,7 +119,7 @@ class ServeLifecycleTest {
         ConnldServer s = ConnldServer.bind(p, options().build());
         assertTrue(s == s.start(ECHO), "start returns the server");
         try {
-            echoes(p, "started");
+            TestSupport.echoes(p, "started", GUARD);
             assertFalse(s.awaitTermination(Duration.ofMillis(50)), "ended while open");
         } finally {
             s.close();
@@ -159,7 +151,7 @@ class ServeLifecycleTest {
         });
         try {
             for (int i = 0; i < 4; i++) {
-                echoes(p, "events " + i);
+                TestSupport.echoes(p, "events " + i, GUARD);
             }
         } finally {
             s.close();
@@ -183,7 +175,7 @@ class ServeLifecycleTest {
             ECHO.handle(c);
         });
         try {
-            echoes(p, "pooled");
+            TestSupport.echoes(p, "pooled", GUARD);
         } finally {
             s.close();
         }

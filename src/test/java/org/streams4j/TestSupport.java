@@ -44,6 +44,31 @@ final class TestSupport {
         return b;
     }
 
+    /**
+     * One round trip on a connection to an echo server: writes {@code text},
+     * reads its echo back with reads bounded by {@code guard} (a failure, never
+     * a wait for ever).
+     */
+    static void echoRound(Connection c, String text, Duration guard) throws StreamsException {
+        byte[] b = ascii(text);
+        c.writeFully(b);
+        byte[] back = new byte[b.length];
+        int got = 0;
+        while (got < b.length) {
+            int n = c.read(back, got, b.length - got, guard);
+            assertTrue(n > 0, "end of stream before the echo of " + text);
+            got += n;
+        }
+        assertEquals(text, ascii(back, 0, back.length));
+    }
+
+    /** {@link #echoRound} on a new connection to the echo server at {@code p}. */
+    static void echoes(Path p, String text, Duration guard) throws StreamsException {
+        try (Connection c = ConnldClient.connect(p, guard)) {
+            echoRound(c, text, guard);
+        }
+    }
+
     static String readString(StreamFd fd, int n) throws StreamsException {
         byte[] b = readExactly(fd, n);
         return ascii(b, 0, b.length);

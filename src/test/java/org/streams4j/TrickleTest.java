@@ -3,7 +3,6 @@ package org.streams4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,13 +61,6 @@ class TrickleTest {
         });
     }
 
-    private static void echoes(Path p, String text) throws Exception {
-        try (Connection c = ConnldClient.connect(p, GUARD)) {
-            byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-            c.writeFully(b);
-            assertEquals(text, new String(TestSupport.readExactly(c.fd(), b.length), StandardCharsets.US_ASCII));
-        }
-    }
 
     /**
      * Four slots, idle and write time-outs of 0.6 s, four clients that send
@@ -94,7 +86,7 @@ class TrickleTest {
             assertTrue(ended.await(GUARD.toMillis(), TimeUnit.MILLISECONDS),
                 "trickling clients that never read still hold the slots after " + GUARD.toSeconds() + " s");
             long ms = (System.nanoTime() - t0) / 1_000_000;
-            echoes(p, "after the tricklers");
+            TestSupport.echoes(p, "after the tricklers", GUARD);
             for (Background<Integer> t : tricklers) {
                 t.get(GUARD);
             }
@@ -134,7 +126,7 @@ class TrickleTest {
             }
             assertTrue(ended.await(GUARD.toMillis(), TimeUnit.MILLISECONDS),
                 "trickling clients that never read still hold both handler threads");
-            echoes(p, "after the tricklers");
+            TestSupport.echoes(p, "after the tricklers", GUARD);
             for (Background<Integer> t : tricklers) {
                 t.get(GUARD);
             }
@@ -170,8 +162,8 @@ class TrickleTest {
             return null;
         });
         try (Connection a = ConnldClient.connect(p, GUARD); Connection b = ConnldClient.connect(p, GUARD)) {
-            echoRound(a, "a");
-            echoRound(b, "b");
+            TestSupport.echoRound(a, "a", GUARD);
+            TestSupport.echoRound(b, "b", GUARD);
             try (Connection third = ConnldClient.connect(p, GUARD)) {
                 int n;
                 try {
@@ -185,17 +177,12 @@ class TrickleTest {
             }
             a.close();
             assertTrue(closed.await(GUARD.toMillis(), TimeUnit.MILLISECONDS));
-            echoes(p, "again");
-            echoRound(b, "b still");
+            TestSupport.echoes(p, "again", GUARD);
+            TestSupport.echoRound(b, "b still", GUARD);
         } finally {
             s.close();
             serving.get(GUARD);
         }
     }
 
-    private static void echoRound(Connection c, String text) throws Exception {
-        byte[] b = text.getBytes(StandardCharsets.US_ASCII);
-        c.writeFully(b);
-        assertEquals(text, new String(TestSupport.readExactly(c.fd(), b.length), StandardCharsets.US_ASCII));
-    }
 }
