@@ -40,8 +40,11 @@ final class Descriptor implements Runnable {
     final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
     /** The event loop waiting on this number, if any; guarded by this. */
     private volatile Watch watch;
-    /** Closes this descriptor when a thread in a blocking use is interrupted. */
-    private final Interruptor interruptor = new Interruptor(this);
+    /**
+     * Closes this descriptor when a thread in a blocking use is interrupted;
+     * null for the library's own descriptors ({@link #uninterruptible()}).
+     */
+    private Interruptor interruptor = new Interruptor(this);
     /** An interrupt closed it: an interrupted thread that meets the close is told so. */
     private volatile boolean closedByInterrupt;
 
@@ -94,12 +97,27 @@ final class Descriptor implements Runnable {
      */
     void acquire(String op) throws StreamClosedException {
         add(op, BLOCKING);
-        interruptor.enter();
+        Interruptor i = interruptor;
+        if (i != null) {
+            i.enter();
+        }
     }
 
     void release() {
-        interruptor.leave();
+        Interruptor i = interruptor;
+        if (i != null) {
+            i.leave();
+        }
         unpin();
+    }
+
+    /**
+     * For a descriptor of the library's own that any thread may use in
+     * passing (an event loop's poller and wake-up pipe): an interrupt of
+     * that thread must not close it. Called before the descriptor is shared.
+     */
+    void uninterruptible() {
+        interruptor = null;
     }
 
     /**

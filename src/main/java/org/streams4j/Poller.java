@@ -100,6 +100,8 @@ abstract class Poller implements AutoCloseable {
                 throw new StreamsException(op, "event loop", -fd);
             }
             ep = StreamFd.adopt(fd);
+            // Any thread wakes a loop (port_send): its interrupt must not close the port.
+            ep.descriptor().uninterruptible();
         }
 
         void ctl(int op, int fd, int events, long token) throws StreamsException {
@@ -411,6 +413,9 @@ abstract class Poller implements AutoCloseable {
 
         WakePipe() throws StreamsException {
             pipe = StreamPipe.open();
+            // Any thread writes the wake-up: its interrupt must not close the pipe.
+            pipe.first().descriptor().uninterruptible();
+            pipe.second().descriptor().uninterruptible();
         }
 
         int fd() {

@@ -216,4 +216,32 @@ class InterruptTest {
             s.close();
         }
     }
+
+    /**
+     * The library's own descriptors are not the interrupted thread's to close:
+     * any thread wakes an event loop (a handler writing to another connection,
+     * the accept thread handing one over), and an interrupt of that thread
+     * must leave the loop's poller and wake-up working.
+     */
+    @Test
+    void anInterruptedThreadThatWakesAnEventLoopLeavesItsPollerWorking() throws Exception {
+        try (Poller p = Poller.open()) {
+            Thread.currentThread().interrupt();
+            try {
+                p.wakeup();
+            } finally {
+                assertTrue(Thread.interrupted(), "the interrupt status was cleared");
+            }
+            int n = p.await((int) GUARD.toMillis());
+            assertEquals(1, n, "the wake-up did not arrive");
+            assertEquals(Poller.WAKE, p.token(0));
+            p.woken();
+            // Nothing more: a wake-up pipe whose writing end the interrupt closed
+            // would read as end of file, and wake the loop for ever.
+            assertEquals(0, p.await(0), "the poller wakes with nothing to wake it for");
+            p.wakeup();     // and it works on
+            assertEquals(1, p.await((int) GUARD.toMillis()));
+            assertEquals(Poller.WAKE, p.token(0));
+        }
+    }
 }
