@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.IllegalBlockingModeException;
 
@@ -65,24 +67,47 @@ final class Adapters {
         };
     }
 
+    /** A call of the channel's, on the descriptor. */
+    @FunctionalInterface
+    private interface ChannelCall {
+        long run() throws StreamsException;
+    }
+
+    /**
+     * The channel's view of a call, as the JDK's channels report it: a close
+     * while the call waited is {@link AsynchronousCloseException}, the
+     * caller's interrupt {@link ClosedByInterruptException} (each with the
+     * StreamClosedException as its cause); a channel closed before is
+     * {@link ClosedChannelException}.
+     */
+    private static long channelCall(StreamFd fd, ChannelCall call) throws IOException {
+        if (!fd.isOpen()) {
+            throw new ClosedChannelException();
+        }
+        try {
+            return call.run();
+        } catch (StreamInterruptedException e) {
+            throw (ClosedByInterruptException) new ClosedByInterruptException().initCause(e);
+        } catch (StreamClosedException e) {
+            throw (AsynchronousCloseException) new AsynchronousCloseException().initCause(e);
+        }
+    }
+
     static StreamChannel channel(StreamFd fd) {
         return new StreamChannel() {
             @Override
             public int read(ByteBuffer dst) throws IOException {
-                open();
-                return fd.read(dst);
+                return (int) channelCall(fd, () -> fd.read(dst));
             }
 
             @Override
             public int write(ByteBuffer src) throws IOException {
-                open();
-                return fd.write(src);
+                return (int) channelCall(fd, () -> fd.write(src));
             }
 
             @Override
             public long read(ByteBuffer[] dsts, int offset, int length) throws IOException {
-                open();
-                return fd.read(dsts, offset, length);
+                return channelCall(fd, () -> fd.read(dsts, offset, length));
             }
 
             @Override
@@ -92,19 +117,12 @@ final class Adapters {
 
             @Override
             public long write(ByteBuffer[] srcs, int offset, int length) throws IOException {
-                open();
-                return fd.write(srcs, offset, length);
+                return channelCall(fd, () -> fd.write(srcs, offset, length));
             }
 
             @Override
             public long write(ByteBuffer[] srcs) throws IOException {
                 return write(srcs, 0, srcs.length);
-            }
-
-            private void open() throws ClosedChannelException {
-                if (!isOpen()) {
-                    throw new ClosedChannelException();
-                }
             }
 
             @Override

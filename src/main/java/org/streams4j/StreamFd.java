@@ -546,6 +546,12 @@ public final class StreamFd implements Closeable {
     /**
      * A channel over this descriptor: byte, scattering and gathering, for
      * heap, direct and read-only buffers. Closing it closes this descriptor.
+     * Its failures are the JDK channels' kinds: a closed channel throws
+     * {@link java.nio.channels.ClosedChannelException}, a close while a call
+     * waits {@link java.nio.channels.AsynchronousCloseException}, and an
+     * interrupt of the waiting thread (which closes it)
+     * {@link java.nio.channels.ClosedByInterruptException}; other failures
+     * are {@link StreamsException}s.
      *
      * @return a channel; each call makes a new one over the same descriptor
      */

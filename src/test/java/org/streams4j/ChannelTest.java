@@ -256,4 +256,58 @@ class ChannelTest {
         assertThrows(ClosedChannelException.class, () -> ch.read(new ByteBuffer[] {ByteBuffer.allocate(1)}));
         p.close();
     }
+
+    /**
+     * The channel reports closes as the JDK's channels do (issue 23, item 6):
+     * ClosedChannelException before the call, AsynchronousCloseException for a
+     * close while it waits, ClosedByInterruptException for an interrupt.
+     */
+    @Test
+    void aChannelReportsClosesAsTheJdksChannelsDo() throws Exception {
+        Duration guard = org.streams4j.testsupport.TimeScale.guard(Duration.ofSeconds(20));
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamChannel ch = p.first().channel();
+            CompletableFuture<Throwable> closed = new CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    ch.read(ByteBuffer.allocate(8));
+                    closed.complete(null);
+                } catch (Throwable e) {
+                    closed.complete(e);
+                }
+            }, "channel-reader");
+            reader.setDaemon(true);
+            reader.start();
+            TestSupport.awaitInNative(reader, "s4j_recv", guard);
+            p.first().close();
+            Throwable t = closed.get(guard.toMillis(), TimeUnit.MILLISECONDS);
+            org.junit.jupiter.api.Assertions.assertInstanceOf(java.nio.channels.AsynchronousCloseException.class, t,
+                String.valueOf(t));
+            assertFalse(t instanceof java.nio.channels.ClosedByInterruptException);
+            assertThrows(ClosedChannelException.class, () -> ch.read(ByteBuffer.allocate(8)));
+        }
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamChannel ch = p.first().channel();
+            CompletableFuture<Throwable> interrupted = new CompletableFuture<>();
+            CompletableFuture<Boolean> status = new CompletableFuture<>();
+            Thread reader = new Thread(() -> {
+                try {
+                    ch.read(ByteBuffer.allocate(8));
+                    interrupted.complete(null);
+                } catch (Throwable e) {
+                    interrupted.complete(e);
+                }
+                status.complete(Thread.currentThread().isInterrupted());
+            }, "channel-reader");
+            reader.setDaemon(true);
+            reader.start();
+            TestSupport.awaitInNative(reader, "s4j_recv", guard);
+            reader.interrupt();
+            Throwable t = interrupted.get(guard.toMillis(), TimeUnit.MILLISECONDS);
+            org.junit.jupiter.api.Assertions.assertInstanceOf(java.nio.channels.ClosedByInterruptException.class, t,
+                String.valueOf(t));
+            assertTrue(status.get(guard.toMillis(), TimeUnit.MILLISECONDS), "the interrupt status was cleared");
+            assertFalse(ch.isOpen());
+        }
+    }
 }
