@@ -128,4 +128,97 @@ public final class Errno {
         }
         return s;
     }
+
+    /**
+     * The errnos above as an enum, so that a caller can {@code switch} on a
+     * failure ({@link StreamsException#code()}): the numbers differ between
+     * platforms and are read from the shim at run time, so the int
+     * constants are no constant expressions. {@link #OTHER} stands for any
+     * errno not listed here, and for a failure without one.
+     */
+    public enum Code {
+        /** {@code EPERM}. */
+        EPERM,
+        /** {@code ENOENT}. */
+        ENOENT,
+        /** {@code EINTR}. */
+        EINTR,
+        /** {@code ENXIO}. */
+        ENXIO,
+        /** {@code EBADF}. */
+        EBADF,
+        /** {@code EAGAIN}. */
+        EAGAIN,
+        /** {@code ENOMEM}. */
+        ENOMEM,
+        /** {@code EACCES}. */
+        EACCES,
+        /** {@code EBUSY}. */
+        EBUSY,
+        /** {@code EEXIST}. */
+        EEXIST,
+        /** {@code ENOTDIR}. */
+        ENOTDIR,
+        /** {@code EINVAL}. */
+        EINVAL,
+        /** {@code ENFILE}. */
+        ENFILE,
+        /** {@code EMFILE}. */
+        EMFILE,
+        /** {@code EPIPE}. */
+        EPIPE,
+        /** {@code ENAMETOOLONG}. */
+        ENAMETOOLONG,
+        /** {@code ELOOP}. */
+        ELOOP,
+        /** {@code ENOSTR}. */
+        ENOSTR,
+        /** {@code EBADMSG}. */
+        EBADMSG,
+        /** {@code ENOTSOCK}. */
+        ENOTSOCK,
+        /** {@code EOPNOTSUPP}. */
+        EOPNOTSUPP,
+        /** {@code EADDRINUSE}. */
+        EADDRINUSE,
+        /** {@code ECONNRESET}. */
+        ECONNRESET,
+        /** {@code ENOTCONN}. */
+        ENOTCONN,
+        /** {@code ETIMEDOUT}. */
+        ETIMEDOUT,
+        /** {@code ECONNREFUSED}. */
+        ECONNREFUSED,
+        /** {@code ECONNABORTED}. */
+        ECONNABORTED,
+        /** An errno not listed here, or none. */
+        OTHER;
+
+        /**
+         * The code of an errno number.
+         *
+         * @param errno a positive errno, as {@link StreamsException#errno()}
+         * @return its code, or {@link #OTHER}
+         */
+        public static Code of(int errno) {
+            if (errno <= 0) {
+                return OTHER;
+            }
+            for (Code c : values()) {
+                if (c != OTHER && c.value() == errno) {
+                    return c;
+                }
+            }
+            return OTHER;
+        }
+
+        /**
+         * This platform's number for the errno.
+         *
+         * @return the number, or -1 for {@link #OTHER} and for an errno the platform does not have
+         */
+        public int value() {
+            return this == OTHER ? -1 : Errno.value(name());
+        }
+    }
 }

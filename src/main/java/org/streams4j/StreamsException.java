@@ -85,6 +85,16 @@ public class StreamsException extends IOException {
     }
 
     /**
+     * The errno as an enum constant, to {@code switch} on:
+     * {@code switch (e.code()) { case ENOENT -> ...; case EACCES -> ...; default -> ... }}.
+     *
+     * @return the errno's code; {@link Errno.Code#OTHER} for one not listed there, or none
+     */
+    public Errno.Code code() {
+        return Errno.Code.of(errno);
+    }
+
+    /**
      * The errno's name.
      *
      * @return {@code "EBUSY"}, or null when there is no errno

@@ -112,4 +112,32 @@ class ErrorsTest {
             assertEquals("EINVAL", e.errnoName());
         }
     }
+
+    /** A failure can be switched on (issue 23, item 6): the enum maps to this platform's numbers and back. */
+    @Test
+    void aFailureCanBeSwitchedOnItsCode() throws Exception {
+        for (Errno.Code c : Errno.Code.values()) {
+            if (c != Errno.Code.OTHER && c.value() > 0) {
+                org.junit.jupiter.api.Assertions.assertEquals(c, Errno.Code.of(c.value()), c.name());
+                org.junit.jupiter.api.Assertions.assertEquals(c.name(), Errno.name(c.value()));
+            }
+        }
+        org.junit.jupiter.api.Assertions.assertEquals(Errno.Code.OTHER, Errno.Code.of(0));
+        org.junit.jupiter.api.Assertions.assertEquals(-1, Errno.Code.OTHER.value());
+        StreamsException e = org.junit.jupiter.api.Assertions.assertThrows(StreamsException.class,
+            () -> StreamFd.open(dir.resolve("missing"), StreamFd.Mode.READ).close());
+        String what;
+        switch (e.code()) {
+            case ENOENT:
+                what = "no such file";
+                break;
+            case EACCES:
+                what = "not allowed";
+                break;
+            default:
+                what = "other: " + e.errnoName();
+                break;
+        }
+        org.junit.jupiter.api.Assertions.assertEquals("no such file", what);
+    }
 }
