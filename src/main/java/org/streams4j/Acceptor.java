@@ -190,6 +190,7 @@ final class Acceptor {
             return null;
         }
         LOG.log(Level.DEBUG, "connection on {0} from {1}", name, peer);
+        got.fd().descriptor().label("on " + name);     // "read fd 9 on /run/x: EPIPE"
         return new Connection(got.fd(), peer, got.known(), true);
     }
 

@@ -53,6 +53,7 @@ public final class ConnldClient {
 
     private static Connection finish(String p, int fd) throws StreamsException {
         StreamFd s = StreamFd.adopt(fd);
+        s.descriptor().label("to " + p);     // "write fd 5 to /run/x: EPIPE"
         try {
             Transport.get().verifyConnected(p, s);
             return new Connection(s, null, null, false);     // the server's credentials: read when asked

@@ -45,6 +45,8 @@ final class Descriptor implements Runnable {
      * null for the library's own descriptors ({@link #uninterruptible()}).
      */
     private Interruptor interruptor = new Interruptor(this);
+    /** See {@link #label}; null for none. */
+    private volatile String label;
     /** An interrupt closed it: an interrupted thread that meets the close is told so. */
     private volatile boolean closedByInterrupt;
 
@@ -84,9 +86,15 @@ final class Descriptor implements Runnable {
         return (state.get() & CLOSED) != 0;
     }
 
-    /** {@code fd N}, made when a message needs it rather than for every descriptor. */
+    /** {@code fd N}, or {@code fd N on PATH} for a connection; made when a message needs it. */
     String target() {
-        return StreamsException.fd(fd);
+        String l = label;
+        return l == null ? StreamsException.fd(fd) : StreamsException.fd(fd) + " " + l;
+    }
+
+    /** What messages add to the number: {@code on /run/x} for a server's connection, {@code to /run/x} for a client's. */
+    void label(String what) {
+        label = what;
     }
 
     /**

@@ -134,9 +134,11 @@ public final class StreamFd implements Closeable {
     }
 
     /**
-     * The name used in messages.
+     * The name used in messages: the number, and for a connection the path
+     * it is a connection of ({@code fd 9 on /run/x} at a server,
+     * {@code fd 5 to /run/x} at a client).
      *
-     * @return {@code fd N}
+     * @return {@code fd N}, or {@code fd N on PATH} / {@code fd N to PATH}
      */
     public String name() {
         return handle.target();
