@@ -302,17 +302,14 @@ class ConnectionTest {
     /** A connection's failures name the path it is a connection of, not only its number (issue 23, item 6). */
     @Test
     void aConnectionsMessagesNameItsPath() throws Exception {
-        Path p = dir.resolve("named");
-        try (ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().shutdownHook(false).build());
-             Connection client = ConnldClient.connect(p, GUARD);
-             Connection served = s.accept(GUARD).orElseThrow()) {
-            org.junit.jupiter.api.Assertions.assertEquals("fd " + client.fd().fd() + " to " + p, client.fd().name());
-            org.junit.jupiter.api.Assertions.assertEquals("fd " + served.fd().fd() + " on " + p, served.fd().name());
-            client.close();
-            StreamsException e = org.junit.jupiter.api.Assertions.assertThrows(StreamsException.class,
-                () -> client.read(new byte[1], 0, 1));
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("read fd "), e.getMessage());
-            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(" to " + p + ": "), e.getMessage());
-        }
+        // The pair @BeforeEach made (connected aside: on STREAMS the open returns once the server takes it).
+        Path p = server.path();
+        org.junit.jupiter.api.Assertions.assertEquals("fd " + client.fd().fd() + " to " + p, client.fd().name());
+        org.junit.jupiter.api.Assertions.assertEquals("fd " + served.fd().fd() + " on " + p, served.fd().name());
+        client.close();
+        StreamsException e = org.junit.jupiter.api.Assertions.assertThrows(StreamsException.class,
+            () -> client.read(new byte[1], 0, 1));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().startsWith("read fd "), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains(" to " + p + ": "), e.getMessage());
     }
 }
