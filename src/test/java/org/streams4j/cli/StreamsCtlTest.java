@@ -704,7 +704,22 @@ class StreamsCtlTest {
         environment(pb);
         Process client = start(pb);
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> Launched.drain(client.getErrorStream()), Async.EACH);
-        CompletableFuture.runAsync(() -> Launched.drain(client.getInputStream()), Async.EACH);
+        // The first echoed byte, then the rest drained: the stop comes once the server has answered
+        // (an event, not a pause: before any answer the client reports a refusal instead).
+        CompletableFuture<Boolean> answered = new CompletableFuture<>();
+        CompletableFuture.runAsync(() -> {
+            try (java.io.InputStream o = client.getInputStream()) {
+                byte[] b = new byte[4096];
+                for (int n; (n = o.read(b)) >= 0; ) {
+                    if (n > 0) {
+                        answered.complete(true);
+                    }
+                }
+            } catch (IOException e) {
+                // the client exited
+            }
+            answered.complete(false);
+        }, Async.EACH);
         Thread feeder = new Thread(() -> {
             try (OutputStream in = client.getOutputStream()) {
                 while (client.isAlive()) {
@@ -719,7 +734,8 @@ class StreamsCtlTest {
         feeder.setDaemon(true);
         feeder.start();
         waitFor(() -> server.log().stream().anyMatch(l -> l.contains(": connection 1 from")), "no connection");
-        Thread.sleep(300);
+        assertTrue(answered.get(TimeScale.guard(Duration.ofSeconds(20)).toMillis(), TimeUnit.MILLISECONDS),
+            "the client got no echo before its end");
         server.stop("TERM");
         assertTrue(client.waitFor(TimeScale.guard(Duration.ofSeconds(20)).toMillis(), TimeUnit.MILLISECONDS), "connect still running after its server stopped");
         String e = err.get(TimeScale.guard(Duration.ofSeconds(5)).toMillis(), TimeUnit.MILLISECONDS);
