@@ -48,14 +48,21 @@ class ReadmeServeEventsTest {
 
     /** Compiles README block i as the body of {@code static void serve(ConnldServer server)}. */
     private Method compile(String block, int i) throws Exception {
-        Path src = dir.resolve("src/readme/Example" + i + ".java");
+        return compile(block, "Example" + i, "serve", "ConnldServer server").getMethod("serve", ConnldServer.class);
+    }
+
+    /** Compiles {@code block} as the body of {@code static void method(params)} in class readme.name. */
+    private Class<?> compile(String block, String name, String method, String params) throws Exception {
+        Path src = dir.resolve("src/readme/" + name + ".java");
         Files.createDirectories(src.getParent());
         Files.writeString(src, "package readme;\n"
             + "import static java.nio.charset.StandardCharsets.UTF_8;\n"
             + "import java.nio.ByteBuffer;\n"
+            + "import java.nio.file.Path;\n"
+            + "import java.time.Duration;\n"
             + "import org.streams4j.*;\n"
-            + "public final class Example" + i + " {\n"
-            + "    public static void serve(ConnldServer server) throws Exception {\n"
+            + "public final class " + name + " {\n"
+            + "    public static void " + method + "(" + params + ") throws Exception {\n"
             + block
             + "    }\n}\n");
         Path classes = dir.resolve("classes");
@@ -68,9 +75,28 @@ class ReadmeServeEventsTest {
             .redirectErrorStream(true).start();
         String err = new String(javac.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(javac.waitFor(GUARD.toSeconds(), java.util.concurrent.TimeUnit.SECONDS), "javac finished");
-        assertEquals(0, javac.exitValue(), "README example " + i + " compiles as written:\n" + block + "\n" + err);
+        assertEquals(0, javac.exitValue(), "README example " + name + " compiles as written:\n" + block + "\n" + err);
         URLClassLoader loader = new URLClassLoader(new URL[] {classes.toUri().toURL()}, getClass().getClassLoader());
-        return loader.loadClass("readme.Example" + i).getMethod("serve", ConnldServer.class);
+        return loader.loadClass("readme." + name);
+    }
+
+    /**
+     * Every other {@code java} block of README compiles as written (the body
+     * of a method that may throw), with the imports a reader would add: the
+     * API overview's server, client and descriptor passing among them.
+     */
+    @Test
+    void everyOtherJavaBlockCompiles() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher m = Pattern.compile("```java\n(.*?)```", Pattern.DOTALL).matcher(readme);
+        int compiled = 0;
+        for (int i = 0; m.find(); i++) {
+            if (!m.group(1).startsWith("server.serveEvents(")) {
+                compile(m.group(1), "Other" + i, "example", "");
+                compiled++;
+            }
+        }
+        assertTrue(compiled >= 1, "the API overview's block");
     }
 
     @Test
