@@ -114,11 +114,10 @@ final class Lifecycle {
     /** Runs an accept loop waiting on {@code slots}, which closed() opens. */
     void acceptLoop(Semaphore slots, Acceptor acceptor, Shares shares,
         java.util.function.Consumer<Connection> dispatch) throws StreamsException {
+        // Held before the loop first looks at closed: a close() either opens these slots or is seen by the loop.
         slotWaits.add(slots);
         try {
-            if (!closed.get()) {    // else closed() did not open these slots: it came before slotWaits held them
-                acceptor.loop(slots, shares, dispatch);
-            }
+            acceptor.loop(slots, shares, dispatch);
         } finally {
             slotWaits.remove(slots);
         }
