@@ -15,13 +15,14 @@ import org.streams4j.internal.Shim;
  */
 final class PortableTransport extends Transport {
     static final System.Logger LOG = System.getLogger("org.streams4j.connld");
+    private static final boolean LINUX = "Linux".equals(System.getProperty("os.name"));
     /** sun_path: 108 bytes on Linux, 104 elsewhere, its terminating NUL included. */
-    private static final int SUN_PATH_MAX = "Linux".equals(System.getProperty("os.name")) ? 108 : 104;
+    private static final int SUN_PATH_MAX = LINUX ? 108 : 104;
     /** What an ENAMETOOLONG of bind or connect means here. */
     static final String SUN_PATH_LIMIT =
         "an AF_UNIX socket path must be shorter than " + SUN_PATH_MAX + " bytes";
     /** Linux: closing a listening socket wakes a thread blocked in accept(2) (shutdown, EINVAL). */
-    static final boolean CLOSE_WAKES_ACCEPT = "Linux".equals(System.getProperty("os.name"));
+    static final boolean CLOSE_WAKES_ACCEPT = LINUX;
     /** Where the private directory holds a stale socket taken from the path. */
     static final String OLD = "old";
     private static final long BACKLOG_FULL_PAUSE_MS = 20;
