@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,8 @@ s4j_abi(int what)
 		return (S4J_RECV_FDS);
 	case S4J_ABI_MAX_IOV:
 		return (max_iov());
+	case S4J_ABI_PIPE_BUF:
+		return (PIPE_BUF);
 	default:
 		return (-EINVAL);
 	}

@@ -91,6 +91,10 @@ s4j_ev_ctl(int ep, int op, int fd, int events, int64_t token)
 	case S4J_EV_ADD:
 		r = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 		break;
+	case S4J_EV_ONESHOT:
+		ev.events |= EPOLLONESHOT;
+		r = epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		break;
 	case S4J_EV_MOD:
 		r = epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
 		break;
@@ -174,6 +178,7 @@ s4j_ev_ctl(int port, int op, int fd, int events, int64_t token)
 {
 	switch (op) {
 	case S4J_EV_ADD:
+	case S4J_EV_ONESHOT:
 	case S4J_EV_MOD:
 		/* Re-associating an associated fd replaces events and user. */
 		return (associate(port, fd, events, token));

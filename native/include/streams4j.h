@@ -100,6 +100,7 @@ const char *s4j_errno_name(int err);
 #define	S4J_ABI_EV_SIZE		2	/* S4J_EV_SIZE, sizeof (s4j_ev_t) */
 #define	S4J_ABI_RECV_FDS	3	/* S4J_RECV_FDS */
 #define	S4J_ABI_MAX_IOV		4	/* S4J_MAX_IOV, or sysconf(_SC_IOV_MAX) if less */
+#define	S4J_ABI_PIPE_BUF	5	/* PIPE_BUF: what one write after POLLOUT may carry without waiting */
 int s4j_abi(int what);
 /*
  * The most buffers Java gives one s4j_writev or s4j_recvv, unless
@@ -272,6 +273,11 @@ int s4j_unix_listening(const char *path);
 #define	S4J_EV_ADD		1
 #define	S4J_EV_MOD		2
 #define	S4J_EV_DEL		3
+/*
+ * ADD for one event only: epoll's EPOLLONESHOT (the registration stays,
+ * disabled, until DEL); on event ports every association is one-shot.
+ */
+#define	S4J_EV_ONESHOT		4
 
 /* The most events one s4j_ev_wait hands over (an array on its stack). */
 #define	S4J_EV_BATCH		256
@@ -290,9 +296,9 @@ int s4j_ev_kind(void);
 /* epoll_create1 or port_create; close-on-exec. */
 int s4j_ev_create(void);
 /*
- * Registers fd (ADD), changes its events (MOD) or removes it (DEL).  On
- * event ports ADD and MOD are port_associate (one-shot), DEL is
- * port_dissociate (-ENOENT once the event has been taken).
+ * Registers fd (ADD), for one event (ONESHOT), changes its events (MOD) or
+ * removes it (DEL).  On event ports ADD, ONESHOT and MOD are port_associate
+ * (one-shot), DEL is port_dissociate (-ENOENT once the event has been taken).
  */
 int s4j_ev_ctl(int ep, int op, int fd, int events, int64_t token);
 /*

@@ -94,6 +94,16 @@ final class Acceptor {
         // close() wakes it through shutdown(2). With a time-out, poll first,
         // then accept. One thread accepts at a time, so that a client poll
         // announced is still there for the accept that follows.
+        if (timeout == null && Parking.parks()) {
+            // A virtual thread must not sleep in accept(2), which holds its
+            // carrier: it parks in poll (Parking), then accepts what is there.
+            acceptLock.lock();
+            try {
+                return acceptPolling(null, false);
+            } finally {
+                acceptLock.unlock();
+            }
+        }
         if (timeout == null) {
             acceptLock.lock();
             try {

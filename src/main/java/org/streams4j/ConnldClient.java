@@ -23,6 +23,11 @@ public final class ConnldClient {
     public static Connection connect(Path path) throws StreamsException {
         String p = path.toString();
         Transport.checkPath("connect", p);
+        if (Parking.parks()) {
+            // A virtual thread must not sleep in the kernel's connect or open
+            // (its carrier would be held): the timed path waits by parking.
+            return finish(p, Transport.get().connect(p, Parking.FOREVER));
+        }
         return finish(p, Transport.get().connect(p));
     }
 

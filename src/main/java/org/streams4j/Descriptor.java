@@ -2,6 +2,7 @@ package org.streams4j;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntUnaryOperator;
 import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
@@ -49,6 +50,9 @@ final class Descriptor implements Runnable {
     private volatile String label;
     /** An interrupt closed it: an interrupted thread that meets the close is told so. */
     private volatile boolean closedByInterrupt;
+    /** The virtual threads parked on this number ({@link Parking}), to read and to write; guarded by this. */
+    private Parking.Parked parkedIn;
+    private Parking.Parked parkedOut;
 
     /** An event loop's registration of this descriptor. */
     interface Watch {
@@ -246,8 +250,20 @@ final class Descriptor implements Runnable {
      * revents bits, 0 on time-out.
      */
     int poll(int events, Duration timeout) throws StreamsException {
-        long deadline = timeout == null || timeout.isNegative() ? -1
-            : System.nanoTime() + timeout.toNanos();
+        boolean timed = timeout != null && !timeout.isNegative();
+        long deadline = !timed ? -1 : System.nanoTime() + timeout.toNanos();
+        if (Parking.parks()) {
+            acquire("poll");
+            try {
+                int r = parkUntil("poll", events, timed, deadline);
+                if (r >= 0) {
+                    return r;
+                }
+            } finally {
+                release();
+            }
+            // It could not park: wait in the kernel below, as a platform thread does.
+        }
         while (true) {
             int ms = deadline < 0 ? -1 : (int) Math.min(Integer.MAX_VALUE,
                 Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000));
@@ -268,6 +284,86 @@ final class Descriptor implements Runnable {
                 throw failure("poll", -r);
             }
             return r;
+        }
+    }
+
+    /**
+     * Called between {@link #acquire} and a blocking call on the number: on
+     * a virtual thread, parks until the number is ready for {@code events},
+     * so that the call finds it ready and does not hold the carrier
+     * ({@link Parking}). Nothing on a platform thread. Throws what {@code op}
+     * meets when the descriptor is closed meanwhile.
+     */
+    void ready(String op, int events) throws StreamsException {
+        if (Parking.parks()) {
+            parkUntil(op, events, false, 0);
+        }
+    }
+
+    /**
+     * The wait of a virtual thread that holds a blocking use: {@code poll}
+     * with no time-out, and while the number is not ready, a one-shot
+     * registration with {@link Parking}'s poller and a park, until an event,
+     * a close or an interrupt (which closes) unparks it, or the deadline
+     * ({@code System.nanoTime()}, when {@code timed}) passes.
+     *
+     * @return the revents bits; 0 at the deadline; -1 when this thread cannot
+     *     park here (another is parked on the number in the same direction, or
+     *     the poller failed) and should block in the kernel instead
+     */
+    int parkUntil(String op, int events, boolean timed, long deadline) throws StreamsException {
+        boolean in = (events & Shim.POLLIN) != 0;
+        Parking.Waits w = Parking.waits(events);
+        while (true) {
+            int r = CALLS.poll(fd, events, 0);
+            if (isClosed()) {
+                throw closed(op);
+            }
+            if (r > 0) {
+                return r;
+            }
+            if (r < 0 && r != -Errno.EINTR) {
+                throw failure(op, -r);
+            }
+            long left = timed ? deadline - System.nanoTime() : 0;
+            if (timed && left <= 0) {
+                return 0;
+            }
+            if (interruptor == null && Thread.currentThread().isInterrupted()) {
+                return -1;  // an interrupt does not close this one, and park would return at once
+            }
+            Parking.Parked p;
+            synchronized (this) {
+                // Under the lock that close() takes after it marks the descriptor
+                // closed: either close() sees this registration, or this sees it closed.
+                if (isClosed()) {
+                    throw closed(op);
+                }
+                if ((in ? parkedIn : parkedOut) != null || (p = w.register(fd, events)) == null) {
+                    return -1;
+                }
+                if (in) {
+                    parkedIn = p;
+                } else {
+                    parkedOut = p;
+                }
+            }
+            try {
+                if (timed) {
+                    LockSupport.parkNanos(this, left);
+                } else {
+                    LockSupport.park(this);
+                }
+            } finally {
+                synchronized (this) {
+                    if (in) {
+                        parkedIn = null;
+                    } else {
+                        parkedOut = null;
+                    }
+                    w.deregister(p, fd, !isClosed());
+                }
+            }
         }
     }
 
@@ -325,14 +421,26 @@ final class Descriptor implements Runnable {
         } while (!state.compareAndSet(s, (s + 1) | CLOSED));
         if ((s & BLOCKING_MASK) != 0) {
             Watch w;
+            Parking.Parked in;
+            Parking.Parked out;
             synchronized (this) {
                 w = watch;
                 watch = null;
+                in = parkedIn;
+                out = parkedOut;
             }
             if (w != null) {
                 // Before the number changes file: the event loop's
                 // registration is keyed by the file (epoll, event ports).
                 w.closing(fd);
+            }
+            // Parked virtual threads: their registrations go for the same
+            // reason; they are woken below, once the number is the marker.
+            if (in != null) {
+                in.waits.detach(fd);
+            }
+            if (out != null) {
+                out.waits.detach(fd);
             }
             // Threads may be blocked on the number (an event loop's pin
             // among them): point it at a dead pipe end so that they return
@@ -344,6 +452,12 @@ final class Descriptor implements Runnable {
             int kept = Shim.s4j_preclose(fd, Marker.FD, fromPeer ? 1 : 0);
             if (fromPeer && kept >= 0) {
                 Closer.close(kept);
+            }
+            if (in != null) {
+                LockSupport.unpark(in.thread);
+            }
+            if (out != null) {
+                LockSupport.unpark(out.thread);
             }
         }
         releaseQuick();

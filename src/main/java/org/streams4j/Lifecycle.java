@@ -10,6 +10,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A {@link ConnldServer}'s life: the serve calls under way (each of
@@ -25,8 +27,13 @@ final class Lifecycle {
     private final String name;
     private final ConnldOptions options;
     private final AtomicBoolean closed;
-    /** Guards serving; notified when it drops to 0 and when the server closes. */
-    private final Object lock = new Object();
+    /**
+     * Guards serving; {@code changed} is signalled when it drops to 0 and
+     * when the server closes. A lock, not a monitor: a virtual thread in
+     * awaitTermination parks instead of pinning its carrier (JDK 21).
+     */
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
     /** serve() and serveEvents() calls under way. */
     private int serving;
     /**
@@ -50,20 +57,26 @@ final class Lifecycle {
 
     /** A serve call begins; refused once the server is closed. */
     void begin() throws StreamsException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (closed.get()) {
                 throw new StreamClosedException("serve", name);
             }
             serving++;
+        } finally {
+            lock.unlock();
         }
     }
 
     /** A serve call has ended: its handlers returned, its connections closed, its loops stopped. */
     void end() {
-        synchronized (lock) {
+        lock.lock();
+        try {
             if (--serving == 0) {
-                lock.notifyAll();
+                changed.signalAll();
             }
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -128,23 +141,29 @@ final class Lifecycle {
         for (Semaphore slots : slotWaits) {
             slots.release(1 << 20);
         }
-        synchronized (lock) {
-            lock.notifyAll();
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
     }
 
     /** Until the server is closed and no serve call is under way, or the time is up. */
     boolean awaitTermination(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        synchronized (lock) {
+        lock.lock();
+        try {
             while (!closed.get() || serving > 0) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
                 }
-                lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+                changed.await(left, TimeUnit.NANOSECONDS);
             }
             return true;
+        } finally {
+            lock.unlock();
         }
     }
 }

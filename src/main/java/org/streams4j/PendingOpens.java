@@ -5,6 +5,8 @@ import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.streams4j.internal.Shim;
 
 /**
@@ -23,7 +25,10 @@ final class PendingOpens {
         int open(String path) throws StreamsException;
     }
 
+    /** Guarded by LOCK, a lock and not a monitor so that a virtual thread waiting on it parks (JDK 21). */
     private static final Map<String, ArrayDeque<Waiter>> QUEUES = new HashMap<>();
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    private static final Condition DONE = LOCK.newCondition();
 
     private PendingOpens() {
     }
@@ -37,7 +42,8 @@ final class PendingOpens {
 
     static int open(String path, Duration timeout, Opener opener) throws StreamsException {
         Waiter me = new Waiter();
-        synchronized (QUEUES) {
+        LOCK.lock();
+        try {
             ArrayDeque<Waiter> q = QUEUES.get(path);
             if (q == null) {
                 q = new ArrayDeque<>();
@@ -54,7 +60,7 @@ final class PendingOpens {
                     break;
                 }
                 try {
-                    TimeUnit.NANOSECONDS.timedWait(QUEUES, left);
+                    DONE.await(left, TimeUnit.NANOSECONDS);
                 } catch (InterruptedException e) {
                     interrupted = true;
                 }
@@ -71,6 +77,8 @@ final class PendingOpens {
                 throw new StreamTimeoutException("connect", path, timeout,
                     "no answer within " + ConnldClient.human(timeout));
             }
+        } finally {
+            LOCK.unlock();
         }
         if (me.failure != null) {
             throw me.failure;
@@ -81,11 +89,14 @@ final class PendingOpens {
     /** The opener thread of one path: opens while callers wait, then leaves. */
     private static void run(String path, ArrayDeque<Waiter> q, Opener opener) {
         while (true) {
-            synchronized (QUEUES) {
+            LOCK.lock();
+            try {
                 if (q.isEmpty()) {
                     QUEUES.remove(path);
                     return;
                 }
+            } finally {
+                LOCK.unlock();
             }
             int fd;
             StreamsException failure = null;
@@ -95,7 +106,8 @@ final class PendingOpens {
                 fd = -1;
                 failure = e;
             }
-            synchronized (QUEUES) {
+            LOCK.lock();
+            try {
                 Waiter w = q.poll();
                 if (w == null) {
                     if (fd >= 0) {
@@ -106,15 +118,20 @@ final class PendingOpens {
                 w.fd = fd;
                 w.failure = failure;
                 w.done = true;
-                QUEUES.notifyAll();
+                DONE.signalAll();
+            } finally {
+                LOCK.unlock();
             }
         }
     }
 
     /** Threads opening now (for tests): one per path with callers waiting. */
     static int openers() {
-        synchronized (QUEUES) {
+        LOCK.lock();
+        try {
             return QUEUES.size();
+        } finally {
+            LOCK.unlock();
         }
     }
 }

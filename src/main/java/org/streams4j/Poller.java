@@ -44,6 +44,15 @@ abstract class Poller implements AutoCloseable {
 
     abstract void add(int fd, int events, long token) throws StreamsException;
 
+    /**
+     * Registers fd for one event (any thread): it stays, disabled, after
+     * its event, until {@link #remove}. Epoll and event ports only, for
+     * {@link Parking}.
+     */
+    void addOnce(int fd, int events, long token) throws StreamsException {
+        throw new UnsupportedOperationException(kind() + " has no one-shot registrations");
+    }
+
     /** New events for a registered fd (loop thread). */
     abstract void modify(int fd, int events, long token) throws StreamsException;
 
@@ -107,7 +116,7 @@ abstract class Poller implements AutoCloseable {
         void ctl(int op, int fd, int events, long token) throws StreamsException {
             int r = ep.descriptor().use(kind(), e -> CALLS.evCtl(e, op, fd, events, token));
             if (r < 0) {
-                throw new StreamsException(kind() + " " + (op == Shim.EV_ADD ? "add" : "modify"),
+                throw new StreamsException(kind() + " " + (op == Shim.EV_MOD ? "modify" : "add"),
                     StreamsException.fd(fd), -r);
             }
         }
@@ -115,6 +124,11 @@ abstract class Poller implements AutoCloseable {
         @Override
         void add(int fd, int events, long token) throws StreamsException {
             ctl(Shim.EV_ADD, fd, events, token);
+        }
+
+        @Override
+        void addOnce(int fd, int events, long token) throws StreamsException {
+            ctl(Shim.EV_ONESHOT, fd, events, token);
         }
 
         @Override

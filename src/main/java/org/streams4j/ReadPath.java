@@ -71,6 +71,7 @@ final class ReadPath {
             d.acquire("read");
             long n;
             try {
+                parkIfVirtual("read");
                 n = CALLS.recv(d.fd, s.address, Scratch.BYTES,
                     Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
             } finally {
@@ -140,6 +141,7 @@ final class ReadPath {
             d.acquire("read");
             long n;
             try {
+                parkIfVirtual("read");
                 n = CALLS.recv(d.fd, s.address(dst, 0), dst.position(), len,
                     s.address + Scratch.PASSED);
             } finally {
@@ -183,6 +185,7 @@ final class ReadPath {
             d.acquire("read");
             long n;
             try {
+                parkIfVirtual("read");
                 n = CALLS.recvv(d.fd, s.address + Scratch.BYTES, count, s.address + Scratch.PASSED);
             } finally {
                 d.release();
@@ -210,7 +213,8 @@ final class ReadPath {
             try {
                 int wlen = out.remaining();
                 if (!out.isDirect() || !in.isDirect() || in.isReadOnly() || wlen == 0 || !in.hasRemaining()
-                    || !writes.direct() || hasBuffered()) {
+                    || !writes.direct() || hasBuffered() || Parking.parks()) {
+                    // (A virtual thread parks for each half: one native call would block for both.)
                     return writeThenRead(out, in);
                 }
                 Scratch s = Scratch.get(0);
@@ -239,6 +243,17 @@ final class ReadPath {
     private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
         writes.writeAll(out);
         return read(in);
+    }
+
+    /**
+     * Before a read's native call, holding the blocking use: a virtual thread
+     * parks until there is something to read ({@link Descriptor#ready}); an
+     * event loop's descriptor is non-blocking and never waits.
+     */
+    private void parkIfVirtual(String op) throws StreamsException {
+        if (!nonBlocking) {
+            d.ready(op, Shim.POLLIN);
+        }
     }
 
     private void checkNoPendingFd() throws StreamsException {
@@ -331,6 +346,7 @@ final class ReadPath {
             d.acquire("receiveFd");
             int r;
             try {
+                parkIfVirtual("receiveFd");
                 r = CALLS.recvfd(d.fd, s.address + Scratch.CRED, s.address + Scratch.DATA,
                     s.address + Scratch.PASSED);
             } finally {

@@ -105,10 +105,17 @@ final class WritePath {
                 return q.add(LoopQueue.copyOf(src));
             }
             Scratch s = Scratch.get(0);
+            boolean parks = q == null && Parking.parks();
+            if (parks) {
+                len = Math.min(len, Shim.PIPE_BUF);
+            }
             handle.acquire("write");
             writeSince = System.nanoTime() | 1;
             long n;
             try {
+                if (parks) {
+                    handle.ready("write", Shim.POLLOUT);
+                }
                 n = CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
                 writeSince = 0;
@@ -142,6 +149,10 @@ final class WritePath {
         if (q != null && q.behind("write", handle.target())) {
             return q.add(LoopQueue.copyOf(b, src, off, len));
         }
+        boolean parks = q == null && Parking.parks();
+        if (parks) {
+            len = Math.min(len, Shim.PIPE_BUF);
+        }
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
         try {
@@ -168,6 +179,9 @@ final class WritePath {
             handle.acquire("write");
             writeSince = System.nanoTime() | 1;
             try {
+                if (parks) {
+                    handle.ready("write", Shim.POLLOUT);
+                }
                 n = CALLS.write(handle.fd, address, at, len);
             } finally {
                 writeSince = 0;
@@ -202,6 +216,15 @@ final class WritePath {
             LoopQueue q = queue;
             if (q != null && q.behind("write", handle.target())) {
                 return q.addAll(srcs, offset, length);
+            }
+            if (q == null && Parking.parks()) {
+                // At most PIPE_BUF a call (see Parking): from the first buffer with bytes left.
+                for (int i = offset; i < offset + length; i++) {
+                    if (srcs[i].hasRemaining()) {
+                        return write(srcs[i]);
+                    }
+                }
+                return 0;
             }
             int count = Iov.vectors(srcs, offset, length, true);
             Scratch s = Scratch.get(0);
@@ -318,9 +341,12 @@ final class WritePath {
         }
     }
 
-    private int sendNow(Descriptor passed) throws StreamClosedException {
+    private int sendNow(Descriptor passed) throws StreamsException {
         handle.acquire("sendFd");
         try {
+            if (queue == null) {
+                handle.ready("sendFd", Shim.POLLOUT);     // a virtual thread parks for room
+            }
             return CALLS.sendfd(handle.fd, passed.fd);
         } finally {
             handle.release();

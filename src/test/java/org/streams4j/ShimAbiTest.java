@@ -20,6 +20,10 @@ class ShimAbiTest {
         assertEquals(16, Shim.EV_SIZE, "S4J_EV_SIZE, sizeof (s4j_ev_t)");
         assertEquals(254, Shim.RECV_FDS, "S4J_RECV_FDS");
         assertTrue(Shim.MAX_IOV >= 1 && Shim.MAX_IOV <= 64, "S4J_MAX_IOV or _SC_IOV_MAX: " + Shim.MAX_IOV);
+        assertTrue(Shim.PIPE_BUF >= 512, "PIPE_BUF (POSIX: at least 512): " + Shim.PIPE_BUF);
+        if ("Linux".equals(System.getProperty("os.name"))) {
+            assertEquals(4096, Shim.PIPE_BUF, "Linux's PIPE_BUF");
+        }
         assertEquals(-Errno.EINVAL, Shim.s4j_abi(99), "an ABI number the shim does not know");
     }
 

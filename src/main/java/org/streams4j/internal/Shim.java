@@ -70,6 +70,7 @@ public final class Shim {
     private static final int ABI_EV_SIZE = 2;
     private static final int ABI_RECV_FDS = 3;
     private static final int ABI_MAX_IOV = 4;
+    private static final int ABI_PIPE_BUF = 5;
 
     /** S4J_RECV_FDS: the ints of a passed/others array (descriptors one receive brings, and a -1). */
     public static final int RECV_FDS = abi(ABI_RECV_FDS, 254);
@@ -268,6 +269,8 @@ public final class Shim {
     public static final int EV_ADD = 1;
     public static final int EV_MOD = 2;
     public static final int EV_DEL = 3;
+    /** ADD for one event: EPOLLONESHOT (DEL still ends it); event ports are one-shot anyway. */
+    public static final int EV_ONESHOT = 4;
     /** Size of one s4j_ev_t: long token, int fd, int events (the shim's S4J_EV_SIZE). */
     public static final int EV_SIZE = abi(ABI_EV_SIZE, 16);
     /** The most events one s4j_ev_wait hands over (the shim's S4J_EV_BATCH). */
@@ -277,6 +280,12 @@ public final class Shim {
      * shim's S4J_MAX_IOV, or fewer where sysconf(_SC_IOV_MAX) says so.
      */
     public static final int MAX_IOV = abi(ABI_MAX_IOV, 16);
+    /**
+     * The platform's PIPE_BUF (the shim's): the most a virtual thread writes
+     * in one call after POLLOUT, which the kernel takes without waiting
+     * (see {@code Parking}).
+     */
+    public static final int PIPE_BUF = abi(ABI_PIPE_BUF, 512);
 
     public static native int s4j_ev_kind();
 

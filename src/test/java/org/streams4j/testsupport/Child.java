@@ -44,6 +44,13 @@ public final class Child implements AutoCloseable {
         return start(List.of(), System.getProperty("java.class.path"), main, args);
     }
 
+    /** Like {@link #start}, with options for the child's JVM before the main class ({@code -Dname=value}...). */
+    public static Child startWithJvmOptions(List<String> options, Class<?> main, String... args) {
+        List<String> java = javaCommand(System.getProperty("java.class.path"), main, args);
+        java.addAll(1, options);
+        return start(List.of(), java, main, args);
+    }
+
     /**
      * Like {@link #start} with a shell's {@code ulimit -n LIMIT} first: a JVM that runs
      * out of descriptors early.
