@@ -53,6 +53,19 @@ final class Bench {
         }
     }
 
+    /** JDK 21's {@code Thread.ofVirtual().factory()}, or null on a JDK without virtual threads. */
+    static java.util.concurrent.ThreadFactory virtualThreads() {
+        try {
+            Object builder = Thread.class.getMethod("ofVirtual").invoke(null);
+            return (java.util.concurrent.ThreadFactory) Class.forName("java.lang.Thread$Builder")
+                .getMethod("factory").invoke(builder);
+        } catch (NoSuchMethodException | ClassNotFoundException e) {
+            return null;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static ByteBuffer message() {
         ByteBuffer b = ByteBuffer.allocateDirect(MSG);
         while (b.hasRemaining()) {

@@ -542,6 +542,18 @@ public final class BenchMain {
         }
         scale(SCALE_CONNECTIONS, "_thread_per_conn", present(S4J, C), List.of(), Pin.NONE,
             "scale_" + SCALE_CONNECTIONS + "_thread_per_conn_sweep", true);
+        // A virtual thread per connection (JDK 21+): streams4j's blocking calls
+        // park; the JDK's blocking channels on virtual threads beside it.
+        int vn = limit >= SCALE_MANY + 512 ? SCALE_MANY : SCALE_CONNECTIONS;
+        if (Bench.virtualThreads() != null) {
+            scale(vn, "_vthread_per_conn", present(S4J, JDK), List.of(), Pin.NONE,
+                "scale_" + vn + "_vthread_per_conn_sweep", true);
+            notes.put("scale_vthread_per_conn", "scale_" + vn + "_vthread_per_conn_*: one virtual thread accepts and"
+                + " one virtual thread per connection echoes with blocking calls: streams4j's read and write"
+                + " (which park), the JDK's blocking ServerSocketChannel and SocketChannel; unpinned");
+        } else {
+            notes.put("scale_vthread_per_conn", "skipped: no virtual threads on JDK " + Runtime.version().feature());
+        }
         notes.put("scale", "server RSS and thread count (ps) after the sweeps; sweep = one 64-byte round trip"
             + " on each of " + SCALE_CONNECTIONS + big + " connections, client in the same language, median of "
             + settings.sweeps() + " sweeps after " + WARM_SWEEPS + " not counted (JIT warm-up). scale_N_*: streams4j ConnldServer.serveEvents with " + loops
@@ -592,7 +604,10 @@ public final class BenchMain {
             }
         }
         jvm.addAll(List.of("-cp", cp, Scale.class.getName()));
-        Map<String, List<String>> servers = Map.of(
+        boolean virtual = suffix.equals("_vthread_per_conn");
+        Map<String, List<String>> servers = virtual ? Map.of(
+            S4J, with(jvm, "vt-server", "PATH", "N"),
+            JDK, with(jvm, "jdk-vt-server", "PATH", "N")) : Map.of(
             S4J, with(jvm, "server", "PATH", "N", "LOOPS"),
             C, with(with(pin.prefix(), cBinary.toString(), "scale-server"), "PATH", "N", "LOOPS"),
             JDK, with(jvm, "jdk-server", "PATH", "N"));

@@ -33,6 +33,11 @@ import org.streams4j.StreamsException;
  *                                without streams4j: one thread, a Selector over
  *                                UnixDomainSocketAddress channels (accept and echo)
  *   Scale jdk-client PATH N SWEEPS   the client with SocketChannel
+ *   Scale vt-server PATH N       streams4j, a virtual thread per connection (JDK 21+): one
+ *                                virtual thread accepts, each connection's echoes block
+ *                                (and park) on a virtual thread of its own
+ *   Scale jdk-vt-server PATH N   the same with the JDK's blocking ServerSocketChannel and
+ *                                SocketChannel on virtual threads
  * </pre>
  */
 public final class Scale {
@@ -46,13 +51,18 @@ public final class Scale {
             server(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else if (args.length == 4 && args[0].equals("client")) {
             client(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+        } else if (args.length == 3 && args[0].equals("vt-server")) {
+            vtServer(Path.of(args[1]), Integer.parseInt(args[2]));
+        } else if (args.length == 3 && args[0].equals("jdk-vt-server")) {
+            jdkVtServer(Path.of(args[1]), Integer.parseInt(args[2]));
         } else if (args.length == 3 && args[0].equals("jdk-server")) {
             jdkServer(Path.of(args[1]), Integer.parseInt(args[2]));
         } else if (args.length == 4 && args[0].equals("jdk-client")) {
             jdkClient(Path.of(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
         } else {
             System.err.println("usage: Scale server PATH N [LOOPS] | Scale client PATH N SWEEPS"
-                + " | Scale jdk-server PATH N | Scale jdk-client PATH N SWEEPS");
+                + " | Scale jdk-server PATH N | Scale jdk-client PATH N SWEEPS | Scale vt-server PATH N"
+                + " | Scale jdk-vt-server PATH N");
             System.exit(2);
         }
     }
@@ -113,6 +123,90 @@ public final class Scale {
                 // until the harness closes our stdin
             }
         }
+    }
+
+    private static java.util.concurrent.ThreadFactory virtual() {
+        java.util.concurrent.ThreadFactory f = Bench.virtualThreads();
+        if (f == null) {
+            throw new IllegalStateException("virtual threads need JDK 21 or later");
+        }
+        return f;
+    }
+
+    /** Prints "accepted N" once n connections came, then waits for stdin to close. */
+    private static void announceThenWait(CountDownLatch accepted, int n) throws Exception {
+        accepted.await();
+        System.out.println("accepted " + n);
+        System.out.flush();
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+        while (in.readLine() != null) {
+            // until the harness closes our stdin
+        }
+    }
+
+    private static void vtServer(Path path, int n) throws Exception {
+        java.util.concurrent.ThreadFactory vt = virtual();
+        CountDownLatch accepted = new CountDownLatch(n);
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().backlog(512).build())) {
+            vt.newThread(() -> {
+                while (server.isOpen()) {
+                    Connection c;
+                    try {
+                        c = server.accept();
+                    } catch (StreamsException e) {
+                        return;
+                    }
+                    accepted.countDown();
+                    vt.newThread(() -> {
+                        try (c) {
+                            ByteBuffer b = ByteBuffer.allocateDirect(MSG);
+                            while (readFully(c.fd(), b.clear())) {
+                                writeFully(c.fd(), b.flip());
+                            }
+                        } catch (StreamsException e) {
+                            // the client or the server went
+                        }
+                    }).start();
+                }
+            }).start();
+            System.out.println("listening");
+            System.out.flush();
+            announceThenWait(accepted, n);
+        }
+    }
+
+    private static void jdkVtServer(Path path, int n) throws Exception {
+        java.util.concurrent.ThreadFactory vt = virtual();
+        CountDownLatch accepted = new CountDownLatch(n);
+        java.nio.channels.ServerSocketChannel listener =
+            java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        listener.bind(java.net.UnixDomainSocketAddress.of(path), 512);
+        vt.newThread(() -> {
+            while (listener.isOpen()) {
+                java.nio.channels.SocketChannel c;
+                try {
+                    c = listener.accept();
+                } catch (java.io.IOException e) {
+                    return;
+                }
+                accepted.countDown();
+                vt.newThread(() -> {
+                    try (c) {
+                        ByteBuffer b = ByteBuffer.allocateDirect(MSG);
+                        while (readFully(c, b.clear())) {
+                            writeFully(c, b.flip());
+                        }
+                    } catch (java.io.IOException e) {
+                        // the client or the server went
+                    }
+                }).start();
+            }
+        }).start();
+        System.out.println("listening");
+        System.out.flush();
+        announceThenWait(accepted, n);
+        listener.close();
+        java.nio.file.Files.deleteIfExists(path);
     }
 
     private static void client(Path path, int n, int sweeps) throws Exception {
