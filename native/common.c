@@ -213,6 +213,14 @@ s4j_close(int fd)
 }
 
 int
+s4j_dup(int fd)
+{
+	int r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	return (r < 0 ? -errno : r);
+}
+
+int
 s4j_preclose(int fd, int marker, int keep)
 {
 	int err, kept = 0;

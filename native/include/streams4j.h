@@ -112,6 +112,8 @@ int s4j_strerror(int err, char *buf, int len);
 int s4j_geteuid(void);
 int s4j_getegid(void);
 int s4j_open(const char *path, int flags, int mode);
+/* fcntl(fd, F_DUPFD_CLOEXEC, 0): a new number for fd's file, close-on-exec. */
+int s4j_dup(int fd);
 int s4j_close(int fd);
 /*
  * Makes fd refer to marker (dup2) after waking any thread blocked on fd

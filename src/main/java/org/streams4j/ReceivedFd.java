@@ -4,9 +4,13 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Locale;
+import java.util.Set;
 
 /** A descriptor received over a stream ({@code I_RECVFD}), with the sender's uid and gid. */
 public final class ReceivedFd implements Closeable {
@@ -57,18 +61,52 @@ public final class ReceivedFd implements Closeable {
     }
 
     /**
-     * A {@link FileChannel} of its own on the received file, independent of
-     * this descriptor: its own file offset, and open after this descriptor is
-     * closed. It reopens {@code /proc/self/fd/N} for reading, which on Linux
-     * and on illumos (procfs {@code pr_lookup_fddir} hands out the file's vnode, which open
-     * opens afresh) is a new open of the same file. Elsewhere
-     * {@code /dev/fd/N} is used, which on macOS and the BSDs (as fdfs on
-     * illumos) is a {@code dup}: the offset is shared there.
+     * A {@link FileChannel} of its own on the received file, for reading,
+     * independent of this descriptor: {@link #openFileChannel(OpenOption...)}
+     * with {@code READ}.
      *
      * @return a new FileChannel for reading
-     * @throws StreamsException EINVAL when the received descriptor is not a regular file
+     * @throws StreamsException EINVAL when the received descriptor is not a regular file, or
+     *     {@code StreamClosedException} when it is closed
+     * @throws IOException when the file cannot be opened again (e.g. {@code AccessDeniedException})
      */
     public FileChannel openFileChannel() throws IOException {
+        return openFileChannel(StandardOpenOption.READ);
+    }
+
+    /**
+     * A {@link FileChannel} of its own on the received file, with these
+     * options ({@code READ}, {@code WRITE}, {@code APPEND}, {@code SYNC},
+     * {@code DSYNC}, {@code TRUNCATE_EXISTING}; none means {@code READ}),
+     * independent of this descriptor: its own file offset, and open after
+     * this descriptor is closed. It opens {@code /proc/self/fd/N} again,
+     * which on Linux and on illumos (procfs {@code pr_lookup_fddir} hands out
+     * the file's vnode, which open opens afresh) is a new open of the same
+     * file, with the permissions checked again for this process: a file the
+     * sender could open and this process may not is refused
+     * ({@code AccessDeniedException}). Elsewhere {@code /dev/fd/N} is used,
+     * which on macOS and the BSDs (as fdfs on illumos) is a {@code dup}: the
+     * offset is shared there, and the access is the received descriptor's.
+     *
+     * @param options how to open it; {@code CREATE}, {@code CREATE_NEW} and {@code DELETE_ON_CLOSE} are refused
+     * @return a new FileChannel
+     * @throws StreamsException EINVAL when the received descriptor is not a regular file, or
+     *     {@code StreamClosedException} when it is closed
+     * @throws IOException when the file cannot be opened again (e.g. {@code AccessDeniedException})
+     * @throws IllegalArgumentException for an option that would create or delete a file
+     */
+    public FileChannel openFileChannel(OpenOption... options) throws IOException {
+        Set<OpenOption> opts = new HashSet<>(Arrays.asList(options));
+        for (OpenOption o : opts) {
+            if (o == StandardOpenOption.CREATE || o == StandardOpenOption.CREATE_NEW
+                || o == StandardOpenOption.DELETE_ON_CLOSE) {
+                throw new IllegalArgumentException("openFileChannel: " + o + " makes no sense for a file that exists"
+                    + " and was passed");
+            }
+        }
+        if (opts.isEmpty()) {
+            opts.add(StandardOpenOption.READ);
+        }
         if (fd.fileType() != FileType.REGULAR) {
             throw new StreamsException("openFileChannel", fd.name(), Errno.EINVAL,
                 "not a regular file");
@@ -77,7 +115,7 @@ public final class ReceivedFd implements Closeable {
         boolean procfs = os.contains("linux") || os.contains("sunos");
         // Holding a use count: the number cannot be closed and reused meanwhile.
         return fd.descriptor().withQuick("openFileChannel", n -> FileChannel.open(
-            Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)), StandardOpenOption.READ));
+            Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)), opts));
     }
 
     @Override

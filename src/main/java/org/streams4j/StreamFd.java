@@ -1,6 +1,7 @@
 package org.streams4j;
 
 import java.io.Closeable;
+import java.io.FileDescriptor;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.ref.Cleaner;
@@ -89,6 +90,67 @@ public final class StreamFd implements Closeable {
             throw new IllegalArgumentException("not a descriptor: " + fd);
         }
         return new StreamFd(fd, false);
+    }
+
+    /**
+     * A descriptor of streams4j's own ({@code fcntl(F_DUPFD_CLOEXEC)}) for
+     * the file, socket or pipe that a JDK {@link FileDescriptor} refers to
+     * (from a {@code FileInputStream}, {@code FileOutputStream} or
+     * {@code RandomAccessFile}'s {@code getFD()}), so that it can be passed
+     * with {@link #sendFd(StreamFd)}. The JDK object is not changed and
+     * stays the caller's to close; it must stay open until this returns.
+     *
+     * <p>The JDK has no public way to say which number a FileDescriptor
+     * holds: the JVM must open {@code java.io} to streams4j, with
+     * {@code --add-opens java.base/java.io=org.streams4j} on the module path
+     * or {@code --add-opens java.base/java.io=ALL-UNNAMED} on the class path.
+     *
+     * @param fd an open FileDescriptor
+     * @return a new descriptor for the same file, which the caller owns
+     * @throws StreamClosedException when {@code fd} is not open
+     * @throws StreamsException when the dup fails (EMFILE)
+     * @throws UnsupportedOperationException when java.io is not opened to streams4j (the message names the flag)
+     */
+    public static StreamFd duplicate(FileDescriptor fd) throws StreamsException {
+        Objects.requireNonNull(fd, "fd");
+        Platform.ensureAvailability();
+        return duplicateNumber(JdkDescriptors.numberOf(fd), "a FileDescriptor");
+    }
+
+    /**
+     * {@link #duplicate(FileDescriptor)} for a channel of the JDK's own: a
+     * {@code FileChannel}, or a socket, server socket, datagram or pipe
+     * channel ({@code SocketChannel.open(UnixDomainSocketAddress)} included).
+     * The JVM must open {@code sun.nio.ch} to streams4j
+     * ({@code --add-opens java.base/sun.nio.ch=...}), and for a FileChannel
+     * {@code java.io} too.
+     *
+     * @param channel an open channel of the JDK's
+     * @return a new descriptor for the same file or socket, which the caller owns
+     * @throws StreamClosedException when the channel is closed
+     * @throws StreamsException when the dup fails (EMFILE)
+     * @throws UnsupportedOperationException when the packages are not opened (the message names the flag), or
+     *     the channel is not one of the JDK's
+     */
+    public static StreamFd duplicate(java.nio.channels.Channel channel) throws StreamsException {
+        Objects.requireNonNull(channel, "channel");
+        Platform.ensureAvailability();
+        if (!channel.isOpen()) {
+            throw new StreamClosedException("duplicate", channel.toString());
+        }
+        return duplicateNumber(JdkDescriptors.numberOf(channel), channel.toString());
+    }
+
+    private static StreamFd duplicateNumber(int n, String what) throws StreamsException {
+        if (n < 0) {
+            throw new StreamClosedException("duplicate", what);
+        }
+        int fd = Shim.s4j_dup(n);
+        if (fd < 0) {
+            throw new StreamsException("duplicate", StreamsException.fd(n) + " (" + what + ")", -fd);
+        }
+        // A socket's last close may wait on its peer: closed on the Closer's threads, as a received one is.
+        return new StreamFd(fd, true);
     }
 
     /** How files are opened by {@link #open(Path, Mode)}. */

@@ -130,6 +130,9 @@ public final class Shim {
         return e.canEncode(s);
     }
 
+    /** fcntl(F_DUPFD_CLOEXEC): a new number for fd's file, or -errno. */
+    public static native int s4j_dup(int fd);
+
     public static int s4j_open(String path, int flags, int mode) {
         return s4j_open(Scratch.cString(path), flags, mode);
     }
