@@ -391,7 +391,7 @@ public final class ConnldServer implements Closeable {
                 loops[i] = new EventLoop(name, handler, c -> {
                     shares.give(c);
                     slots.release();
-                }, options.idleTimeout(), options.writeTimeout());
+                }, this::close, options.idleTimeout(), options.writeTimeout());
                 threads[i] = life.newThread(loops[i], "streams4j-loop-" + (i + 1) + " " + name);
                 threads[i].start();
             }

@@ -95,22 +95,36 @@ final class EventLoop implements Runnable {
     private int nrearm;
     private long now;
     private long nextSweep;
+    /**
+     * An interrupt of the loop's thread: the server's close. Taken as a
+     * stop, as an interrupted serveEvents is, and not left to the handlers'
+     * reads, which would each close their connection (Interruptor).
+     */
+    private final Runnable onInterrupt;
+    /**
+     * Wakes the poller's wait when this loop's thread is interrupted: from
+     * any thread, the loop's own included (an interrupt just before the
+     * wait begins is run there, and the next wait must still return).
+     */
+    private final Interruptor waker;
 
     /**
      * @param idleTimeout {@link ConnldOptions#idleTimeout()}: null for none
      * @param writeTimeout {@link ConnldOptions#writeTimeout()}: null for none
      */
     EventLoop(String name, ConnldServer.EventHandler handler, java.util.function.Consumer<Connection> onClosed,
-        Duration idleTimeout, Duration writeTimeout)
+        Runnable onInterrupt, Duration idleTimeout, Duration writeTimeout)
         throws StreamsException {
         this.name = name;
         this.handler = handler;
         this.onClosed = onClosed;
+        this.onInterrupt = onInterrupt;
         this.idleNanos = idleTimeout == null ? 0 : idleTimeout.toNanos();
         this.writeNanos = writeTimeout == null ? 0 : writeTimeout.toNanos();
         long every = Math.min(slice(idleNanos), slice(writeNanos));
         this.sweepNanos = every == Long.MAX_VALUE ? 0 : every;     // 0: nothing to sweep for
         this.poller = Poller.open();
+        this.waker = new Interruptor(poller::wakeup);
     }
 
     /** How often to look for a time-out of {@code nanos}: a quarter of it, 10 ms to 1 s; never for 0. */
@@ -176,6 +190,16 @@ final class EventLoop implements Runnable {
         }
     }
 
+    /** Whether this thread was interrupted: then the server is closed, and the loop ends. */
+    private boolean interrupted() {
+        if (!Thread.currentThread().isInterrupted()) {
+            return false;
+        }
+        LOG.log(Level.DEBUG, "{0}: event loop thread interrupted: closing the server", name);
+        onInterrupt.run();
+        return true;
+    }
+
     private void closeIncoming() {
         for (Connection c; (c = incoming.poll()) != null; ) {
             c.abort();
@@ -188,6 +212,9 @@ final class EventLoop implements Runnable {
         now = System.nanoTime();
         nextSweep = now + sweepNanos;
         while (true) {
+            if (interrupted()) {
+                return;
+            }
             for (Connection c; (c = incoming.poll()) != null; ) {
                 add(c);
             }
@@ -214,10 +241,18 @@ final class EventLoop implements Runnable {
             if (sweepNanos > 0) {
                 timeout = (int) Math.max(0, (nextSweep - now + 999_999) / 1_000_000);
             }
-            int n = poller.await(timeout);
+            // An interrupt of this thread wakes the wait (which epoll_wait and
+            // port_getn would not notice), and the top of the loop then ends it.
+            waker.enter();
+            int n;
+            try {
+                n = poller.await(timeout);
+            } finally {
+                waker.leave();
+            }
             now = System.nanoTime();
-            if (n == -Errno.EINTR) {
-                continue;
+            if (n == -Errno.EINTR || Thread.currentThread().isInterrupted()) {
+                continue;   // an interrupt: the top of the loop ends it, before any handler runs
             }
             for (int i = 0; i < n; i++) {
                 long t = poller.token(i);

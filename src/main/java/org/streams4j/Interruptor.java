@@ -15,9 +15,21 @@ import java.nio.channels.spi.AbstractInterruptibleChannel;
  */
 final class Interruptor extends AbstractInterruptibleChannel {
     private final Descriptor d;
+    private final Runnable action;
 
     Interruptor(Descriptor d) {
         this.d = d;
+        this.action = null;
+    }
+
+    /**
+     * For a wait that no descriptor's close ends (an event loop's poller):
+     * the interrupt runs {@code action} (a wake-up), once; the thread sees
+     * its interrupt status when it wakes.
+     */
+    Interruptor(Runnable action) {
+        this.d = null;
+        this.action = action;
     }
 
     void enter() {
@@ -36,6 +48,10 @@ final class Interruptor extends AbstractInterruptibleChannel {
     /** Runs on the interrupting thread, once. */
     @Override
     protected void implCloseChannel() {
-        d.closeForInterrupt();
+        if (d != null) {
+            d.closeForInterrupt();
+        } else {
+            action.run();
+        }
     }
 }

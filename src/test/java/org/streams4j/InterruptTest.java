@@ -197,7 +197,7 @@ class InterruptTest {
             }, "connecting");
             t.setDaemon(true);
             t.start();
-            // The caller waits on a monitor (PendingOpens) or in a poll of its own connect.
+            // The caller waits on PendingOpens' lock or in a poll of its own connect.
             long deadline = System.nanoTime() + GUARD.toNanos();
             while (t.getState() != Thread.State.TIMED_WAITING && t.getState() != Thread.State.RUNNABLE
                 && System.nanoTime() < deadline) {
@@ -213,6 +213,64 @@ class InterruptTest {
             for (Connection c : queued) {
                 c.close();
             }
+            s.close();
+        }
+    }
+
+    /**
+     * An interrupt of an event loop's thread (a ThreadFactory whose owner
+     * interrupts it, an executor's shutdownNow) stops the server, as an
+     * interrupted serveEvents does, instead of closing one connection after
+     * another as their handlers' reads meet the interrupt: the path goes,
+     * every client reads the end, and serveEvents returns.
+     */
+    @Test
+    void anInterruptedEventLoopThreadStopsTheServer() throws Exception {
+        Path path = dir.resolve("loop");
+        java.util.List<Thread> loops = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ConnldOptions o = ConnldOptions.builder().loops(1).shutdownHook(false).threadFactory(r -> {
+            Thread t = new Thread(r, "test-loop");
+            t.setDaemon(true);
+            loops.add(t);
+            return t;
+        }).build();
+        ConnldServer s = ConnldServer.bind(path, o);
+        java.util.List<Connection> clients = new java.util.ArrayList<>();
+        CompletableFuture<Throwable> served = new CompletableFuture<>();
+        Thread serving = new Thread(() -> {
+            try {
+                s.serveEvents(c -> {
+                    byte[] b = new byte[16];
+                    int n = c.read(b, 0, b.length);
+                    if (n > 0) {
+                        c.write(b, 0, n);
+                    }
+                    return n >= 0;
+                });
+                served.complete(null);
+            } catch (Throwable e) {
+                served.complete(e);
+            }
+        }, "serving");
+        serving.setDaemon(true);
+        serving.start();
+        try {
+            for (int i = 0; i < 3; i++) {
+                Connection c = ConnldClient.connect(path);
+                clients.add(c);
+                TestSupport.echoRound(c, "x" + i, GUARD);     // each is on the loop now
+            }
+            assertEquals(1, loops.size(), "one loop thread: " + loops);
+            loops.get(0).interrupt();
+            Throwable e = served.get(GUARD.toMillis(), TimeUnit.MILLISECONDS);
+            assertTrue(e == null || e instanceof StreamClosedException, String.valueOf(e));
+            assertFalse(s.isOpen(), "the server is still open");
+            assertFalse(Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS), "the path is still there");
+            for (Connection c : clients) {
+                assertEquals(-1, c.read(new byte[1], 0, 1, GUARD), "a client did not read the end");
+            }
+        } finally {
+            clients.forEach(Connection::close);
             s.close();
         }
     }
