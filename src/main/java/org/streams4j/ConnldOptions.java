@@ -496,8 +496,12 @@ public final class ConnldOptions {
         }
 
         /**
-         * See {@link ConnldOptions#threadFactory()}. Make platform threads:
-         * in this release a virtual thread blocked in a read pins its carrier.
+         * See {@link ConnldOptions#threadFactory()}. Virtual threads
+         * ({@code Thread.ofVirtual().factory()}, JDK 21+) suit {@code serve()}:
+         * a handler blocked in a read, a write or a poll parks and leaves its
+         * carrier free. An event loop of {@code serveEvents} waits in
+         * {@code epoll_wait} or {@code port_getn} and would hold a carrier for
+         * as long as it runs: give loops platform threads.
          *
          * @param factory what makes the server's threads, or null for the library's own
          * @return this builder

@@ -39,6 +39,14 @@
  *     (JNA, or FFM downcalls on JDK 22+) this process uses.</li>
  * </ul>
  *
+ * <h2>Threads</h2>
+ * Blocking calls behave as the JDK's channels do: {@code close()} from any
+ * thread wakes a thread blocked on the descriptor, an interrupt closes it and
+ * ends the call ({@link org.streams4j.StreamInterruptedException}), and a
+ * virtual thread (JDK 21+) parks while it waits and never holds its carrier,
+ * so a server may give each connection a virtual thread of its own
+ * ({@link org.streams4j.ConnldOptions.Builder#threadFactory}).
+ *
  * <h2>Failures</h2>
  * Every failed call throws a {@link org.streams4j.StreamsException} (an
  * {@link java.io.IOException}) whose message names the operation, its path
