@@ -393,15 +393,23 @@ public final class Shim {
         /** What JNA itself would encode a String argument with. */
         private static final Charset ENCODING = Charset.forName(Native.getDefaultStringEncoding());
         private static final ThreadLocal<Scratch> LOCAL = ThreadLocal.withInitial(Scratch::new);
+        private static final WeakReference<ByteBuffer> NONE = new WeakReference<>(null);
 
         /** Native byte order, direct. */
         public ByteBuffer buf;
         public long address;
-        /** The direct buffers this thread last read into (0) and wrote from (1), and their addresses. */
+        /**
+         * The last two direct buffers this thread read into (entries 0, 1)
+         * and wrote from (2, 3), and their addresses: a caller that
+         * alternates two buffers (an echo that swaps request and answer)
+         * finds both here.
+         */
         @SuppressWarnings("unchecked")
         private final WeakReference<ByteBuffer>[] recent = new WeakReference[] {
-            new WeakReference<ByteBuffer>(null), new WeakReference<ByteBuffer>(null)};
-        private final long[] recentAddress = new long[2];
+            NONE, NONE, NONE, NONE};
+        private final long[] recentAddress = new long[4];
+        /** Per direction, which of its two entries was used longer ago (0 or 1): the next to replace. */
+        private final int[] older = new int[2];
 
         private Scratch() {
             allocate(2048);
@@ -444,15 +452,25 @@ public final class Shim {
 
         /**
          * The address of a direct buffer's first byte (not counting its
-         * position). The last buffer of each {@code slot} is remembered
-         * (weakly): a buffer used again costs no JNI call.
+         * position). The last two buffers of each {@code slot} (0: read
+         * into, 1: written from) are remembered (weakly): a buffer used again
+         * costs no JNI call and no allocation.
          */
         public long address(ByteBuffer direct, int slot) {
-            if (recent[slot].get() != direct) {
-                recentAddress[slot] = Shim.address(direct);
-                recent[slot] = new WeakReference<>(direct);
+            int a = 2 * slot;
+            if (recent[a].get() == direct) {
+                older[slot] = 1;
+                return recentAddress[a];
             }
-            return recentAddress[slot];
+            if (recent[a + 1].get() == direct) {
+                older[slot] = 0;
+                return recentAddress[a + 1];
+            }
+            int e = a + older[slot];
+            recentAddress[e] = Shim.address(direct);
+            recent[e] = new WeakReference<>(direct);
+            older[slot] ^= 1;
+            return recentAddress[e];
         }
 
         public int passed() {
