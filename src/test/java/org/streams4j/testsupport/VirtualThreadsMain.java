@@ -64,7 +64,7 @@ public final class VirtualThreadsMain {
             System.out.println("binding " + Platform.nativeBinding());
             for (String a : args) {
                 try {
-                    System.out.println("ok " + a + ": " + run(a, dir, 1000));
+                    System.out.println("ok " + a + ": " + run(a, dir, waiters()));
                 } catch (Throwable e) {
                     System.out.println("FAIL " + a + ": " + e);
                     e.printStackTrace(System.out);
@@ -78,6 +78,23 @@ public final class VirtualThreadsMain {
             }
         }
         System.exit(0);
+    }
+
+    /**
+     * How many virtual threads wait in the scenarios that have many: 1,000,
+     * or fewer where the descriptor limit would not hold two descriptors
+     * for each and some room (a run under {@code ulimit -n 1024}); still far
+     * more than any machine's carriers.
+     */
+    public static int waiters() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory
+            .getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.UnixOperatingSystemMXBean) {
+            com.sun.management.UnixOperatingSystemMXBean u = (com.sun.management.UnixOperatingSystemMXBean) os;
+            long room = u.getMaxFileDescriptorCount() - u.getOpenFileDescriptorCount() - 256;
+            return (int) Math.max(64, Math.min(1000, room / 2));
+        }
+        return 1000;
     }
 
     /** One scenario with n waiters where it has many. */
