@@ -137,7 +137,7 @@ iov_byte(const struct iovec *iov, int iovcnt, long at)
  * "abc" and a descriptor in one message): returned, never dropped.
  */
 static long
-recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
+recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed, int flags)
 {
 	struct msghdr msg;
 	struct cmsghdr *cm;
@@ -155,7 +155,7 @@ recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof (ctl.buf);
 	do {
-		n = recvmsg(fd, &msg, S4J_MSG_CLOEXEC);
+		n = recvmsg(fd, &msg, S4J_MSG_CLOEXEC | flags);
 	} while (n < 0 && errno == EINTR);
 	/*
 	 * ECONNRESET: the peer closed with data of ours unread.  What was
@@ -188,9 +188,10 @@ recv_iov(int fd, const struct iovec *iov, int iovcnt, int *passed)
 }
 
 static long
-recv_strip(int fd, const struct iovec *iov, int iovcnt, int *passed)
+recv_strip(int fd, const struct iovec *iov, int iovcnt, int *passed,
+    int flags)
 {
-	long n = recv_iov(fd, iov, iovcnt, passed);
+	long n = recv_iov(fd, iov, iovcnt, passed, flags);
 
 	if (n > 0 && passed[0] >= 0 && iov_byte(iov, iovcnt, n - 1) == 0)
 		n--;
@@ -204,7 +205,7 @@ recv_with_fd(int fd, char *buf, long len, int *passed)
 
 	iov.iov_base = buf;
 	iov.iov_len = (size_t)len;
-	return (recv_iov(fd, &iov, 1, passed));
+	return (recv_iov(fd, &iov, 1, passed, 0));
 }
 
 long
@@ -215,12 +216,37 @@ s4j_recv(int fd, void *buf, long off, long len, int *passed)
 
 	iov.iov_base = (char *)buf + off;
 	iov.iov_len = (size_t)len;
-	n = recv_strip(fd, &iov, 1, passed);
+	n = recv_strip(fd, &iov, 1, passed, 0);
 
 	/* A received file, FIFO or tty is no socket: read it as it is. */
 	if (n == -ENOTSOCK)
 		n = s4j_read(fd, buf, off, len);
 	return (n);
+}
+
+long
+s4j_recv_nb(int fd, void *buf, long off, long len, int *passed)
+{
+	struct iovec iov;
+
+	iov.iov_base = (char *)buf + off;
+	iov.iov_len = (size_t)len;
+	/* -ENOTSOCK for a file, FIFO or tty: the caller polls, then reads. */
+	return (recv_strip(fd, &iov, 1, passed, MSG_DONTWAIT));
+}
+
+long
+s4j_write_nb(int fd, const void *buf, long off, long len)
+{
+	ssize_t n;
+
+	if (len <= 0)
+		return (-EINVAL);
+	do {
+		n = send(fd, (const char *)buf + off, (size_t)len,
+		    MSG_DONTWAIT | S4J_MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	return (n < 0 ? -errno : (long)n);
 }
 
 int
@@ -455,7 +481,7 @@ s4j_recvv(int fd, const void *iov, int iovcnt, int *passed)
 		*passed = -1;
 		return (-EINVAL);
 	}
-	n = recv_strip(fd, iov, iovcnt, passed);
+	n = recv_strip(fd, iov, iovcnt, passed, 0);
 	/* A received file, FIFO or tty is no socket: read it as it is. */
 	if (n == -ENOTSOCK) {
 		do {

@@ -99,6 +99,22 @@ s4j_recv(int fd, void *buf, long off, long len, int *passed)
 	return (n < 0 ? -errno : (long)n);
 }
 
+long
+s4j_recv_nb(int fd, void *buf, long off, long len, int *passed)
+{
+	(void) fd; (void) buf; (void) off; (void) len;
+	*passed = -1;
+	/* No per-call non-blocking read on a stream: the caller polls first. */
+	return (-ENOTSUP);
+}
+
+long
+s4j_write_nb(int fd, const void *buf, long off, long len)
+{
+	(void) fd; (void) buf; (void) off; (void) len;
+	return (-ENOTSUP);
+}
+
 int
 s4j_peer_cred(int fd, int cred[4])
 {

@@ -218,6 +218,16 @@ int s4j_recvfd(int fd, int cred[4], int *data, int *others);
  * read() and passed[0] is -1.
  */
 long s4j_recv(int fd, void *buf, long off, long len, int *passed);
+/*
+ * s4j_recv and s4j_write (send) for this call only non-blocking
+ * (MSG_DONTWAIT), for a virtual thread that parks on -EAGAIN; the
+ * descriptor's O_NONBLOCK is not changed.  Sockets only: -ENOTSOCK for
+ * another descriptor on the portable backend, -ENOTSUP on STREAMS, which
+ * has no per-call flag (the caller polls first, then calls s4j_recv or
+ * s4j_write).
+ */
+long s4j_recv_nb(int fd, void *buf, long off, long len, int *passed);
+long s4j_write_nb(int fd, const void *buf, long off, long len);
 /* The peer's credentials: getpeerucred, SO_PEERCRED or getpeereid. */
 int s4j_peer_cred(int fd, int cred[4]);
 

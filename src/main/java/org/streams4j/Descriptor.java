@@ -312,8 +312,6 @@ final class Descriptor implements Runnable {
      *     the poller failed) and should block in the kernel instead
      */
     int parkUntil(String op, int events, boolean timed, long deadline) throws StreamsException {
-        boolean in = (events & Shim.POLLIN) != 0;
-        Parking.Waits w = Parking.waits(events);
         while (true) {
             int r = CALLS.poll(fd, events, 0);
             if (isClosed()) {
@@ -329,42 +327,68 @@ final class Descriptor implements Runnable {
             if (timed && left <= 0) {
                 return 0;
             }
-            if (interruptor == null && Thread.currentThread().isInterrupted()) {
-                return -1;  // an interrupt does not close this one, and park would return at once
-            }
-            Parking.Parked p;
-            synchronized (this) {
-                // Under the lock that close() takes after it marks the descriptor
-                // closed: either close() sees this registration, or this sees it closed.
-                if (isClosed()) {
-                    throw closed(op);
-                }
-                if ((in ? parkedIn : parkedOut) != null || (p = w.register(fd, events)) == null) {
-                    return -1;
-                }
-                if (in) {
-                    parkedIn = p;
-                } else {
-                    parkedOut = p;
-                }
-            }
-            try {
-                if (timed) {
-                    LockSupport.parkNanos(this, left);
-                } else {
-                    LockSupport.park(this);
-                }
-            } finally {
-                synchronized (this) {
-                    if (in) {
-                        parkedIn = null;
-                    } else {
-                        parkedOut = null;
-                    }
-                    w.deregister(p, fd, !isClosed());
-                }
+            if (parkOnce(op, events, timed, left) < 0) {
+                return -1;
             }
         }
+    }
+
+    /**
+     * One park of a virtual thread that holds a blocking use and found the
+     * number not ready (by {@code poll}, or by an EAGAIN of a non-blocking
+     * call): a one-shot registration with {@link Parking}'s poller, then a
+     * park until the event, a close, an interrupt (which closes), the time
+     * ({@code left} nanoseconds, when {@code timed}) or a spurious wake-up.
+     * The caller looks again.
+     *
+     * @return 0 when it parked; -1 when it cannot park here (another virtual
+     *     thread is parked on the number in the same direction, the poller
+     *     failed, or an interrupt that does not close this descriptor is set)
+     *     and the caller should block in the kernel instead
+     * @throws StreamClosedException what {@code op} meets when the descriptor is closed
+     */
+    int parkOnce(String op, int events, boolean timed, long left) throws StreamClosedException {
+        if (interruptor == null && Thread.currentThread().isInterrupted()) {
+            return -1;  // an interrupt does not close this one, and park would return at once
+        }
+        boolean in = (events & Shim.POLLIN) != 0;
+        Parking.Waits w = Parking.waits(events);
+        Parking.Parked p;
+        synchronized (this) {
+            // Under the lock that close() takes after it marks the descriptor
+            // closed: either close() sees this registration, or this sees it closed.
+            if (isClosed()) {
+                throw closed(op);
+            }
+            if ((in ? parkedIn : parkedOut) != null || (p = w.register(fd, events)) == null) {
+                return -1;
+            }
+            if (in) {
+                parkedIn = p;
+            } else {
+                parkedOut = p;
+            }
+        }
+        try {
+            if (timed) {
+                LockSupport.parkNanos(this, left);
+            } else {
+                LockSupport.park(this);
+            }
+        } finally {
+            synchronized (this) {
+                if (in) {
+                    parkedIn = null;
+                } else {
+                    parkedOut = null;
+                }
+                w.deregister(p, fd, !isClosed());
+            }
+        }
+        if (isClosed()) {
+            throw closed(op);
+        }
+        return 0;
     }
 
     /**

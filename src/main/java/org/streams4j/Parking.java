@@ -29,24 +29,30 @@ import org.streams4j.internal.Shim;
  * by the waiter after it wakes, or by {@link Descriptor#close} before it
  * points the number elsewhere.
  *
+ * <p>On the portable backend's sockets a virtual thread first makes the call
+ * itself with {@code MSG_DONTWAIT} (this call only; the descriptor's
+ * {@code O_NONBLOCK} is not touched), and parks on {@code EAGAIN}, as the
+ * JDK's channels read first. A stream has no per-call flag, so there (and for
+ * a file or FIFO) the {@code poll} comes first.
+ *
  * <p>Platform threads never come here and pay one test of a constant and one
  * of {@code Thread.isVirtual()}; {@code O_NONBLOCK} is never changed, so
  * other holders of the same file see no difference. On JDK 17 (no virtual
  * threads) and where the shim has neither epoll nor event ports,
  * {@link #parks()} is always false.
  *
- * <p>What still holds a carrier: a write larger than the kernel takes at once
- * is cut to {@link Shim#PIPE_BUF} bytes a call (a partial write, which every
- * write method may return, and which {@code writeFully} and the streams
- * continue), because after {@code POLLOUT} the kernel takes that much
- * without waiting (Linux: {@code unix_stream_sendmsg} sends one skb of it,
- * which {@code sock_alloc_send_pskb} allocates without waiting while
- * {@code unix_writable} holds; illumos: {@code strwrite_common} hands it to
- * {@code strput} as one packet, and waits only between packets). Untimed
- * connects go through the timed path, which parks. A second virtual thread
- * waiting in the same direction on the same descriptor at the same time
- * (only {@code poll}, which takes no lock, allows that) blocks in the kernel
- * as a platform thread would: one event port association per descriptor.
+ * <p>Writes: a virtual thread's write takes all its bytes, as a blocking
+ * write(2) does, and never sleeps in the kernel. On a socket, sends with
+ * {@code MSG_DONTWAIT} until all is taken, parking on {@code EAGAIN}. On a
+ * stream, file or FIFO, after each {@code POLLOUT} at most
+ * {@link Shim#PIPE_BUF} bytes, which the kernel takes without waiting
+ * (illumos: {@code strwrite_common} hands at most {@code sd_qn_maxpsz},
+ * {@code PIPE_BUF} on a pipe, to {@code strput} as one packet, and waits only
+ * between packets). Untimed connects go through the timed path, which
+ * parks. A second virtual thread waiting in the same direction on the same
+ * descriptor at the same time (only {@code poll}, which takes no lock,
+ * allows that) blocks in the kernel as a platform thread would: one event
+ * port association per descriptor.
  */
 final class Parking {
     private static final System.Logger LOG = System.getLogger("org.streams4j");
@@ -54,6 +60,13 @@ final class Parking {
     /** This JVM has virtual threads and the shim a poller to park them on. */
     private static final boolean AVAILABLE = IS_VIRTUAL != null && Shim.loadFailure() == null
         && Shim.s4j_ev_kind() != Shim.EV_NONE;
+    /**
+     * The portable backend's sockets take MSG_DONTWAIT per call: a virtual
+     * thread reads and writes first and parks on EAGAIN, as the JDK's
+     * channels do, instead of asking poll(2) before each call. STREAMS has
+     * no such flag.
+     */
+    static final boolean PER_CALL_NONBLOCKING = AVAILABLE && Shim.s4j_backend() == Shim.BACKEND_PORTABLE;
     /** An untimed connect on a virtual thread: the timed path, which parks (a century is no deadline). */
     static final Duration FOREVER = Duration.ofDays(36_500);
 

@@ -71,9 +71,7 @@ final class ReadPath {
             d.acquire("read");
             long n;
             try {
-                parkIfVirtual("read");
-                n = CALLS.recv(d.fd, s.address, Scratch.BYTES,
-                    Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
+                n = recv(s.address, Scratch.BYTES, Math.min(len, Scratch.MAX_CACHED), s.address + Scratch.PASSED);
             } finally {
                 d.release();
             }
@@ -141,9 +139,7 @@ final class ReadPath {
             d.acquire("read");
             long n;
             try {
-                parkIfVirtual("read");
-                n = CALLS.recv(d.fd, s.address(dst, 0), dst.position(), len,
-                    s.address + Scratch.PASSED);
+                n = recv(s.address(dst, 0), dst.position(), len, s.address + Scratch.PASSED);
             } finally {
                 d.release();
             }
@@ -243,6 +239,33 @@ final class ReadPath {
     private int writeThenRead(ByteBuffer out, ByteBuffer in) throws StreamsException {
         writes.writeAll(out);
         return read(in);
+    }
+
+    /**
+     * One read into native memory, holding the blocking use. A platform
+     * thread (or an event loop's non-blocking descriptor) makes the call. A
+     * virtual thread does not sleep in it (Parking): on a socket it reads
+     * with MSG_DONTWAIT and parks on EAGAIN; on a stream, a file or a FIFO
+     * it parks until poll says readable, then reads.
+     */
+    private long recv(long buf, long off, long len, long passed) throws StreamsException {
+        if (nonBlocking || !Parking.parks()) {
+            return CALLS.recv(d.fd, buf, off, len, passed);
+        }
+        while (Parking.PER_CALL_NONBLOCKING) {
+            long n = CALLS.recvNb(d.fd, buf, off, len, passed);
+            if (n == -Errno.ENOTSOCK) {
+                break;
+            }
+            if (n != -Errno.EAGAIN) {
+                return n;
+            }
+            if (d.parkOnce("read", Shim.POLLIN, false, 0) < 0) {
+                return CALLS.recv(d.fd, buf, off, len, passed);    // it cannot park: as a platform thread
+            }
+        }
+        d.ready("read", Shim.POLLIN);
+        return CALLS.recv(d.fd, buf, off, len, passed);
     }
 
     /**

@@ -106,17 +106,12 @@ final class WritePath {
             }
             Scratch s = Scratch.get(0);
             boolean parks = q == null && Parking.parks();
-            if (parks) {
-                len = Math.min(len, Shim.PIPE_BUF);
-            }
             handle.acquire("write");
             writeSince = System.nanoTime() | 1;
             long n;
             try {
-                if (parks) {
-                    handle.ready("write", Shim.POLLOUT);
-                }
-                n = CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
+                n = parks ? writeParked(s.address(src, 1), src.position(), len)
+                    : CALLS.write(handle.fd, s.address(src, 1), src.position(), len);
             } finally {
                 writeSince = 0;
                 handle.release();
@@ -150,9 +145,6 @@ final class WritePath {
             return q.add(LoopQueue.copyOf(b, src, off, len));
         }
         boolean parks = q == null && Parking.parks();
-        if (parks) {
-            len = Math.min(len, Shim.PIPE_BUF);
-        }
         Memory big = len > Scratch.MAX_CACHED ? new Memory(len) : null;
         long n;
         try {
@@ -179,10 +171,7 @@ final class WritePath {
             handle.acquire("write");
             writeSince = System.nanoTime() | 1;
             try {
-                if (parks) {
-                    handle.ready("write", Shim.POLLOUT);
-                }
-                n = CALLS.write(handle.fd, address, at, len);
+                n = parks ? writeParked(address, at, len) : CALLS.write(handle.fd, address, at, len);
             } finally {
                 writeSince = 0;
                 handle.release();
@@ -218,7 +207,7 @@ final class WritePath {
                 return q.addAll(srcs, offset, length);
             }
             if (q == null && Parking.parks()) {
-                // At most PIPE_BUF a call (see Parking): from the first buffer with bytes left.
+                // The first buffer with bytes left, all of it, parking as needed (see Parking).
                 for (int i = offset; i < offset + length; i++) {
                     if (srcs[i].hasRemaining()) {
                         return write(srcs[i]);
@@ -258,6 +247,44 @@ final class WritePath {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A virtual thread's direct write, holding the blocking use: all
+     * {@code len} bytes, as a blocking write(2) takes them, without ever
+     * sleeping in the kernel (Parking). On a socket a send with MSG_DONTWAIT,
+     * parking on EAGAIN; on a stream, a file or a FIFO, a park until poll
+     * says writable and then at most PIPE_BUF bytes, which the kernel takes
+     * without waiting (strwrite_common). Returns the bytes written, or
+     * -errno when none were.
+     */
+    private long writeParked(long address, long at, long len) throws StreamsException {
+        long done = 0;
+        boolean socket = Parking.PER_CALL_NONBLOCKING;
+        while (done < len) {
+            long n;
+            if (socket) {
+                n = CALLS.writeNb(handle.fd, address, at + done, len - done);
+                if (n == -Errno.EAGAIN) {
+                    if (handle.parkOnce("write", Shim.POLLOUT, false, 0) < 0) {
+                        n = CALLS.write(handle.fd, address, at + done, len - done);  // as a platform thread
+                    } else {
+                        continue;
+                    }
+                } else if (n == -Errno.ENOTSOCK) {
+                    socket = false;
+                    continue;
+                }
+            } else {
+                handle.ready("write", Shim.POLLOUT);
+                n = CALLS.write(handle.fd, address, at + done, Math.min(len - done, Shim.PIPE_BUF));
+            }
+            if (n < 0) {
+                return done > 0 ? done : n;
+            }
+            done += n;
+        }
+        return done;
     }
 
     // ---- request and answer ----------------------------------------------------------

@@ -37,6 +37,16 @@ public interface HotCalls {
 
     long recv(int fd, long buf, long off, long len, long passed);
 
+    /**
+     * {@code recv} for this call only non-blocking (MSG_DONTWAIT): what a
+     * virtual thread tries before it parks. -ENOTSOCK for a descriptor that
+     * is no socket, -ENOTSUP on STREAMS (no such flag there).
+     */
+    long recvNb(int fd, long buf, long off, long len, long passed);
+
+    /** {@code write} as a non-blocking send (MSG_DONTWAIT); -ENOTSOCK, -ENOTSUP as {@link #recvNb}. */
+    long writeNb(int fd, long buf, long off, long len);
+
     long exchange(int fd, long wbuf, long woff, long wlen, long rbuf, long roff, long rlen, long written,
         long passed);
 

@@ -23,6 +23,16 @@ final class JnaCalls implements HotCalls {
     }
 
     @Override
+    public long recvNb(int fd, long buf, long off, long len, long passed) {
+        return Shim.s4j_recv_nb(fd, buf, off, len, passed);
+    }
+
+    @Override
+    public long writeNb(int fd, long buf, long off, long len) {
+        return Shim.s4j_write_nb(fd, buf, off, len);
+    }
+
+    @Override
     public long exchange(int fd, long wbuf, long woff, long wlen, long rbuf, long roff, long rlen,
         long written, long passed) {
         return Shim.s4j_exchange(fd, wbuf, woff, wlen, rbuf, roff, rlen, written, passed);

@@ -255,6 +255,12 @@ public final class Shim {
     /** {@code passed}: address of {@link #RECV_FDS} ints (Scratch.PASSED). */
     public static native long s4j_recv(int fd, long buf, long off, long len, long passed);
 
+    /** s4j_recv with MSG_DONTWAIT (sockets; -ENOTSOCK otherwise, -ENOTSUP on STREAMS). */
+    public static native long s4j_recv_nb(int fd, long buf, long off, long len, long passed);
+
+    /** s4j_write as send(MSG_DONTWAIT) (sockets; -ENOTSOCK otherwise, -ENOTSUP on STREAMS). */
+    public static native long s4j_write_nb(int fd, long buf, long off, long len);
+
     /**
      * {@code cred}: address of int[4]; {@code data}: address of an int;
      * {@code others}: address of {@link #RECV_FDS} ints (Scratch.PASSED).

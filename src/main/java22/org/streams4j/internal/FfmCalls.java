@@ -31,6 +31,8 @@ final class FfmCalls implements HotCalls {
     private static final com.sun.jna.NativeLibrary LIB;
     private static final MethodHandle WRITE;
     private static final MethodHandle RECV;
+    private static final MethodHandle RECV_NB;
+    private static final MethodHandle WRITE_NB;
     private static final MethodHandle EXCHANGE;
     private static final MethodHandle WRITEV;
     private static final MethodHandle RECVV;
@@ -53,6 +55,8 @@ final class FfmCalls implements HotCalls {
         LIB = com.sun.jna.NativeLibrary.getInstance(NativeLibrary.NAME, Shim.class.getClassLoader());
         WRITE = handle("s4j_write", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         RECV = handle("s4j_recv", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        RECV_NB = handle("s4j_recv_nb", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
+        WRITE_NB = handle("s4j_write_nb", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         EXCHANGE = handle("s4j_exchange", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
             JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
         WRITEV = handle("s4j_writev", JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT);
@@ -104,6 +108,24 @@ final class FfmCalls implements HotCalls {
     public long recv(int fd, long buf, long off, long len, long passed) {
         try {
             return (long) RECV.invokeExact(fd, buf, off, len, passed);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    @Override
+    public long recvNb(int fd, long buf, long off, long len, long passed) {
+        try {
+            return (long) RECV_NB.invokeExact(fd, buf, off, len, passed);
+        } catch (Throwable t) {
+            throw fail(t);
+        }
+    }
+
+    @Override
+    public long writeNb(int fd, long buf, long off, long len) {
+        try {
+            return (long) WRITE_NB.invokeExact(fd, buf, off, len);
         } catch (Throwable t) {
             throw fail(t);
         }

@@ -507,7 +507,32 @@ public final class VirtualThreadsMain {
             if (!Boolean.TRUE.equals(got.get())) {
                 throw new AssertionError("receiveFd gave " + got.get());
             }
-            return "receiveFd parked and took the descriptor";
+            // A parked read that a descriptor meets: EBADMSG, and the descriptor is kept for receiveFd.
+            AtomicReference<Object> read = new AtomicReference<>();
+            AtomicReference<Object> after = new AtomicReference<>();
+            Thread r2 = f.newThread(() -> {
+                try {
+                    p.second().read(new byte[4], 0, 4);
+                    read.set("no failure");
+                } catch (Throwable e) {
+                    read.set(e);
+                }
+                try (StreamFd fd = p.second().receiveFd().fd()) {
+                    after.set(fd.isOpen());
+                } catch (Throwable e) {
+                    after.set(e);
+                }
+            });
+            r2.start();
+            awaitParked(List.of(r2), "in read");
+            p.first().sendFd(passed.first());
+            r2.join(GUARD.toMillis());
+            if (!(read.get() instanceof org.streams4j.StreamsException)
+                || !"EBADMSG".equals(((org.streams4j.StreamsException) read.get()).errnoName())
+                || !Boolean.TRUE.equals(after.get())) {
+                throw new AssertionError("a read that met a descriptor gave " + read.get() + ", then " + after.get());
+            }
+            return "receiveFd parked and took the descriptor; a parked read met one, EBADMSG, and it was kept";
         }
     }
 }
