@@ -319,6 +319,12 @@ s4j_to_poll(int ev)
 	}
 	if (ev & S4J_POLLOUT)
 		r |= POLLOUT;
+	if (ev & S4J_POLLPRI)
+		r |= POLLPRI;
+	if (ev & S4J_POLLRDBAND)
+		r |= POLLRDBAND;
+	if (ev & S4J_POLLWRBAND)
+		r |= POLLWRBAND;
 	return (r);
 }
 
@@ -337,6 +343,12 @@ s4j_from_poll(short rev)
 		r |= S4J_POLLHUP;
 	if (rev & POLLNVAL)
 		r |= S4J_POLLNVAL;
+	if (rev & POLLPRI)
+		r |= S4J_POLLPRI;
+	if (rev & POLLRDBAND)
+		r |= S4J_POLLRDBAND;
+	if (rev & POLLWRBAND)
+		r |= S4J_POLLWRBAND;
 	return (r);
 }
 
@@ -537,6 +549,26 @@ s4j_nread(int fd)
 		return (-errno);
 #endif
 	return (n);
+}
+
+int
+s4j_socket_type(int fd)
+{
+	int type = 0;
+	socklen_t len = sizeof (type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return (-errno);	/* ENOTSOCK: a pipe, a file, a tty */
+	switch (type) {
+	case SOCK_STREAM:
+		return (S4J_SOCK_STREAM);
+	case SOCK_SEQPACKET:
+		return (S4J_SOCK_SEQPACKET);
+	case SOCK_DGRAM:
+		return (S4J_SOCK_DGRAM);
+	default:
+		return (S4J_SOCK_OTHER);
+	}
 }
 
 long

@@ -52,16 +52,23 @@
  */
 #define	S4J_MAX_FDS		(S4J_RECV_FDS - 1)
 
+/* SOCK_STREAM, or SOCK_SEQPACKET for S4J_SOCK_MESSAGES (messages kept whole). */
+static int
+sock_type(int flags)
+{
+	return ((flags & S4J_SOCK_MESSAGES) != 0 ? SOCK_SEQPACKET : SOCK_STREAM);
+}
+
 int
-s4j_pipe(int fds[2])
+s4j_pipe(int fds[2], int flags)
 {
 #if defined(SOCK_CLOEXEC)
-	return (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0 ?
+	return (socketpair(AF_UNIX, sock_type(flags) | SOCK_CLOEXEC, 0, fds) < 0 ?
 	    -errno : 0);
 #else
 	int err;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0)
+	if (socketpair(AF_UNIX, sock_type(flags), 0, fds) < 0)
 		return (-errno);
 	if ((err = set_cloexec(fds[0])) != 0 ||
 	    (err = set_cloexec(fds[1])) != 0) {
@@ -249,6 +256,43 @@ s4j_write_nb(int fd, const void *buf, long off, long len)
 	return (n < 0 ? -errno : (long)n);
 }
 
+long
+s4j_msg_peek(int fd, void *buf, long len, int flags, int *fds)
+{
+	struct msghdr msg;
+	char one;
+	struct iovec iov;
+	ssize_t n;
+
+	*fds = 0;
+	if (len < 0 || (buf == NULL && len > 0))
+		return (-EINVAL);
+	(void) memset(&msg, 0, sizeof (msg));
+	/*
+	 * No room for control data: MSG_TRUNC makes recvmsg return the
+	 * message's whole length (unix_dgram_recvmsg), MSG_PEEK leaves it
+	 * queued, and descriptors that travel with it come back as MSG_CTRUNC
+	 * without being installed (scm_recv with no control buffer drops the
+	 * references the peek took, never the queued message's).  A socket
+	 * with SO_PASSCRED would report MSG_CTRUNC too: the shim sets none.
+	 */
+	iov.iov_base = len > 0 ? buf : &one;
+	iov.iov_len = len > 0 ? (size_t)len : 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	do {
+		n = recvmsg(fd, &msg, MSG_PEEK | MSG_TRUNC |
+		    ((flags & S4J_MSG_PEEK_NB) != 0 ? MSG_DONTWAIT : 0));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ECONNRESET)
+		return (0);
+	if (n < 0)
+		return (-errno);
+	if ((msg.msg_flags & MSG_CTRUNC) != 0)
+		*fds = 1;
+	return ((long)n);
+}
+
 int
 s4j_peer_cred(int fd, int cred[4])
 {
@@ -332,17 +376,17 @@ fill_addr(struct sockaddr_un *sa, const char *path)
 }
 
 static int
-unix_socket(void)
+unix_socket(int flags)
 {
 	int fd;
 
 #if defined(SOCK_CLOEXEC)
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(AF_UNIX, sock_type(flags) | SOCK_CLOEXEC, 0)) < 0)
 		return (-errno);
 #else
 	int err;
 
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+	if ((fd = socket(AF_UNIX, sock_type(flags), 0)) < 0)
 		return (-errno);
 	if ((err = set_cloexec(fd)) != 0) {
 		(void) close(fd);
@@ -353,14 +397,14 @@ unix_socket(void)
 }
 
 int
-s4j_unix_bind(const char *path)
+s4j_unix_bind(const char *path, int flags)
 {
 	struct sockaddr_un sa;
 	int fd, err;
 
 	if ((err = fill_addr(&sa, path)) != 0)
 		return (err);
-	if ((fd = unix_socket()) < 0)
+	if ((fd = unix_socket(flags)) < 0)
 		return (fd);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof (sa)) < 0) {
 		err = -errno;
@@ -405,14 +449,14 @@ s4j_unix_accept(int fd)
 }
 
 int
-s4j_unix_connect(const char *path)
+s4j_unix_connect(const char *path, int flags)
 {
 	struct sockaddr_un sa;
 	int fd, err, r;
 
 	if ((err = fill_addr(&sa, path)) != 0)
 		return (err);
-	if ((fd = unix_socket()) < 0)
+	if ((fd = unix_socket(flags)) < 0)
 		return (fd);
 	r = connect(fd, (struct sockaddr *)&sa, sizeof (sa));
 	/* An interrupted connect goes on in the background: not retried. */
@@ -425,7 +469,7 @@ s4j_unix_connect(const char *path)
 }
 
 int
-s4j_unix_connect_nb(const char *path, int *pending)
+s4j_unix_connect_nb(const char *path, int flags, int *pending)
 {
 	struct sockaddr_un sa;
 	int fd, err, r;
@@ -433,7 +477,7 @@ s4j_unix_connect_nb(const char *path, int *pending)
 	*pending = 0;
 	if ((err = fill_addr(&sa, path)) != 0)
 		return (err);
-	if ((fd = unix_socket()) < 0)
+	if ((fd = unix_socket(flags)) < 0)
 		return (fd);
 	if ((err = s4j_set_nonblocking(fd, 1)) != 0) {
 		(void) close(fd);

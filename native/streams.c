@@ -26,9 +26,11 @@
 #endif
 
 int
-s4j_pipe(int fds[2])
+s4j_pipe(int fds[2], int flags)
 {
 	int err;
+
+	(void) flags;	/* a STREAMS pipe carries messages either way */
 
 	/*
 	 * pipe(2) then FD_CLOEXEC: pipe2 is missing from older Solaris, and
@@ -294,6 +296,344 @@ s4j_unread(int fd)
 {
 	(void) fd;
 	return (-ENOTSUP);
+}
+
+/* ---- messages (issue 25) ------------------------------------------------ */
+
+/* The strbuf for one part: NULL for room -1, which leaves the part queued. */
+static struct strbuf *
+part(struct strbuf *sb, void *buf, int room)
+{
+	if (room < 0 || (buf == NULL && room > 0))
+		return (NULL);
+	sb->maxlen = room;
+	sb->len = -1;
+	sb->buf = buf;
+	return (sb);
+}
+
+static void
+part_out(int *io, int at, const struct strbuf *sb)
+{
+	io[at] = sb != NULL ? sb->len : -1;
+}
+
+int
+s4j_getmsg(int fd, void *ctl, void *data, int *io)
+{
+	struct strbuf c, d, *cp, *dp;
+	int band, flags, r;
+
+	cp = part(&c, ctl, io[S4J_MSG_CTL]);
+	dp = part(&d, data, io[S4J_MSG_DATA]);
+	band = io[S4J_MSG_BANDNO];
+	switch (io[S4J_MSG_FLAGS]) {
+	case S4J_MSG_ANY:
+		flags = MSG_ANY;
+		band = 0;
+		break;
+	case S4J_MSG_BAND:
+		flags = MSG_BAND;
+		break;
+	case S4J_MSG_HIPRI:
+		flags = MSG_HIPRI;
+		band = 0;
+		break;
+	default:
+		return (-EINVAL);
+	}
+	do {
+		r = getpmsg(fd, cp, dp, &band, &flags);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (-errno);
+	part_out(io, S4J_MSG_CTL, cp);
+	part_out(io, S4J_MSG_DATA, dp);
+	io[S4J_MSG_BANDNO] = band;
+	/*
+	 * strgetmsg answers a message with MSG_HIPRI (M_PCPROTO) or MSG_BAND,
+	 * and the end (STRHUP or STREOF with nothing of the kind asked for
+	 * queued) with flags 0 and both lengths 0: only the flags tell the end
+	 * from a message of two empty parts.
+	 */
+	io[S4J_MSG_FLAGS] = (flags & MSG_HIPRI) != 0 ? S4J_MSG_HIPRI :
+	    (flags & MSG_BAND) != 0 ? S4J_MSG_BAND : 0;
+	return (((r & MORECTL) != 0 ? S4J_MORECTL : 0) |
+	    ((r & MOREDATA) != 0 ? S4J_MOREDATA : 0));
+}
+
+int
+s4j_putmsg(int fd, const void *ctl, int ctllen, const void *data,
+    int datalen, int band, int flags)
+{
+	struct strbuf c, d;
+	int r;
+
+	c.maxlen = 0;
+	c.len = ctllen;
+	c.buf = (char *)ctl;
+	d.maxlen = 0;
+	d.len = datalen;
+	d.buf = (char *)data;
+	do {
+		r = putpmsg(fd, ctllen < 0 ? NULL : &c, datalen < 0 ? NULL : &d,
+		    (flags & S4J_MSG_HIPRI) != 0 ? 0 : band,
+		    (flags & S4J_MSG_HIPRI) != 0 ? MSG_HIPRI : MSG_BAND);
+	} while (r < 0 && errno == EINTR);
+	return (r < 0 ? -errno : 0);
+}
+
+int
+s4j_peekmsg(int fd, void *ctl, void *data, int *io)
+{
+	struct strpeek pk;
+	int r;
+
+	(void) memset(&pk, 0, sizeof (pk));
+	/*
+	 * I_PEEK copies at most maxlen of each part; -1 leaves it out.  A
+	 * maxlen of 0 reports a length of 0 whether or not the part is there
+	 * (strioctl I_PEEK), so no room is asked as -1.
+	 */
+	pk.ctlbuf.maxlen = io[S4J_MSG_CTL] > 0 ? io[S4J_MSG_CTL] : -1;
+	pk.ctlbuf.buf = ctl;
+	pk.databuf.maxlen = io[S4J_MSG_DATA];
+	pk.databuf.buf = data;
+	if (io[S4J_MSG_FLAGS] == S4J_MSG_HIPRI)
+		pk.flags = RS_HIPRI;
+	else if (io[S4J_MSG_FLAGS] == 0)
+		pk.flags = 0;
+	else
+		return (-EINVAL);
+	if ((r = ioctl(fd, I_PEEK, &pk)) < 0)
+		return (-errno);
+	if (r == 0)
+		return (0);
+	io[S4J_MSG_CTL] = pk.ctlbuf.len;
+	io[S4J_MSG_DATA] = pk.databuf.len;
+	io[S4J_MSG_BANDNO] = 0;		/* strpeek does not report the band */
+	io[S4J_MSG_FLAGS] = (pk.flags & RS_HIPRI) != 0 ? S4J_MSG_HIPRI :
+	    S4J_MSG_BAND;
+	return (1);
+}
+
+int
+s4j_nread_msgs(int fd, int *size)
+{
+	int r;
+
+	*size = 0;
+	return ((r = ioctl(fd, I_NREAD, size)) < 0 ? -errno : r);
+}
+
+int
+s4j_set_read_opt(int fd, int mode, int prot)
+{
+	int opt;
+
+	switch (mode) {
+	case S4J_RNORM:
+		opt = RNORM;
+		break;
+	case S4J_RMSGD:
+		opt = RMSGD;
+		break;
+	case S4J_RMSGN:
+		opt = RMSGN;
+		break;
+	default:
+		return (-EINVAL);
+	}
+	switch (prot) {
+	case S4J_RPROTNORM:
+		opt |= RPROTNORM;
+		break;
+	case S4J_RPROTDAT:
+		opt |= RPROTDAT;
+		break;
+	case S4J_RPROTDIS:
+		opt |= RPROTDIS;
+		break;
+	default:
+		return (-EINVAL);
+	}
+	return (ioctl(fd, I_SRDOPT, opt) < 0 ? -errno : 0);
+}
+
+int
+s4j_get_read_opt(int fd, int out[2])
+{
+	int opt = 0;
+
+	if (ioctl(fd, I_GRDOPT, &opt) < 0)
+		return (-errno);
+	switch (opt & RMODEMASK) {
+	case RNORM:
+		out[0] = S4J_RNORM;
+		break;
+	case RMSGD:
+		out[0] = S4J_RMSGD;
+		break;
+	case RMSGN:
+		out[0] = S4J_RMSGN;
+		break;
+	default:
+		return (-EPROTO);
+	}
+	switch (opt & RPROTMASK) {
+	case RPROTNORM:
+		out[1] = S4J_RPROTNORM;
+		break;
+	case RPROTDAT:
+		out[1] = S4J_RPROTDAT;
+		break;
+	case RPROTDIS:
+		out[1] = S4J_RPROTDIS;
+		break;
+	default:
+		return (-EPROTO);
+	}
+	return (0);
+}
+
+int
+s4j_set_write_opt(int fd, int bits)
+{
+	int opt = 0;
+
+	if ((bits & ~(S4J_SNDZERO | S4J_SNDPIPE)) != 0)
+		return (-EINVAL);
+	if ((bits & S4J_SNDZERO) != 0)
+		opt |= SNDZERO;
+	if ((bits & S4J_SNDPIPE) != 0)
+		opt |= SNDPIPE;
+	return (ioctl(fd, I_SWROPT, opt) < 0 ? -errno : 0);
+}
+
+int
+s4j_get_write_opt(int fd)
+{
+	int opt = 0;
+
+	if (ioctl(fd, I_GWROPT, &opt) < 0)
+		return (-errno);
+	return (((opt & SNDZERO) != 0 ? S4J_SNDZERO : 0) |
+	    ((opt & SNDPIPE) != 0 ? S4J_SNDPIPE : 0));
+}
+
+int
+s4j_flush(int fd, int which, int band)
+{
+	struct bandinfo bi;
+	int flag = 0;
+	int r;
+
+	if ((which & S4J_FLUSHR) != 0)
+		flag |= FLUSHR;
+	if ((which & S4J_FLUSHW) != 0)
+		flag |= FLUSHW;
+	if (flag == 0 || (which & ~(S4J_FLUSHR | S4J_FLUSHW)) != 0 ||
+	    band > 255)
+		return (-EINVAL);
+	if (band < 0) {
+		do {
+			r = ioctl(fd, I_FLUSH, flag);
+		} while (r < 0 && errno == EINTR);
+	} else {
+		(void) memset(&bi, 0, sizeof (bi));
+		bi.bi_pri = (unsigned char)band;
+		bi.bi_flag = flag;
+		do {
+			r = ioctl(fd, I_FLUSHBAND, &bi);
+		} while (r < 0 && errno == EINTR);
+	}
+	return (r < 0 ? -errno : 0);
+}
+
+int
+s4j_canput(int fd, int band)
+{
+	int r;
+
+	if (band < 0 || band > 255)
+		return (-EINVAL);
+	r = ioctl(fd, I_CANPUT, band);
+	return (r < 0 ? -errno : r);
+}
+
+int
+s4j_ckband(int fd, int band)
+{
+	int r = ioctl(fd, I_CKBAND, band);
+
+	return (r < 0 ? -errno : r);
+}
+
+int
+s4j_getband(int fd)
+{
+	int band = 0;
+
+	return (ioctl(fd, I_GETBAND, &band) < 0 ? -errno : band);
+}
+
+int
+s4j_atmark(int fd, int which)
+{
+	int r;
+
+	if (which != S4J_ANYMARK && which != S4J_LASTMARK)
+		return (-EINVAL);
+	r = ioctl(fd, I_ATMARK, which == S4J_ANYMARK ? ANYMARK : LASTMARK);
+	return (r < 0 ? -errno : r);
+}
+
+int
+s4j_get_cltime(int fd)
+{
+	int ms = 0;
+
+	return (ioctl(fd, I_GETCLTIME, &ms) < 0 ? -errno : ms);
+}
+
+int
+s4j_set_cltime(int fd, int ms)
+{
+	return (ioctl(fd, I_SETCLTIME, &ms) < 0 ? -errno : 0);
+}
+
+int
+s4j_str_ioctl(int fd, int cmd, void *buf, int inlen, int cap,
+    int timeout_s, int *outlen)
+{
+	struct strioctl ic;
+	int r;
+
+	*outlen = 0;
+	if (inlen < 0 || cap < 0 || inlen > cap)
+		return (-EINVAL);
+	(void) memset(&ic, 0, sizeof (ic));
+	ic.ic_cmd = cmd;
+	ic.ic_timout = timeout_s;
+	ic.ic_len = inlen;
+	ic.ic_dp = buf;
+	/*
+	 * Not retried on EINTR: the module may have acted on the request
+	 * already.  The answer may not be longer than the request's buffer
+	 * (strdoioctl copies out at most what fits: cap is that buffer).
+	 */
+	if ((r = ioctl(fd, I_STR, &ic)) < 0)
+		return (-errno);
+	*outlen = ic.ic_len;
+	return (r);
+}
+
+long
+s4j_msg_peek(int fd, void *buf, long len, int flags, int *fds)
+{
+	(void) fd; (void) buf; (void) len; (void) flags;
+	*fds = 0;
+	return (-ENOTSUP);	/* a stream says it with getmsg and I_PEEK */
 }
 
 #endif /* __sun */

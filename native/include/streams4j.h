@@ -55,6 +55,15 @@ extern "C" {
 #define	S4J_POLLERR		0x04
 #define	S4J_POLLHUP		0x08
 #define	S4J_POLLNVAL		0x10
+/*
+ * STREAMS' own events (issue 25), reported beside S4J_POLLIN, which stays
+ * "something can be read" (any of them): a high-priority message at the
+ * head (POLLPRI), a message of a band above 0 (POLLRDBAND), room to write
+ * in a band above 0 (POLLWRBAND).  Asked for alone, each polls for itself.
+ */
+#define	S4J_POLLPRI		0x20
+#define	S4J_POLLRDBAND		0x40
+#define	S4J_POLLWRBAND		0x80
 
 /* s4j_file_type results. */
 #define	S4J_FT_OTHER		0
@@ -195,8 +204,14 @@ int s4j_unlinkat(int dirfd, const char *name, int rmdir);
 int s4j_lock(int fd);
 
 /* ---- pipes and descriptor passing (streams.c or portable.c) -------------- */
-/* Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere. */
-int s4j_pipe(int fds[2]);
+/*
+ * Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere.
+ * With S4J_SOCK_MESSAGES the portable backend makes a SOCK_SEQPACKET pair
+ * (each write one message, each read at most one); a STREAMS pipe carries
+ * messages either way and ignores it.
+ */
+#define	S4J_SOCK_MESSAGES	0x01
+int s4j_pipe(int fds[2], int flags);
 /* Queue passfd at the other end (I_SENDFD, or SCM_RIGHTS with one byte). */
 int s4j_sendfd(int fd, int passfd);
 /*
@@ -248,17 +263,21 @@ int s4j_fdetach(const char *path);
 int s4j_fstype(const char *path, char *name, int len);
 
 /* ---- portable only (portable.c) ----------------------------------------- */
-/* socket + bind, non-listening yet so that the mode can be set first. */
-int s4j_unix_bind(const char *path);
+/*
+ * socket + bind, non-listening yet so that the mode can be set first; flags
+ * S4J_SOCK_MESSAGES makes it SOCK_SEQPACKET, as for s4j_pipe.  A connect of
+ * the other type fails with -EPROTOTYPE (Linux unix_stream_connect).
+ */
+int s4j_unix_bind(const char *path, int flags);
 int s4j_unix_listen(int fd, int backlog);
 int s4j_unix_accept(int fd);
-int s4j_unix_connect(const char *path);
+int s4j_unix_connect(const char *path, int flags);
 /*
  * connect without blocking: a connected (blocking) descriptor; or, with
  * *pending set, one whose connect is under way (poll POLLOUT, then
  * s4j_socket_error); -EAGAIN while the listener's backlog is full.
  */
-int s4j_unix_connect_nb(const char *path, int *pending);
+int s4j_unix_connect_nb(const char *path, int flags, int *pending);
 /* SO_ERROR as -errno (0: none). */
 int s4j_socket_error(int fd);
 /*
@@ -389,6 +408,109 @@ int s4j_shutdown_write(int fd);
  * peer took something.
  */
 int s4j_unread(int fd);
+
+/* ---- STREAMS messages (streams.c; issue 25) ------------------------------ */
+/*
+ * getmsg(2), putmsg(2) and the streamio(4I) calls that look at or change a
+ * stream head's queue and options.  Flags and option values are the shim's
+ * own, translated in streams.c.  On the portable backend only s4j_msg_peek
+ * and s4j_socket_type exist (portable.c and common.c); the rest are not
+ * registered there.
+ *
+ * io is int[S4J_MSG_IO] for s4j_getmsg and s4j_peekmsg:
+ *  in:  [CTL], [DATA] the room for each part (maxlen; -1: leave that part
+ *       queued), [BAND] the lowest band wanted (with S4J_MSG_BAND), [FLAGS]
+ *       what to take: S4J_MSG_ANY, S4J_MSG_BAND or S4J_MSG_HIPRI (getpmsg's
+ *       MSG_*; for s4j_peekmsg only S4J_MSG_HIPRI or 0);
+ *  out: [CTL], [DATA] each part's length (-1: the message had none),
+ *       [BAND] the message's band, [FLAGS] S4J_MSG_HIPRI for a high-priority
+ *       message, S4J_MSG_BAND for another, 0 for none: the end of the stream
+ *       (hang-up), or with no room for either part.  s4j_peekmsg asks no
+ *       room (0) as -1: I_PEEK reports 0 for a part given no room.
+ */
+#define	S4J_MSG_CTL		0
+#define	S4J_MSG_DATA		1
+#define	S4J_MSG_BANDNO		2
+#define	S4J_MSG_FLAGS		3
+#define	S4J_MSG_IO		4
+#define	S4J_MSG_ANY		0x01
+#define	S4J_MSG_BAND		0x02
+#define	S4J_MSG_HIPRI		0x04
+/* s4j_getmsg's result bits (MORECTL, MOREDATA: that part has more left). */
+#define	S4J_MORECTL		0x01
+#define	S4J_MOREDATA		0x02
+/* getpmsg; EINTR retried.  Returns S4J_MORE* bits (>= 0) or -errno. */
+int s4j_getmsg(int fd, void *ctl, void *data, int *io);
+/*
+ * putpmsg: ctllen or datalen -1 sends no such part; flags S4J_MSG_HIPRI
+ * (a high-priority message, band 0) or 0 (band band).  Returns 0 or -errno.
+ */
+int s4j_putmsg(int fd, const void *ctl, int ctllen, const void *data,
+    int datalen, int band, int flags);
+/* I_PEEK: 1 and io filled as s4j_getmsg does, 0 when nothing is queued. */
+int s4j_peekmsg(int fd, void *ctl, void *data, int *io);
+/* I_NREAD: the number of messages queued; *size the first one's data bytes. */
+int s4j_nread_msgs(int fd, int *size);
+
+/* Read options (I_SRDOPT, I_GRDOPT): one mode and one protocol option. */
+#define	S4J_RNORM		0	/* byte stream */
+#define	S4J_RMSGD		1	/* message, the rest discarded */
+#define	S4J_RMSGN		2	/* message, the rest kept */
+#define	S4J_RPROTNORM		0	/* read of a control part: EBADMSG */
+#define	S4J_RPROTDAT		1	/* control part read as data */
+#define	S4J_RPROTDIS		2	/* control part discarded */
+int s4j_set_read_opt(int fd, int mode, int prot);
+/* out[0] the mode, out[1] the protocol option; -EPROTO for a value not above. */
+int s4j_get_read_opt(int fd, int out[2]);
+/* Write options (I_SWROPT, I_GWROPT): bits (illumos has no SNDHOLD). */
+#define	S4J_SNDZERO		0x01
+#define	S4J_SNDPIPE		0x02
+int s4j_set_write_opt(int fd, int bits);
+int s4j_get_write_opt(int fd);
+/* I_FLUSH (band < 0) or I_FLUSHBAND of band: which is S4J_FLUSH* bits. */
+#define	S4J_FLUSHR		0x01
+#define	S4J_FLUSHW		0x02
+int s4j_flush(int fd, int which, int band);
+/* I_CANPUT of band 0-255 (illumos has no ANYBAND): 1 when a write would not block, else 0. */
+int s4j_canput(int fd, int band);
+/* I_CKBAND: 1 when a message of band is queued, else 0. */
+int s4j_ckband(int fd, int band);
+/* I_GETBAND: the band of the first message queued; -ENODATA when none. */
+int s4j_getband(int fd);
+/* I_ATMARK with S4J_ANYMARK or S4J_LASTMARK: 1 or 0. */
+#define	S4J_ANYMARK		0x01
+#define	S4J_LASTMARK		0x02
+int s4j_atmark(int fd, int which);
+/* I_GETCLTIME, I_SETCLTIME: milliseconds. */
+int s4j_get_cltime(int fd);
+int s4j_set_cltime(int fd, int ms);
+/*
+ * I_STR: ioctl cmd for the module below the stream head, inlen bytes of buf
+ * sent, at most cap bytes of its answer stored back in buf and its length in
+ * *outlen; timeout_s as ic_timout (0: the stream's default, -1: no limit).
+ * Returns the module's answer (ioctl's value, >= 0) or -errno (ETIME: no
+ * answer in time).
+ */
+int s4j_str_ioctl(int fd, int cmd, void *buf, int inlen, int cap,
+    int timeout_s, int *outlen);
+
+/*
+ * The portable backend's message sockets (portable.c): the length of the
+ * message at the head of a SOCK_SEQPACKET socket, left queued
+ * (MSG_PEEK|MSG_TRUNC), with at most len of its bytes copied to buf (buf
+ * may be NULL when len is 0); *fds 1 when descriptors travel with it (they
+ * are not installed), else 0.  S4J_MSG_PEEK_NB: this call only
+ * non-blocking (-EAGAIN).  0 is a zero-length message or the end of the
+ * stream.  -ENOTSUP on STREAMS.
+ */
+#define	S4J_MSG_PEEK_NB		0x01
+long s4j_msg_peek(int fd, void *buf, long len, int flags, int *fds);
+/* getsockopt SO_TYPE as an S4J_SOCK_* value; -ENOTSOCK for a descriptor that is no socket. */
+#define	S4J_SOCK_STREAM		1
+#define	S4J_SOCK_SEQPACKET	2
+#define	S4J_SOCK_DGRAM		3
+#define	S4J_SOCK_OTHER		4
+int s4j_socket_type(int fd);
 
 /* ---- processes (process.c) ---------------------------------------------- */
 /* s4j_kill signals: the shim's own values. */

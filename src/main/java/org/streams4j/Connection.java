@@ -28,6 +28,8 @@ public final class Connection implements Closeable {
     /** The server's end: peer() is never null there (unknown fields are -1). */
     private final boolean serverSide;
     private volatile Object attachment;
+    /** The poll bits of the event an event loop is dispatching (Shim.POLL*), 0 outside one. */
+    private volatile int readyBits;
     /** {@link Frames}' buffer for this connection (loop thread only), or null. */
     ByteBuffer frames;
 
@@ -115,6 +117,36 @@ public final class Connection implements Closeable {
      */
     public StreamChannel channel() {
         return fd.channel();
+    }
+
+    /**
+     * In {@link ConnldServer.EventHandler#readable}, what the event loop saw
+     * ready on this connection: {@link PollEvent#READABLE}, with, on STREAMS,
+     * {@link PollEvent#PRIORITY} for a high-priority message at the head or
+     * {@link PollEvent#READ_BAND} for a banded one, and
+     * {@link PollEvent#HANG_UP} when the other end has gone; a handler that
+     * speaks in messages takes the urgent ones first
+     * ({@code messages().receive(m, MessagePriority.HIGH, null)}). Empty
+     * outside a handler's call.
+     *
+     * @return the events of the dispatch under way
+     */
+    public java.util.Set<PollEvent> readyEvents() {
+        return PollEvent.of(readyBits);
+    }
+
+    /** The event loop dispatches {@code bits} (0 when done). */
+    void readyBits(int bits) {
+        readyBits = bits;
+    }
+
+    /**
+     * This connection's messages ({@link StreamFd#messages()}).
+     *
+     * @return the connection's {@link StreamMessages}
+     */
+    public StreamMessages messages() {
+        return fd().messages();
     }
 
     /**

@@ -44,6 +44,7 @@ public final class ConnldOptions {
         this.writeTimeout = b.writeTimeout;
         this.maxConnectionsPerUid = b.maxConnectionsPerUid;
         this.threadFactory = b.threadFactory;
+        this.messages = b.messages;
     }
 
     /**
@@ -267,6 +268,26 @@ public final class ConnldOptions {
      */
     public Optional<ThreadFactory> threadFactory() {
         return Optional.ofNullable(threadFactory);
+    }
+
+    // ---- message boundaries ---------------------------------------------------------
+
+    private final boolean messages;
+
+    /**
+     * Whether each connection keeps message boundaries on the portable
+     * backend: the server's socket is AF_UNIX {@code SOCK_SEQPACKET}, so one
+     * write is one message and one read or {@link StreamMessages#receive}
+     * takes one message, as a STREAMS pipe does (unix(7)). A streams4j client
+     * ({@link ConnldClient}) connects with the server's type by itself; another
+     * program must ask for {@code SOCK_SEQPACKET} (socat
+     * {@code UNIX-CONNECT:PATH,type=5}). On STREAMS every pipe carries
+     * messages and this changes nothing. False (the default): a byte stream.
+     *
+     * @return true for message connections
+     */
+    public boolean messages() {
+        return messages;
     }
 
     /** Builds {@link ConnldOptions}; every setter returns the builder. */
@@ -508,6 +529,19 @@ public final class ConnldOptions {
          */
         public Builder threadFactory(ThreadFactory factory) {
             this.threadFactory = factory;
+            return this;
+        }
+
+        private boolean messages;
+
+        /**
+         * See {@link ConnldOptions#messages()}.
+         *
+         * @param on true for connections that keep message boundaries on the portable backend
+         * @return this builder
+         */
+        public Builder messages(boolean on) {
+            this.messages = on;
             return this;
         }
 

@@ -50,6 +50,8 @@ final class Descriptor implements Runnable {
     private volatile String label;
     /** An interrupt closed it: an interrupted thread that meets the close is told so. */
     private volatile boolean closedByInterrupt;
+    /** Shim.SOCK_* of the socket (asked once, when a message call needs it), -1 for none, 0 not asked yet. */
+    private volatile int socketType;
     /** The virtual threads parked on this number ({@link Parking}), to read and to write; guarded by this. */
     private Parking.Parked parkedIn;
     private Parking.Parked parkedOut;
@@ -88,6 +90,21 @@ final class Descriptor implements Runnable {
 
     boolean isClosed() {
         return (state.get() & CLOSED) != 0;
+    }
+
+    /**
+     * The socket's type (Shim.SOCK_*), or -1 when this is no socket (a STREAMS
+     * pipe, a file, a FIFO); asked of the kernel once: a descriptor's socket
+     * type never changes.
+     */
+    int socketType() throws StreamClosedException {
+        int t = socketType;
+        if (t == 0) {
+            int r = useQuick("getsockopt", Shim::s4j_socket_type);
+            t = r > 0 ? r : -1;
+            socketType = t;
+        }
+        return t;
     }
 
     /** {@code fd N}, or {@code fd N on PATH} for a connection; made when a message needs it. */

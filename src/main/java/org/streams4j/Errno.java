@@ -78,6 +78,16 @@ public final class Errno {
     public static final int ETIMEDOUT = value("ETIMEDOUT");
     /** ECONNREFUSED here, or -1 where the platform has none. */
     public static final int ECONNREFUSED = value("ECONNREFUSED");
+    /** EMSGSIZE here, or -1 where the platform has none. */
+    public static final int EMSGSIZE = value("EMSGSIZE");
+    /** EPROTOTYPE here, or -1 where the platform has none. */
+    public static final int EPROTOTYPE = value("EPROTOTYPE");
+    /** ENODATA here, or -1 where the platform has none. */
+    public static final int ENODATA = value("ENODATA");
+    /** ETIME (a STREAMS ioctl's time-out) here, or -1 where the platform has none. */
+    public static final int ETIME = value("ETIME");
+    /** ERANGE here, or -1 where the platform has none. */
+    public static final int ERANGE = value("ERANGE");
     /** ECONNABORTED here, or -1 where the platform has none. */
     public static final int ECONNABORTED = value("ECONNABORTED");
 
@@ -191,6 +201,16 @@ public final class Errno {
         ECONNREFUSED,
         /** {@code ECONNABORTED}. */
         ECONNABORTED,
+        /** {@code EMSGSIZE}. */
+        EMSGSIZE,
+        /** {@code EPROTOTYPE}. */
+        EPROTOTYPE,
+        /** {@code ENODATA}. */
+        ENODATA,
+        /** {@code ETIME}. */
+        ETIME,
+        /** {@code ERANGE}. */
+        ERANGE,
         /** An errno not listed here, or none. */
         OTHER;
 

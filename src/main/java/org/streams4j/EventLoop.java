@@ -383,11 +383,16 @@ final class EventLoop implements Runnable {
         try {
             if (keep && !fd.writes().hasQueued() && (rev & READY) != 0 && (slots[slot].interest & Shim.POLLIN) != 0) {
                 slots[slot].lastRead = now;
-                while (keep) {
-                    keep = handler.readable(c) && c.isOpen();
-                    if (!keep || fd.writes().hasQueued() || !fd.hasBuffered()) {
-                        break;
+                c.readyBits(rev);
+                try {
+                    while (keep) {
+                        keep = handler.readable(c) && c.isOpen();
+                        if (!keep || fd.writes().hasQueued() || !fd.hasBuffered()) {
+                            break;
+                        }
                     }
+                } finally {
+                    c.readyBits(0);
                 }
             }
         } catch (Throwable e) {

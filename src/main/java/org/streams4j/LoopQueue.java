@@ -14,7 +14,18 @@ final class LoopQueue {
     /** The end of output, as a queue item. */
     static final Object SHUTDOWN = new Object();
 
-    /** A heap ByteBuffer (bytes), a Descriptor with a quick use (a descriptor to pass), or SHUTDOWN. */
+    /**
+     * A message to send whole ({@link StreamMessages#send}): copies of its
+     * parts (null for a part it does not have) and its priority.
+     */
+    record Message(byte[] control, byte[] data, MessagePriority priority) {
+        /** What it counts for in {@link LoopQueue#size}: its bytes, at least one. */
+        long weight() {
+            return Math.max(1, (control == null ? 0 : control.length) + (data == null ? 0 : data.length));
+        }
+    }
+
+    /** A heap ByteBuffer (bytes), a Descriptor with a quick use (a descriptor to pass), a Message, or SHUTDOWN. */
     final ArrayDeque<Object> items = new ArrayDeque<>();
     /** Bytes queued; a descriptor or the end of output counts as one. */
     volatile long size;
@@ -51,6 +62,12 @@ final class LoopQueue {
     void add(Object item) {
         items.add(item);
         size++;
+    }
+
+    /** Queues a message. */
+    void add(Message m) {
+        items.add(m);
+        size += m.weight();
     }
 
     /** Queues copies of what remains of the buffers; returns how many bytes that was. */

@@ -227,7 +227,12 @@ final class PortableTransport extends Transport {
     int connect(String p) throws StreamsException {
         // connect(2) first: on the usual path that is all. Only a refusal asks
         // what is at the path; connect never writes to a file that is not a socket.
-        int fd = PortableShim.s4j_unix_connect(p);
+        int fd = PortableShim.s4j_unix_connect(p, 0);
+        if (fd == -Errno.EPROTOTYPE) {
+            // A message server (ConnldOptions.messages): its socket is
+            // SOCK_SEQPACKET, and a connect must be of the same type.
+            fd = PortableShim.s4j_unix_connect(p, Shim.SOCK_MESSAGES);
+        }
         return fd >= 0 ? fd : refused(p, fd);
     }
 
@@ -239,9 +244,14 @@ final class PortableTransport extends Transport {
     @Override
     int connect(String p, Duration timeout) throws StreamsException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        int type = 0;
         while (true) {
             Shim.Scratch s = Shim.Scratch.get(0);
-            int fd = PortableShim.s4j_unix_connect_nb(p, s.address + Shim.Scratch.PENDING);
+            int fd = PortableShim.s4j_unix_connect_nb(p, type, s.address + Shim.Scratch.PENDING);
+            if (fd == -Errno.EPROTOTYPE && type == 0) {
+                type = Shim.SOCK_MESSAGES;     // a message server: connect as its type
+                continue;
+            }
             boolean pending = fd >= 0 && s.buf.getInt(Shim.Scratch.PENDING) != 0;
             if (fd >= 0 && !pending) {
                 return fd;

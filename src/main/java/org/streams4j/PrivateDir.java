@@ -97,7 +97,8 @@ final class PrivateDir {
 
     /** bind, then the mode and listen, all inside the private directory. */
     static StreamFd bind(PrivateDir priv, String p, ConnldOptions options) throws StreamsException {
-        int fd = priv.dir.descriptor().useQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath));
+        int fd = priv.dir.descriptor().useQuick("bind", d -> PortableShim.s4j_unix_bind(priv.socketPath,
+            options.messages() ? Shim.SOCK_MESSAGES : 0));
         if (fd == -Errno.ENAMETOOLONG) {
             throw new StreamsException("bind", p, Errno.ENAMETOOLONG, PortableTransport.SUN_PATH_LIMIT);
         }

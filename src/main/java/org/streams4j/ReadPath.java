@@ -28,9 +28,16 @@ final class ReadPath {
 
     private final Descriptor d;
     private final WritePath writes;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** The reader's lock (StreamMessages takes it for its reads too). */
+    final ReentrantLock lock = new ReentrantLock();
     /** A data byte that receiveFd met first; guarded by lock. */
     private int pushback = -1;
+    /**
+     * The rest of a message that did not fit a receive (portable message
+     * sockets, where the kernel cannot keep it: a SOCK_SEQPACKET read takes
+     * the whole message); served before the kernel by every read. Guarded by lock.
+     */
+    private ByteBuffer held;
     /** Set while an event loop holds this descriptor: a read with nothing there returns 0. */
     private volatile boolean nonBlocking;
 
@@ -50,7 +57,27 @@ final class ReadPath {
 
     /** Whether a read or receiveFd would be answered from what is held here, without the kernel. */
     boolean hasBuffered() {
-        return pushback >= 0 || d.pendingFd.get() != NO_FD;
+        return pushback >= 0 || held != null || d.pendingFd.get() != NO_FD;
+    }
+
+    /** Up to len bytes of the held rest of a message into b (lock held); the rest stays. */
+    private int fromHeld(byte[] b, int off, int len) {
+        int n = Math.min(len, held.remaining());
+        held.get(b, off, n);
+        if (!held.hasRemaining()) {
+            held = null;
+        }
+        return n;
+    }
+
+    private int fromHeld(ByteBuffer dst) {
+        int n = Math.min(dst.remaining(), held.remaining());
+        dst.put(held.slice().limit(n));
+        held.position(held.position() + n);
+        if (!held.hasRemaining()) {
+            held = null;
+        }
+        return n;
     }
 
     int read(byte[] b, int off, int len) throws StreamsException {
@@ -64,6 +91,9 @@ final class ReadPath {
                 b[off] = (byte) pushback;
                 pushback = -1;
                 return 1;
+            }
+            if (held != null) {
+                return fromHeld(b, off, len);
             }
             checkNoPendingFd();
             // Into this thread's native scratch, then one copy of what came.
@@ -134,6 +164,9 @@ final class ReadPath {
                 pushback = -1;
                 return 1;
             }
+            if (held != null) {
+                return fromHeld(dst);
+            }
             checkNoPendingFd();
             Scratch s = Scratch.get(0);
             d.acquire("read");
@@ -171,6 +204,13 @@ final class ReadPath {
                     }
                 }
                 return 0;
+            }
+            if (held != null) {
+                long n = 0;
+                for (int i = offset; i < offset + length && held != null; i++) {
+                    n += fromHeld(dsts[i]);
+                }
+                return n;
             }
             int count = Iov.vectors(dsts, offset, length, false);
             Scratch s = Scratch.get(0);
@@ -332,6 +372,10 @@ final class ReadPath {
         if (pushback >= 0) {
             return 1;
         }
+        ByteBuffer h = held;
+        if (h != null) {
+            return h.remaining();
+        }
         return d.call("available", Shim::s4j_nread);
     }
 
@@ -363,8 +407,23 @@ final class ReadPath {
                 return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
                     r == 0 ? s.cred(Shim.CRED_GID) : -1);
             }
-            if (pushback >= 0) {
+            if (pushback >= 0 || held != null) {
                 throw new StreamsException("receiveFd", d.target(), Errno.EBADMSG);
+            }
+            if (d.socketType() == Shim.SOCK_SEQPACKET) {
+                // One read takes a whole message there: look before taking, so
+                // that a data message met first stays whole (EBADMSG, as I_RECVFD).
+                Scratch t = Scratch.get(0);
+                long len = peekLength("receiveFd", t, 0, 0, false);
+                if (len < 0) {
+                    throw d.failure("receiveFd", (int) -len);
+                }
+                if (t.buf.getInt(Scratch.MSG_OUT) == 0) {
+                    if (len == 0) {
+                        throw new StreamsException("receiveFd", d.target(), Errno.ENXIO, "end of stream");
+                    }
+                    throw new StreamsException("receiveFd", d.target(), Errno.EBADMSG);
+                }
             }
             d.acquire("receiveFd");
             int r;
@@ -387,6 +446,164 @@ final class ReadPath {
                 throw d.failure("receiveFd", -r);
             }
             return new ReceivedFd(StreamFd.adoptFromPeer(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- messages on the portable backend's SOCK_SEQPACKET sockets (StreamMessages) ----
+
+    /**
+     * s4j_msg_peek under a blocking use: the head message's length, at most
+     * {@code len} of its bytes copied to {@code buf}, whether descriptors
+     * travel with it in the int at MSG_OUT. {@code nb}: never waits
+     * (-EAGAIN). A virtual thread parks until something is there first.
+     */
+    private long peekLength(String op, Scratch s, long buf, long len, boolean nb) throws StreamsException {
+        d.acquire(op);
+        try {
+            if (!nb && !nonBlocking) {
+                parkIfVirtual(op);
+            }
+            return Shim.s4j_msg_peek(d.fd, buf, len, nb || nonBlocking ? Shim.MSG_PEEK_NB : 0,
+                s.address + Scratch.MSG_OUT);
+        } finally {
+            d.release();
+        }
+    }
+
+    /**
+     * One message into {@code m}'s data part (portable; lock held by the
+     * caller or taken here). The kernel gives a SOCK_SEQPACKET message whole
+     * or drops what does not fit, so its length is looked at first: a message
+     * larger than the room is taken whole, the rest held here for the next
+     * read or receive (MOREDATA), as a stream head keeps it.
+     *
+     * @return false at the end of the stream
+     */
+    boolean receiveMessage(StreamMessage m, Duration timeout) throws StreamsException {
+        lock.lock();
+        try {
+            awaitOrTimeOut("getmsg", timeout);
+            if (pushback >= 0) {
+                // A byte receiveFd met first: the one-byte message it was.
+                m.data().clear();
+                int n = Math.min(1, m.dataCapacity());
+                if (n == 1) {
+                    m.data().put(0, (byte) pushback);
+                    pushback = -1;
+                }
+                m.filled(-1, n, 0, false, false, n == 0);
+                return true;
+            }
+            if (held != null) {
+                int n = Math.min(held.remaining(), m.dataCapacity());
+                m.data().clear();
+                m.data().put(0, held, held.position(), n);
+                held.position(held.position() + n);
+                boolean more = held.hasRemaining();
+                if (!more) {
+                    held = null;
+                }
+                m.filled(-1, n, 0, false, false, more);
+                return true;
+            }
+            if (d.pendingFd.get() != NO_FD) {
+                throw new StreamsException("getmsg", d.target(), Errno.EBADMSG, "a descriptor is first: receiveFd takes it");
+            }
+            Scratch s = Scratch.get(0);
+            long len = peekLength("getmsg", s, 0, 0, false);
+            if (len == -Errno.EAGAIN && nonBlocking) {
+                m.clear();      // an event loop's descriptor with nothing queued yet
+                return false;
+            }
+            if (len < 0) {
+                throw d.failure("getmsg", (int) -len);
+            }
+            if (s.buf.getInt(Scratch.MSG_OUT) != 0) {
+                throw new StreamsException("getmsg", d.target(), Errno.EBADMSG, "a descriptor is first: receiveFd takes it");
+            }
+            if (len == 0) {
+                // The end of the stream, or a zero-length message: SOCK_SEQPACKET
+                // cannot tell them apart, so a zero-length one is taken as the end.
+                takeWhole(s, 0, 0);
+                m.ended();
+                return false;
+            }
+            if (len <= m.dataCapacity()) {
+                long n = takeWhole(s, m.dataAddress(), len);
+                m.filled(-1, (int) n, 0, false, false, false);
+                return true;
+            }
+            if (len > Integer.MAX_VALUE - 8) {
+                throw new StreamsException("getmsg", d.target(), Errno.EMSGSIZE);
+            }
+            ByteBuffer whole = ByteBuffer.allocateDirect((int) len);
+            long n = takeWhole(s, Shim.address(whole), len);
+            whole.limit((int) n);
+            int room = m.dataCapacity();
+            m.data().clear();
+            m.data().put(0, whole, 0, room);
+            whole.position(room);
+            held = ByteBuffer.allocate(whole.remaining()).put(whole).flip();
+            m.filled(-1, room, 0, false, false, true);
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes the head message whole into buf (at least len bytes of room); its length. */
+    private long takeWhole(Scratch s, long buf, long len) throws StreamsException {
+        d.acquire("getmsg");
+        long n;
+        try {
+            // Non-blocking: the peek saw it queued, and only this reader takes it.
+            n = len == 0 ? CALLS.recvNb(d.fd, s.address + Scratch.BYTES, 0, 0, s.address + Scratch.PASSED)
+                : CALLS.recvNb(d.fd, buf, 0, len, s.address + Scratch.PASSED);
+        } finally {
+            d.release();
+        }
+        if (n == -Errno.EAGAIN && len == 0) {
+            return 0;   // the end of the stream: nothing was queued to take
+        }
+        return readResult(n, s) < 0 ? 0 : n;
+    }
+
+    /**
+     * The head message's data without taking it (portable). False when
+     * nothing is queued; never waits.
+     */
+    boolean peekMessage(StreamMessage m) throws StreamsException {
+        lock.lock();
+        try {
+            if (held != null) {
+                int n = Math.min(held.remaining(), m.dataCapacity());
+                m.data().clear();
+                m.data().put(0, held, held.position(), n);
+                m.filled(-1, n, 0, false, false, held.remaining() > n);
+                return true;
+            }
+            if (pushback >= 0 || d.pendingFd.get() != NO_FD) {
+                throw new StreamsException("I_PEEK", d.target(), Errno.EBADMSG);
+            }
+            Scratch s = Scratch.get(0);
+            long len = peekLength("I_PEEK", s, m.dataAddress(), m.dataCapacity(), true);
+            if (len == -Errno.EAGAIN) {
+                return false;
+            }
+            if (len < 0) {
+                throw d.failure("I_PEEK", (int) -len);
+            }
+            if (s.buf.getInt(Scratch.MSG_OUT) != 0) {
+                throw new StreamsException("I_PEEK", d.target(), Errno.EBADMSG, "a descriptor is first: receiveFd takes it");
+            }
+            if (len == 0) {
+                return false;   // the end (or a zero-length message, read as the end)
+            }
+            int n = (int) Math.min(len, m.dataCapacity());
+            m.filled(-1, n, 0, false, false, len > n);
+            return true;
         } finally {
             lock.unlock();
         }

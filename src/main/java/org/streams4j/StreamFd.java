@@ -56,12 +56,14 @@ public final class StreamFd implements Closeable {
     private final WritePath writes;
     /** Every read and receiveFd, and what the peer sent that is held back. */
     private final ReadPath reads;
+    private final StreamMessages messages;
 
     private StreamFd(int fd, boolean fromPeer) {
         this.handle = new Descriptor(fd, fromPeer);
         this.cleanable = CLEANER.register(this, handle);
         this.writes = new WritePath(handle);
         this.reads = new ReadPath(handle, writes);
+        this.messages = new StreamMessages(handle, reads, writes);
     }
 
     /**
@@ -517,6 +519,17 @@ public final class StreamFd implements Closeable {
     }
 
     // ---- STREAMS modules (Modules) -------------------------------------------
+
+    /**
+     * This stream's messages: {@code getmsg}/{@code putmsg}, peeking,
+     * flushing, read and write options, bands and {@code I_STR}; on the
+     * portable backend, the messages of a {@code SOCK_SEQPACKET} socket.
+     *
+     * @return the one {@link StreamMessages} of this descriptor
+     */
+    public StreamMessages messages() {
+        return messages;
+    }
 
     /**
      * {@code isastream(3C)}: whether this is a STREAMS descriptor.

@@ -24,9 +24,26 @@ public final class StreamPipe implements Closeable {
      * @throws StreamsException e.g. EMFILE when descriptors have run out
      */
     public static StreamPipe open() throws StreamsException {
+        return open(0);
+    }
+
+    /**
+     * A new pipe whose ends keep message boundaries: a STREAMS pipe (which
+     * always does), an AF_UNIX {@code SOCK_SEQPACKET} socketpair on the
+     * portable backend, where each write is one message and each read takes
+     * at most one ({@link StreamMessages}).
+     *
+     * @return both ends, each owned by its StreamFd
+     * @throws StreamsException e.g. EMFILE when descriptors have run out
+     */
+    public static StreamPipe openMessages() throws StreamsException {
+        return open(Shim.SOCK_MESSAGES);
+    }
+
+    private static StreamPipe open(int flags) throws StreamsException {
         Platform.ensureAvailability();
         int[] fds = new int[2];
-        int r = Shim.s4j_pipe(fds);
+        int r = Shim.s4j_pipe(fds, flags);
         if (r < 0) {
             throw new StreamsException("pipe", "", -r);
         }

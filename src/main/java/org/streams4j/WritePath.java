@@ -8,6 +8,7 @@ import com.sun.jna.Pointer;
 import org.streams4j.internal.HotCalls;
 import org.streams4j.internal.Shim;
 import org.streams4j.internal.Shim.Scratch;
+import org.streams4j.internal.StreamsShim;
 
 /**
  * The one way out of a {@link StreamFd}: every write (bytes, buffers,
@@ -409,6 +410,154 @@ final class WritePath {
         }
     }
 
+    // ---- messages (StreamMessages) -----------------------------------------------------
+
+    /**
+     * Sends one message whole (putmsg on STREAMS; one SOCK_SEQPACKET write on
+     * the portable backend, where StreamMessages has checked it is data only
+     * of band 0). Direct: waits for room as a write does (a virtual thread
+     * parks). On a loop: never waits; behind queued items, or when there is no
+     * room, a copy is queued. Either way the buffers' positions move to their
+     * limits once the message is taken or queued.
+     */
+    void sendMessage(ByteBuffer control, ByteBuffer data, MessagePriority p, boolean streams)
+        throws StreamsException {
+        lock.lock();
+        try {
+            LoopQueue q = queue;
+            if (q != null) {
+                if (q.behind("putmsg", handle.target())) {
+                    q.add(copyOf(control, data, p));
+                    handle.tellLoop();
+                    return;
+                }
+                int r = putNow(control, data, p, streams, false);
+                if (r == -Errno.EAGAIN) {
+                    q.add(copyOf(control, data, p));
+                    handle.tellLoop();
+                    return;
+                }
+                if (r < 0) {
+                    throw handle.failure("putmsg", -r);
+                }
+                taken(control, data);
+                return;
+            }
+            int r;
+            try {
+                writeSince = System.nanoTime() | 1;
+                r = putNow(control, data, p, streams, true);
+            } finally {
+                writeSince = 0;
+            }
+            if (r < 0) {
+                throw handle.failure("putmsg", -r);
+            }
+            taken(control, data);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static LoopQueue.Message copyOf(ByteBuffer control, ByteBuffer data, MessagePriority p) {
+        LoopQueue.Message m = new LoopQueue.Message(bytes(control), bytes(data), p);
+        taken(control, data);
+        return m;
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        if (b == null) {
+            return null;
+        }
+        byte[] a = new byte[b.remaining()];
+        b.get(b.position(), a);
+        return a;
+    }
+
+    private static void taken(ByteBuffer control, ByteBuffer data) {
+        if (control != null) {
+            control.position(control.limit());
+        }
+        if (data != null) {
+            data.position(data.limit());
+        }
+    }
+
+    /**
+     * One putmsg (or SEQPACKET write) of the parts as they stand, their bytes
+     * in native memory: a direct buffer where it is, a heap one copied into
+     * this thread's scratch (or a block of its own when larger). {@code wait}:
+     * a blocking call that waits for room (a virtual thread parks first).
+     * Returns 0 or -errno.
+     */
+    private int putNow(ByteBuffer control, ByteBuffer data, MessagePriority p, boolean streams, boolean wait)
+        throws StreamsException {
+        int clen = control == null ? -1 : control.remaining();
+        int dlen = data == null ? -1 : data.remaining();
+        int heap = (control != null && !control.isDirect() ? clen : 0) + (data != null && !data.isDirect() ? dlen : 0);
+        Scratch s = Scratch.get(Math.min(heap, Scratch.MAX_CACHED));
+        ByteBuffer block = heap > Scratch.MAX_CACHED ? ByteBuffer.allocateDirect(heap) : null;
+        long base = block != null ? Shim.address(block) : s.address + Scratch.BYTES;
+        ByteBuffer into = block != null ? block : s.buf;
+        int at = block != null ? 0 : Scratch.BYTES;
+        long ca = 0;
+        long da = 0;
+        if (control != null) {
+            if (control.isDirect()) {
+                ca = Shim.address(control) + control.position();
+            } else {
+                into.put(at, control, control.position(), clen);
+                ca = base + (at - (block != null ? 0 : Scratch.BYTES));
+                at += clen;
+            }
+        }
+        if (data != null) {
+            if (data.isDirect()) {
+                da = s.address(data, 1) + data.position();
+            } else {
+                into.put(at, data, data.position(), dlen);
+                da = base + (at - (block != null ? 0 : Scratch.BYTES));
+            }
+        }
+        handle.acquire("putmsg");
+        try {
+            if (streams) {
+                if (wait && !p.isHigh()) {
+                    // A virtual thread parks for room in the message's band (strpoll:
+                    // POLLOUT for band 0, POLLWRBAND above); a high-priority message
+                    // is not flow-controlled.
+                    handle.ready("putmsg", p.band() == 0 ? Shim.POLLOUT : Shim.POLLWRBAND);
+                }
+                return StreamsShim.s4j_putmsg(handle.fd, ca, clen, da, dlen, p.band(),
+                    p.isHigh() ? StreamsShim.MSG_HIPRI : 0);
+            }
+            while (true) {
+                long n;
+                if (wait && Parking.parks() && Parking.PER_CALL_NONBLOCKING) {
+                    n = CALLS.writeNb(handle.fd, da, 0, dlen);
+                    if (n == -Errno.EAGAIN && handle.parkOnce("putmsg", Shim.POLLOUT, false, 0) >= 0) {
+                        continue;
+                    }
+                    if (n == -Errno.EAGAIN) {
+                        n = CALLS.write(handle.fd, da, 0, dlen);     // it cannot park: as a platform thread
+                    }
+                } else {
+                    n = CALLS.write(handle.fd, da, 0, dlen);
+                }
+                // A SOCK_SEQPACKET write takes the whole message or none of it.
+                return n < 0 ? (int) n : 0;
+            }
+        } finally {
+            handle.release();
+        }
+    }
+
+    /** A queued message, sent now by the loop (non-blocking). */
+    private int putQueued(LoopQueue.Message m, boolean streams) throws StreamsException {
+        return putNow(m.control() == null ? null : ByteBuffer.wrap(m.control()),
+            m.data() == null ? null : ByteBuffer.wrap(m.data()), m.priority(), streams, false);
+    }
+
     // ---- end of output -----------------------------------------------------------------
 
     /** shutdownOutput: now when nothing is queued, else after what is. */
@@ -563,6 +712,16 @@ final class WritePath {
                     }
                     if (n < chunk) {
                         return false;
+                    }
+                } else if (item instanceof LoopQueue.Message m) {
+                    int r = putQueued(m, Platform.supportsModules());
+                    if (r == -Errno.EAGAIN) {
+                        return false;
+                    }
+                    q.items.poll();
+                    q.size -= m.weight();
+                    if (r < 0) {
+                        throw handle.failure("putmsg", -r);
                     }
                 } else if (item instanceof Descriptor p) {
                     int r = sendNow(p);

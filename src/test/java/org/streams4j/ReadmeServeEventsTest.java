@@ -99,6 +99,32 @@ class ReadmeServeEventsTest {
         assertTrue(compiled >= 1, "the API overview's block");
     }
 
+    /**
+     * README's message server (the lp shape: one request, one answer, each
+     * one message) runs as written on this host's backend, at a path of the
+     * test's own, and prints the answer.
+     */
+    @Test
+    void theMessageExampleAnswersOneMessageWithOne() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher m = Pattern.compile("```java\n(ConnldServer server = .*?messages\\(true\\).*?)```", Pattern.DOTALL)
+            .matcher(readme);
+        assertTrue(m.find(), "README has the message server");
+        String block = m.group(1).replace("Path.of(\"/run/myapp/requests\")",
+            "Path.of(\"" + dir.resolve("requests") + "\")");
+        Method example = compile(block, "Messages", "example", "").getMethod("example");
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            example.invoke(null);
+        } finally {
+            System.setOut(out);
+        }
+        String text = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(text.lines().anyMatch("done print /etc/motd"::equals), text);
+    }
+
     @Test
     void theReadmeHasBothServeEventsExamples() throws Exception {
         assertEquals(2, examples().size(), "the echo and the Frames.lines examples");

@@ -87,6 +87,11 @@ class VirtualThreadTest {
         run("receiveFd");
     }
 
+    @Test
+    void messageReceivesAndSendsPark() throws Exception {
+        assertTrue(run("messages").startsWith(N + " message readers parked"));
+    }
+
     /** The same scenarios on the JNA binding (this JVM may use FFM), with two carriers only. */
     @Test
     void everyScenarioOnJnaWithTwoCarriers() throws Exception {

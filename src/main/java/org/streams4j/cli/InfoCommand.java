@@ -10,6 +10,11 @@ import org.streams4j.Backend;
 import org.streams4j.Errno;
 import org.streams4j.FileType;
 import org.streams4j.Platform;
+import org.streams4j.QueuedMessages;
+import org.streams4j.ReadMode;
+import org.streams4j.ReadOptions;
+import org.streams4j.StreamMessages;
+import org.streams4j.WriteOption;
 import org.streams4j.StreamFd;
 import org.streams4j.Streams;
 import org.streams4j.StreamsException;
@@ -270,7 +275,53 @@ final class InfoCommand implements Callable<Integer> {
         } else {
             rows.put("stream", "no (the portable backend has no STREAMS)");
             rows.put("modules", "not supported on this platform");
+            if (type == FileType.SOCKET) {
+                ReadOptions o = fd.messages().readOptions();
+                rows.put("messages", o.mode() == ReadMode.MESSAGE_DISCARD
+                    ? "kept (SOCK_SEQPACKET: a read takes one message, the rest of it discarded)"
+                    : "no (a byte stream)");
+            }
         }
+    }
+
+    /** I_GRDOPT as streamio(4I) names it, and what it means. */
+    static String readOptions(ReadOptions o) {
+        String mode;
+        switch (o.mode()) {
+            case MESSAGE_DISCARD:
+                mode = "RMSGD (a read takes one message, the rest discarded)";
+                break;
+            case MESSAGE_NONDISCARD:
+                mode = "RMSGN (a read takes one message, the rest kept)";
+                break;
+            default:
+                mode = "RNORM (a byte stream)";
+                break;
+        }
+        String control;
+        switch (o.control()) {
+            case AS_DATA:
+                control = "RPROTDAT (a control part is read as data)";
+                break;
+            case DISCARD:
+                control = "RPROTDIS (a control part is discarded)";
+                break;
+            default:
+                control = "RPROTNORM (a control part fails a read: EBADMSG)";
+                break;
+        }
+        return mode + ", " + control;
+    }
+
+    private static void messageRows(Map<String, String> rows, StreamFd s) throws StreamsException {
+        StreamMessages m = s.messages();
+        rows.put("read options", readOptions(m.readOptions()));
+        java.util.Set<WriteOption> w = m.writeOptions();
+        rows.put("write options", w.isEmpty() ? "(none)" : (w.contains(WriteOption.SEND_ZERO) ? "SNDZERO" : "")
+            + (w.size() == 2 ? " " : "") + (w.contains(WriteOption.SEND_SIGPIPE) ? "SNDPIPE" : ""));
+        QueuedMessages q = m.queued();
+        rows.put("queued", q.messages() == 0 ? "nothing" : q.messages() + (q.messages() == 1 ? " message" : " messages")
+            + ", the first with " + q.firstDataBytes() + " data bytes");
     }
 
     private static void streamRows(Map<String, String> rows, StreamFd s) throws StreamsException {
@@ -279,6 +330,7 @@ final class InfoCommand implements Callable<Integer> {
             return;
         }
         rows.put("stream", "yes");
+        messageRows(rows, s);
         try {
             List<String> mods = s.list();
             // A pipe or FIFO has no driver at the bottom of its stack.

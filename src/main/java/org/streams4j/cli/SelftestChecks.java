@@ -13,9 +13,12 @@ import java.util.Arrays;
 import java.util.List;
 import org.streams4j.Backend;
 import org.streams4j.Errno;
+import org.streams4j.MessagePriority;
 import org.streams4j.Platform;
 import org.streams4j.ReceivedFd;
 import org.streams4j.StreamFd;
+import org.streams4j.StreamMessage;
+import org.streams4j.StreamMessages;
 import org.streams4j.StreamPipe;
 import org.streams4j.Streams;
 import org.streams4j.StreamsException;
@@ -70,6 +73,7 @@ final class SelftestChecks {
             new Named("pipe round trip", this::pipeRoundTrip),
             new Named("descriptor passing with uid/gid", this::descriptorPassing),
             new Named("data and descriptors keep order", this::order),
+            new Named("messages keep their boundaries", this::messageBoundaries),
             new Named("connld server, " + clients + " concurrent clients", server::concurrentClients),
             new Named("event loops, " + EVENT_CLIENTS + " clients", server::eventLoops),
             new Named("peer credentials", server::peerCredentials),
@@ -84,10 +88,14 @@ final class SelftestChecks {
         if (streams) {
             all.add(new Named("push, look, find, list, pop", this::moduleOps));
             all.add(new Named("connld pushed twice: ENXIO", this::connldTwice));
+            all.add(new Named("message parts, bands, high priority", this::messageParts));
         } else {
             all.add(new Named("module ops refused (no STREAMS)", this::modulesUnsupported));
             all.add(new Named("connld pushed twice: ENXIO", () -> {
                 throw new Skip("STREAMS only; the portable backend has no modules");
+            }));
+            all.add(new Named("message parts, bands, high priority", () -> {
+                throw new Skip("STREAMS only; SOCK_SEQPACKET has data-only messages of one priority");
             }));
         }
         return all;
@@ -124,6 +132,45 @@ final class SelftestChecks {
                 expect(Arrays.equals(content, read), "read " + read.length + " other bytes from the received file");
                 return "sender uid=" + got.uid() + " gid=" + got.gid() + ", file read through the received fd";
             }
+        }
+    }
+
+    /** One write is one message, a receive takes one, and a larger one comes in parts with nothing lost. */
+    private String messageBoundaries() throws Exception {
+        try (StreamPipe p = StreamPipe.openMessages()) {
+            StreamMessages out = p.first().messages();
+            StreamMessages in = p.second().messages();
+            out.send("one".getBytes(StandardCharsets.US_ASCII));
+            out.send("two two".getBytes(StandardCharsets.US_ASCII));
+            out.send("0123456789".getBytes(StandardCharsets.US_ASCII));
+            StreamMessage m = new StreamMessage(8);
+            for (String want : new String[] {"one", "two two", "01234567"}) {
+                expect(in.receive(m, IO_TIMEOUT), "no message came");
+                String got = StandardCharsets.US_ASCII.decode(m.data()).toString();
+                expect(want.equals(got), "received \"" + got + "\", expected \"" + want + "\"");
+            }
+            expect(m.moreData(), "a message larger than the room did not say MOREDATA");
+            expect(in.receive(m, IO_TIMEOUT) && "89".equals(StandardCharsets.US_ASCII.decode(m.data()).toString())
+                && !m.moreData(), "the rest of the large message was not the next receive");
+            return "3 messages, the third in two parts";
+        }
+    }
+
+    /** putmsg with a control part, a band and high priority; getmsg takes them in priority order. */
+    private String messageParts() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages out = p.first().messages();
+            StreamMessages in = p.second().messages();
+            java.nio.ByteBuffer ctl = java.nio.ByteBuffer.wrap("ctl".getBytes(StandardCharsets.US_ASCII));
+            out.send(null, java.nio.ByteBuffer.wrap(new byte[] {0}));
+            out.send(null, java.nio.ByteBuffer.wrap(new byte[] {2}), MessagePriority.band(2));
+            out.send(ctl, null, MessagePriority.HIGH);
+            StreamMessage m = new StreamMessage(8, 8);
+            expect(in.receive(m, IO_TIMEOUT) && m.isHighPriority() && m.hasControl() && !m.hasData(),
+                "the high-priority message did not come first: " + m);
+            expect(in.receive(m, IO_TIMEOUT) && m.band() == 2, "the band 2 message did not come second: " + m);
+            expect(in.receive(m, IO_TIMEOUT) && m.band() == 0, "the band 0 message did not come last: " + m);
+            return "high priority, band 2, band 0, in that order";
         }
     }
 

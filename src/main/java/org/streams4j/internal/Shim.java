@@ -32,6 +32,12 @@ public final class Shim {
     public static final int POLLERR = 0x04;
     public static final int POLLHUP = 0x08;
     public static final int POLLNVAL = 0x10;
+    /** A high-priority message at the head (STREAMS; reported beside POLLIN). */
+    public static final int POLLPRI = 0x20;
+    /** A message of a band above 0 (reported beside POLLIN). */
+    public static final int POLLRDBAND = 0x40;
+    /** Room to write in a band above 0. */
+    public static final int POLLWRBAND = 0x80;
 
     public static final int FT_OTHER = 0;
     public static final int FT_REGULAR = 1;
@@ -229,9 +235,16 @@ public final class Shim {
 
     private static native int s4j_renameat(int olddirfd, long oldname, int newdirfd, long newname);
 
+    /** s4j_pipe and its flag: a SOCK_SEQPACKET pair on the portable backend (a STREAMS pipe ignores it). */
+    public static final int SOCK_MESSAGES = 0x01;
+
     public static int s4j_pipe(int[] fds) {
+        return s4j_pipe(fds, 0);
+    }
+
+    public static int s4j_pipe(int[] fds, int flags) {
         Scratch s = Scratch.get(0);
-        int r = s4j_pipe(s.address + Scratch.PIPE);
+        int r = s4j_pipe(s.address + Scratch.PIPE, flags);
         if (r == 0) {
             fds[0] = s.buf.getInt(Scratch.PIPE);
             fds[1] = s.buf.getInt(Scratch.PIPE + 4);
@@ -239,7 +252,27 @@ public final class Shim {
         return r;
     }
 
-    private static native int s4j_pipe(long fds);
+    private static native int s4j_pipe(long fds, int flags);
+
+    /** s4j_socket_type results. */
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_SEQPACKET = 2;
+    public static final int SOCK_DGRAM = 3;
+    public static final int SOCK_OTHER = 4;
+
+    /** SO_TYPE as SOCK_* above; -ENOTSOCK for a pipe, a file or a STREAMS pipe end. */
+    public static native int s4j_socket_type(int fd);
+
+    /** s4j_msg_peek's flag: this call only non-blocking. */
+    public static final int MSG_PEEK_NB = 0x01;
+
+    /**
+     * The length of the message at the head of a SOCK_SEQPACKET socket,
+     * left queued, with at most {@code len} of its bytes copied to
+     * {@code buf}; the int at {@code fds} 1 when descriptors travel with it.
+     * -ENOTSUP on STREAMS.
+     */
+    public static native long s4j_msg_peek(int fd, long buf, long len, int flags, long fds);
 
     public static native int s4j_sendfd(int fd, int passfd);
 
@@ -392,6 +425,10 @@ public final class Shim {
         public static final int WRITTEN = 24;
         /** long[10]: what s4j_fstat fills (FileStat). */
         static final int STAT = 32;
+        /** int[4]: a message's parts in and out (s4j_getmsg, s4j_peekmsg: MSG_*), the STAT slot. */
+        public static final int MSG = STAT;
+        /** int: a second out-parameter of the message calls (s4j_nread_msgs, s4j_str_ioctl), after MSG. */
+        public static final int MSG_OUT = STAT + 16;
         /** Where byte[] data and C strings start. */
         public static final int BYTES = PASSED + 4 * RECV_FDS;
         /** The most data kept per thread: a longer read is a short read, a longer write has its own block. */

@@ -18,6 +18,7 @@ import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
 import org.streams4j.Platform;
 import org.streams4j.StreamClosedException;
+import org.streams4j.StreamMessage;
 import org.streams4j.StreamFd;
 import org.streams4j.StreamInterruptedException;
 import org.streams4j.StreamPipe;
@@ -55,7 +56,7 @@ public final class VirtualThreadsMain {
 
     /** Every scenario, by name, as the child JVM runs them. */
     public static final List<String> SCENARIOS = List.of("readers", "acceptors", "connectors",
-        "idleClients", "writerOnFullPipe", "closeAndInterrupt", "timedReadAndPoll", "receiveFd");
+        "idleClients", "writerOnFullPipe", "closeAndInterrupt", "timedReadAndPoll", "receiveFd", "messages");
 
     /** Runs the named scenarios; prints {@code ok NAME: detail} for each, {@code FAIL ...} and exits 1 on a failure. */
     public static void main(String[] args) throws Exception {
@@ -116,6 +117,8 @@ public final class VirtualThreadsMain {
                 return timedReadAndPoll();
             case "receiveFd":
                 return receiveFd();
+            case "messages":
+                return messages(n);
             default:
                 throw new IllegalArgumentException(name);
         }
@@ -407,6 +410,88 @@ public final class VirtualThreadsMain {
             }
             return "a writer parked on a full pipe; 1 MiB arrived in order";
         }
+    }
+
+    /**
+     * n virtual threads blocked in a message receive, each on a message pipe
+     * of its own (SOCK_SEQPACKET on Linux), answered by a virtual sender; then
+     * a virtual sender on a full message pipe parks, and every message
+     * arrives whole and in order.
+     */
+    static String messages(int n) throws Exception {
+        ThreadFactory f = vt();
+        List<StreamPipe> pipes = new ArrayList<>();
+        List<Thread> readers = new ArrayList<>();
+        CountDownLatch got = new CountDownLatch(n);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                StreamPipe p = StreamPipe.openMessages();
+                pipes.add(p);
+                String want = "message " + i;
+                Thread t = f.newThread(() -> {
+                    try {
+                        StreamMessage m = new StreamMessage(64);
+                        if (!p.second().messages().receive(m)) {
+                            throw new AssertionError("end of stream instead of " + want);
+                        }
+                        String text = java.nio.charset.StandardCharsets.US_ASCII.decode(m.data()).toString();
+                        if (!want.equals(text)) {
+                            throw new AssertionError("received " + text + " instead of " + want);
+                        }
+                        got.countDown();
+                    } catch (Throwable e) {
+                        failure.compareAndSet(null, e);
+                    }
+                });
+                readers.add(t);
+                t.start();
+            }
+            awaitParked(readers, "blocked in a message receive");
+            Thread sender = f.newThread(() -> {
+                try {
+                    for (int i = 0; i < n; i++) {
+                        pipes.get(i).first().messages().send(("message " + i)
+                            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            sender.start();
+            await(got, "message readers");
+            check(failure);
+        } finally {
+            pipes.forEach(StreamPipe::close);
+        }
+        int count = 2000;
+        try (StreamPipe p = StreamPipe.openMessages()) {
+            Thread w = f.newThread(() -> {
+                try {
+                    byte[] b = new byte[1024];
+                    for (int i = 0; i < count; i++) {
+                        b[0] = (byte) i;
+                        b[1] = (byte) (i >> 8);
+                        p.first().messages().send(b);
+                    }
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            });
+            w.start();
+            awaitParked(List.of(w), "sending to a full message pipe");
+            StreamMessage m = new StreamMessage(1024);
+            for (int i = 0; i < count; i++) {
+                if (!p.second().messages().receive(m, GUARD) || m.data().limit() != 1024
+                    || (m.data().get(0) & 0xff | (m.data().get(1) & 0xff) << 8) != (i & 0xffff)) {
+                    throw new AssertionError("message " + i + " arrived changed or out of order: " + m);
+                }
+            }
+            w.join(GUARD.toMillis());
+            check(failure);
+        }
+        return n + " message readers parked and each received its message; a sender parked on a full pipe and "
+            + count + " messages arrived in order";
     }
 
     /** A close from another thread, and an interrupt, each wake a parked reader as they wake a platform thread. */

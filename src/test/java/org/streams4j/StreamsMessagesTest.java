@@ -1,0 +1,343 @@
+package org.streams4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.streams4j.TestSupport.ascii;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.streams4j.internal.Shim;
+import org.streams4j.testsupport.RequiresBackend;
+
+/**
+ * STREAMS messages on a live illumos or Solaris kernel: two ends of one pipe
+ * in one process, {@code putmsg} on one and {@code getmsg} on the other.
+ * Each expectation is what the named kernel function does
+ * ({@code uts/common/os/streamio.c} unless said otherwise; the facts are in
+ * docs/ILLUMOS-NOTES.md, "Messages"), so that the first illumos host proves
+ * them or says which reading was wrong.
+ */
+@RequiresBackend(Backend.STREAMS)
+class StreamsMessagesTest {
+    private static final Duration GUARD = TestSupport.guard(Duration.ofSeconds(30));
+
+    private static ByteBuffer b(String s) {
+        return ByteBuffer.wrap(ascii(s));
+    }
+
+    private static String data(StreamMessage m) {
+        return ascii(m.dataBytes(), 0, m.data().limit());
+    }
+
+    private static String control(StreamMessage m) {
+        return ascii(m.controlBytes(), 0, m.control().limit());
+    }
+
+    /** strputmsg makes M_PROTO + M_DATA; strgetmsg gives both parts back, apart. */
+    @Test
+    void controlAndDataPartsComeBackApart() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().messages().send(b("T_DATA_REQ"), b("payload"));
+            p.first().messages().send(null, b("data only"));
+            p.first().messages().send(b("ctl only"), null);
+            StreamMessage m = new StreamMessage(64, 64);
+            StreamMessages in = p.second().messages();
+            assertTrue(in.receive(m, GUARD));
+            assertTrue(m.hasControl());
+            assertEquals("T_DATA_REQ", control(m));
+            assertEquals("payload", data(m));
+            assertTrue(in.receive(m, GUARD));
+            assertFalse(m.hasControl());
+            assertEquals("data only", data(m));
+            assertTrue(in.receive(m, GUARD));
+            assertEquals("ctl only", control(m));
+            assertFalse(m.hasData());
+        }
+    }
+
+    /** strgetmsg: what does not fit is put back (putback) and MORECTL/MOREDATA returned. */
+    @Test
+    void partsLargerThanTheRoomAreReadInPieces() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().messages().send(b("0123456789"), b("abcdefghij"));
+            StreamMessage m = new StreamMessage(4, 4);
+            StreamMessages in = p.second().messages();
+            assertTrue(in.receive(m, GUARD));
+            assertEquals("0123", control(m));
+            assertEquals("abcd", data(m));
+            assertTrue(m.moreControl());
+            assertTrue(m.moreData());
+            StringBuilder ctl = new StringBuilder("0123");
+            StringBuilder dat = new StringBuilder("abcd");
+            while (m.moreControl() || m.moreData()) {
+                assertTrue(in.receive(m, GUARD));
+                ctl.append(control(m));
+                dat.append(data(m));
+            }
+            assertEquals("0123456789", ctl.toString());
+            assertEquals("abcdefghij", dat.toString());
+        }
+    }
+
+    /**
+     * Bands: a message of band 2 goes ahead of band 0 (strrput queues by band),
+     * getpmsg MSG_BAND takes band 2 or above, a high-priority message (RS_HIPRI,
+     * M_PCPROTO) goes first of all and alone raises POLLPRI (strpoll, STRPRI).
+     */
+    @Test
+    void bandsAndHighPriorityComeInPriorityOrder() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages out = p.first().messages();
+            out.send(null, b("normal"));
+            out.send(null, b("band 2"), MessagePriority.band(2));
+            out.send(b("urgent"), null, MessagePriority.HIGH);
+            Set<PollEvent> ev = p.second().poll(EnumSet.of(PollEvent.READABLE), GUARD);
+            assertTrue(ev.contains(PollEvent.PRIORITY), ev.toString());
+            StreamMessage m = new StreamMessage(16, 16);
+            StreamMessages in = p.second().messages();
+            assertTrue(in.peek(m, true));
+            assertTrue(m.isHighPriority());
+            assertTrue(in.receive(m, MessagePriority.HIGH, GUARD));
+            assertTrue(m.isHighPriority());
+            assertEquals("urgent", control(m));
+            assertEquals(2, in.firstBand().getAsInt());
+            assertTrue(in.hasBand(2));
+            ev = p.second().poll(EnumSet.of(PollEvent.READABLE), GUARD);
+            assertTrue(ev.contains(PollEvent.READ_BAND), ev.toString());
+            assertTrue(in.receive(m, MessagePriority.band(1), GUARD));
+            assertEquals("band 2", data(m));
+            assertEquals(2, m.band());
+            assertThrows(StreamTimeoutException.class,
+                () -> in.receive(m, MessagePriority.band(1), Duration.ofMillis(50)));
+            assertTrue(in.receive(m, GUARD));
+            assertEquals("normal", data(m));
+            assertEquals(0, m.band());
+            assertFalse(in.firstBand().isPresent());    // I_GETBAND: ENODATA on an empty queue
+        }
+    }
+
+    /** strputmsg: a high-priority message needs a control part (EINVAL). */
+    @Test
+    void aHighPriorityMessageWithoutControlIsRefused() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamsException e = assertThrows(StreamsException.class,
+                () -> p.first().messages().send(null, b("x"), MessagePriority.HIGH));
+            assertEquals(Errno.Code.EINVAL, e.code());
+        }
+    }
+
+    /** stropen gives a pipe sd_qn_maxpsz PIPE_BUF (fiform_info): a larger data part is ERANGE. */
+    @Test
+    void aPipeMessageCarriesAtMostPipeBufBytes() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamsException e = assertThrows(StreamsException.class,
+                () -> p.first().messages().send(ByteBuffer.allocate(Shim.PIPE_BUF + 1)));
+            assertEquals(Errno.Code.ERANGE, e.code());
+            p.first().messages().send(ByteBuffer.allocate(Shim.PIPE_BUF));
+        }
+    }
+
+    /** strread: RPROTNORM fails with EBADMSG at an M_PROTO, RPROTDIS drops the control, RPROTDAT reads it as data. */
+    @Test
+    void readOptionsDecideWhatAReadDoesWithAControlPart() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages in = p.second().messages();
+            assertEquals(ReadOptions.DEFAULT, in.readOptions());     // a fresh stream: RNORM|RPROTNORM (0x10)
+            p.first().messages().send(b("CTL"), b("data"));
+            byte[] buf = new byte[16];
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().read(buf));
+            assertEquals(Errno.Code.EBADMSG, e.code());
+            in.setReadOptions(new ReadOptions(ReadMode.BYTE_STREAM, ControlReadMode.DISCARD));
+            assertEquals(4, p.second().read(buf));
+            assertEquals("data", ascii(buf, 0, 4));
+            in.setReadOptions(new ReadOptions(ReadMode.BYTE_STREAM, ControlReadMode.AS_DATA));
+            p.first().messages().send(b("CTL"), b("data"));
+            assertEquals(7, p.second().read(buf));
+            assertEquals("CTLdata", ascii(buf, 0, 7));
+            assertEquals(new ReadOptions(ReadMode.BYTE_STREAM, ControlReadMode.AS_DATA), in.readOptions());
+        }
+    }
+
+    /** strread: RMSGD frees the rest of a message, RMSGN puts it back; RNORM reads across messages. */
+    @Test
+    void readModesKeepOrDropTheRestOfAMessage() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages in = p.second().messages();
+            byte[] buf = new byte[4];
+            in.setReadOptions(new ReadOptions(ReadMode.MESSAGE_NONDISCARD, ControlReadMode.FAIL));
+            p.first().messages().send(ascii("abcdef"));
+            p.first().messages().send(ascii("gh"));
+            assertEquals(4, p.second().read(buf));
+            assertEquals(2, p.second().read(buf));
+            assertEquals("ef", ascii(buf, 0, 2));
+            assertEquals(2, p.second().read(buf));
+            in.setReadOptions(new ReadOptions(ReadMode.MESSAGE_DISCARD, ControlReadMode.FAIL));
+            p.first().messages().send(ascii("abcdef"));
+            p.first().messages().send(ascii("gh"));
+            assertEquals(4, p.second().read(buf));
+            assertEquals(2, p.second().read(buf));
+            assertEquals("gh", ascii(buf, 0, 2));
+        }
+    }
+
+    /** I_NREAD in stream mode: the count of messages and the first one's M_DATA bytes. */
+    @Test
+    void queuedCountsMessagesAndTheFirstOnesBytes() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages in = p.second().messages();
+            p.first().messages().send(b("ctl"), b("12345"));
+            p.first().messages().send(ascii("67"));
+            assertTrue(p.second().awaitReadable(GUARD));
+            assertEquals(new QueuedMessages(2, 5), in.queued());
+        }
+    }
+
+    /** I_PEEK copies without taking; 0 when nothing is queued (strioctl I_PEEK, never blocks). */
+    @Test
+    void peekLeavesTheMessageQueued() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages in = p.second().messages();
+            StreamMessage m = new StreamMessage(16, 16);
+            assertFalse(in.peek(m));
+            p.first().messages().send(b("c"), b("d"));
+            assertTrue(p.second().awaitReadable(GUARD));
+            assertTrue(in.peek(m));
+            assertEquals("c", control(m));
+            assertEquals("d", data(m));
+            assertFalse(in.peek(m, true));      // not high priority
+            assertTrue(in.receive(m, GUARD));
+            assertEquals("d", data(m));
+        }
+    }
+
+    /**
+     * strgetmsg at hang-up: flags 0 and both lengths 0, after what is queued;
+     * a zero-length message is a message (flags MSG_BAND, data length 0).
+     */
+    @Test
+    void theEndIsToldFromAZeroLengthMessage() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().messages().send(null, ByteBuffer.allocate(0));
+            p.first().close();
+            StreamMessage m = new StreamMessage(8, 8);
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertTrue(m.hasData());
+            assertEquals(0, m.data().limit());
+            assertFalse(p.second().messages().receive(m, GUARD));
+            assertTrue(m.isEndOfStream());
+        }
+    }
+
+    /** A putmsg on a hung-up pipe: __xpg4_putpmsg (MSG_XPG4), strwriteable with SW_SIGPIPE: EPIPE, as write. */
+    @Test
+    void aMessageToAClosedEndFailsAsAWriteDoes() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.second().close();
+            StreamsException e = assertThrows(StreamsException.class, () -> p.first().messages().send(ascii("x")));
+            assertTrue(e.code() == Errno.Code.EPIPE || e.code() == Errno.Code.ENXIO, e.getMessage());
+        }
+    }
+
+    /** I_GWROPT on a fresh pipe: SNDPIPE (stropen sets SW_SIGPIPE); I_SWROPT replaces both bits. */
+    @Test
+    void writeOptionsAreSetAsGiven() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages m = p.first().messages();
+            assertEquals(EnumSet.of(WriteOption.SEND_SIGPIPE), m.writeOptions());
+            m.setWriteOptions(EnumSet.of(WriteOption.SEND_ZERO));
+            assertEquals(EnumSet.of(WriteOption.SEND_ZERO), m.writeOptions());
+            // With SNDZERO a write of 0 bytes is a zero-length message (fifo_write), read as 0.
+            m.setWriteOptions(EnumSet.of(WriteOption.SEND_ZERO, WriteOption.SEND_SIGPIPE));
+            assertEquals(EnumSet.allOf(WriteOption.class), m.writeOptions());
+        }
+    }
+
+    /**
+     * I_FLUSH on a bare pipe in stream mode: the M_FLUSH reaches the other
+     * end's stream head, whose FLUSHR empties its read queue (strrput_nondata).
+     */
+    @Test
+    void flushReadEmptiesWhatTheOtherEndHasNotRead() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().messages().send(ascii("lost"));        // to the second end's read queue
+            assertTrue(p.second().awaitReadable(GUARD));
+            p.first().messages().flush(Flush.READ);
+            assertEquals(new QueuedMessages(0, 0), p.second().messages().queued());
+            p.first().messages().send(ascii("kept"));
+            StreamMessage m = new StreamMessage(8);
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertEquals("kept", data(m));
+        }
+    }
+
+    /** I_CANPUT: bcanputnext of a band, 0..255 (no ANYBAND on illumos); I_ATMARK with no mark: 0. */
+    @Test
+    void flowControlAndMarksCanBeAsked() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            assertTrue(p.first().messages().canSend(0));
+            assertTrue(p.first().messages().canSend(3));
+            assertFalse(p.second().messages().atMark());
+            assertFalse(p.second().messages().atLastMark());
+        }
+    }
+
+    /** I_SETCLTIME / I_GETCLTIME: milliseconds, STRTIMOUT (15,000) by default. */
+    @Test
+    void theCloseTimeIsKeptInMilliseconds() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            StreamMessages m = p.first().messages();
+            assertEquals(Duration.ofSeconds(15), m.closeTime());
+            m.setCloseTime(Duration.ofMillis(250));
+            assertEquals(Duration.ofMillis(250), m.closeTime());
+        }
+    }
+
+    /** I_STR on a pipe with no module: the other end's stream head NAKs it (strrput_nondata M_IOCTL): EINVAL at once. */
+    @Test
+    void anIoctlNoModuleKnowsIsRefusedAtOnce() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            long t0 = System.nanoTime();
+            StreamsException e = assertThrows(StreamsException.class,
+                () -> p.first().messages().ioctl(('X' << 8) | 1, new byte[] {1, 2, 3}, 16, Duration.ofSeconds(5)));
+            assertEquals(Errno.Code.EINVAL, e.code());
+            assertTrue(System.nanoTime() - t0 < Duration.ofSeconds(5).toNanos(), "no time-out was waited for");
+        }
+    }
+
+    /** A message read meets a passed descriptor: strgetmsg puts the M_PASSFP back and fails with EBADMSG. */
+    @Test
+    void aDescriptorAtTheHeadStopsGetmsg() throws Exception {
+        try (StreamPipe p = StreamPipe.open(); StreamPipe carried = StreamPipe.open()) {
+            p.first().sendFd(carried.first());
+            StreamMessage m = new StreamMessage(8, 8);
+            assertTrue(p.second().awaitReadable(GUARD));
+            StreamsException e = assertThrows(StreamsException.class, () -> p.second().messages().receive(m, GUARD));
+            assertEquals(Errno.Code.EBADMSG, e.code());
+            try (ReceivedFd r = p.second().receiveFd(GUARD)) {
+                assertTrue(r.fd().isOpen());
+            }
+        }
+    }
+
+    /** Sends of a heap and a direct buffer read the same bytes; positions move to the limit. */
+    @Test
+    void buffersOfEitherKindAreSentWhole() throws Exception {
+        try (StreamPipe p = StreamPipe.open()) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(6).put(ascii("direct")).flip();
+            ByteBuffer heap = b("heap");
+            p.first().messages().send(heap, direct);
+            assertEquals(heap.limit(), heap.position());
+            assertEquals(direct.limit(), direct.position());
+            StreamMessage m = new StreamMessage(8, 8);
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertArrayEquals(ascii("heap"), m.controlBytes());
+            assertArrayEquals(ascii("direct"), m.dataBytes());
+        }
+    }
+}
