@@ -96,11 +96,13 @@ final class Descriptor implements Runnable {
      * The socket's type (Shim.SOCK_*), or -1 when this is no socket (a STREAMS
      * pipe, a file, a FIFO); asked of the kernel once: a descriptor's socket
      * type never changes.
+     *
+     * @param op the operation that asks, named if the descriptor is closed
      */
-    int socketType() throws StreamClosedException {
+    int socketType(String op) throws StreamClosedException {
         int t = socketType;
         if (t == 0) {
-            int r = useQuick("getsockopt", Shim::s4j_socket_type);
+            int r = useQuick(op, Shim::s4j_socket_type);
             t = r > 0 ? r : -1;
             socketType = t;
         }

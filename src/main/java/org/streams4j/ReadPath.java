@@ -410,7 +410,7 @@ final class ReadPath {
             if (pushback >= 0 || held != null) {
                 throw new StreamsException("receiveFd", d.target(), Errno.EBADMSG);
             }
-            if (d.socketType() == Shim.SOCK_SEQPACKET) {
+            if (d.socketType("receiveFd") == Shim.SOCK_SEQPACKET) {
                 // One read takes a whole message there: look before taking, so
                 // that a data message met first stays whole (EBADMSG, as I_RECVFD).
                 Scratch t = Scratch.get(0);

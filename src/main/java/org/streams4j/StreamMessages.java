@@ -468,7 +468,7 @@ public final class StreamMessages {
     }
 
     private ReadOptions portableReadOptions() throws StreamsException {
-        int t = d.socketType();
+        int t = d.socketType("I_GRDOPT");
         return new ReadOptions(t == Shim.SOCK_SEQPACKET || t == Shim.SOCK_DGRAM ? ReadMode.MESSAGE_DISCARD
             : ReadMode.BYTE_STREAM, ControlReadMode.FAIL);
     }
@@ -599,7 +599,7 @@ public final class StreamMessages {
 
     /** Portable: the descriptor must keep message boundaries (SOCK_SEQPACKET). */
     private void requireMessages(String op) throws StreamsException {
-        if (d.socketType() != Shim.SOCK_SEQPACKET) {
+        if (d.socketType(op) != Shim.SOCK_SEQPACKET) {
             throw unsupported(op, "message boundaries on this descriptor (not a SOCK_SEQPACKET socket:"
                 + " StreamPipe.openMessages() or ConnldOptions.messages(true) make one)");
         }

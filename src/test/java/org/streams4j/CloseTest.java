@@ -81,6 +81,20 @@ class CloseTest {
         }
     }
 
+    /** The message calls (issue 25) name themselves on a closed descriptor too, on both backends. */
+    @Test
+    void messageOperationsOnAClosedDescriptorSayClosed() throws Exception {
+        try (StreamPipe p = StreamPipe.openMessages()) {
+            StreamFd fd = p.first();
+            fd.close();
+            StreamMessage m = new StreamMessage(16);
+            assertClosed("getmsg", () -> fd.messages().receive(m));
+            assertClosed("putmsg", () -> fd.messages().send(ascii("x")));
+            assertClosed("I_PEEK", () -> fd.messages().peek(m));
+            assertClosed("receiveFd", fd::receiveFd);
+        }
+    }
+
     @Test
     void doubleCloseDoesNotTouchAReusedNumber() throws Exception {
         StreamPipe old = StreamPipe.open();
