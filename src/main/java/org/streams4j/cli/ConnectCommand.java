@@ -1,5 +1,7 @@
 package org.streams4j.cli;
 
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
@@ -9,14 +11,21 @@ import java.io.OutputStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import org.streams4j.Backend;
 import org.streams4j.Connection;
 import org.streams4j.ConnldClient;
 import org.streams4j.Errno;
+import org.streams4j.Platform;
+import org.streams4j.ReadMode;
 import org.streams4j.ReceivedFd;
+import org.streams4j.StreamMessage;
 import org.streams4j.StreamsException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code streamsctl connect PATH}: a client, like {@code cat} on a connld path but checked. */
 @Command(name = "connect",
@@ -32,6 +41,10 @@ import picocli.CommandLine.Parameters;
         "the end of input, or closed before all of the input was sent.",
         "A path with no server behind it (a plain file, a dead server's socket) is",
         "an error, never a file written to.",
+        "With --messages each line of stdin is sent as one message (without its",
+        "newline; an empty line sends nothing) and each message received is printed",
+        "as one line; the end of input is not signalled (a zero-length message is",
+        "data on STREAMS), so connect stops --linger after the last answer.",
     },
     footer = {
         "",
@@ -41,8 +54,12 @@ import picocli.CommandLine.Parameters;
         "  echo hello | streamsctl connect /tmp/echo",
         "  printf 'hello world\\n' | streamsctl connect /tmp/wc      # served by: serve /tmp/wc --exec wc -c",
         "  streamsctl connect /tmp/motd --receive-fd",
+        "  printf 'one\\ntwo\\n' | streamsctl connect /tmp/msgs --messages  # served by: serve /tmp/msgs --echo --messages",
     })
 final class ConnectCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Parameters(index = "0", paramLabel = "PATH", description = "The path a server is serving.")
     Path path;
 
@@ -67,6 +84,13 @@ final class ConnectCommand implements Callable<Integer> {
             + "descriptor gives, then exit 1 saying so (a server may pass /dev/zero). Default: ${DEFAULT-VALUE}.")
     long maxBytes;
 
+    @Option(names = "--messages",
+        description = "Speak in messages: each line of stdin is one message, each message received is "
+            + "printed as one line (its data part; a part larger than 64 KiB is printed as it comes, the line "
+            + "ended by its last part). On Linux the server must serve messages (SOCK_SEQPACKET); on STREAMS "
+            + "a message carries at most PIPE_BUF (5,120) bytes.")
+    boolean messages;
+
     /** Set by the stdin pump: System.nanoTime() at the end of input, 0 before. */
     private volatile long stdinEndedAt;
     /** Set by the stdin pump when input could not all be sent: why (the server closed, stdin failed). */
@@ -78,11 +102,19 @@ final class ConnectCommand implements Callable<Integer> {
         if (timeout.isZero() || linger.isZero()) {
             throw new Cli.Failure("connect: --timeout and --linger must be longer than zero");
         }
+        if (messages && receiveFd) {
+            throw new ParameterException(spec.commandLine(), "--messages and --receive-fd cannot be combined");
+        }
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = ConnldClient.connect(path, timeout)) {
             if (receiveFd) {
                 return receive(c, out, deadline);
+            }
+            if (messages && Platform.backend() == Backend.PORTABLE
+                && c.messages().readOptions().mode() == ReadMode.BYTE_STREAM) {
+                throw failure("the server does not speak in messages (a SOCK_STREAM socket: serve it with"
+                    + " --messages), or connect without --messages");
             }
             Cli.startDaemon("streamsctl-stdin", () -> fromStdin(c));
             copyToStdout(c, out);
@@ -155,6 +187,7 @@ final class ConnectCommand implements Callable<Integer> {
      */
     private void copyToStdout(Connection c, OutputStream out) throws StreamsException {
         byte[] buf = new byte[65536];
+        StreamMessage m = messages ? new StreamMessage(1024, buf.length - 1) : null;
         long received = 0;
         long lastData = 0;
         long tick = Duration.ofMillis(200).toNanos();
@@ -181,7 +214,21 @@ final class ConnectCommand implements Callable<Integer> {
             }
             int n;
             try {
-                n = c.read(buf, 0, buf.length);
+                if (m != null) {
+                    if (!c.messages().receive(m)) {
+                        n = -1;
+                    } else {
+                        // The data part as one line (a part that did not fit comes next, the
+                        // line ended by the last one); a control part has no line of its own.
+                        n = m.hasData() ? m.data().remaining() : 0;
+                        m.data().get(buf, 0, n);
+                        if (m.hasData() && !m.moreData()) {
+                            buf[n++] = '\n';
+                        }
+                    }
+                } else {
+                    n = c.read(buf, 0, buf.length);
+                }
             } catch (StreamsException e) {
                 if (e.errno() == Errno.EBADMSG) {
                     throw new StreamsException("read", path.toString(), Errno.EBADMSG,
@@ -246,15 +293,22 @@ final class ConnectCommand implements Callable<Integer> {
         }
     }
 
-    /** stdin to the server; at its end, the end of input is signalled (StreamFd.shutdownOutput). */
+    /**
+     * stdin to the server; at its end, the end of input is signalled
+     * (StreamFd.shutdownOutput), except with --messages.
+     */
     private void fromStdin(Connection c) {
-        byte[] buf = new byte[65536];
-        try (InputStream in = new FileInputStream(FileDescriptor.in)) {
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                c.writeFully(buf, 0, n);
+        try (InputStream in = new BufferedInputStream(new FileInputStream(FileDescriptor.in), 65536)) {
+            if (messages) {
+                linesToMessages(in, c);
+            } else {
+                byte[] buf = new byte[65536];
+                int n;
+                while ((n = in.read(buf)) > 0) {
+                    c.writeFully(buf, 0, n);
+                }
+                c.fd().shutdownOutput();
             }
-            c.fd().shutdownOutput();
         } catch (StreamsException e) {
             inputLost = Cli.hangUp(e) ? "the server closed the connection before it had read all of it ("
                 + e.errnoName() + ")" : e.getMessage();
@@ -266,5 +320,25 @@ final class ConnectCommand implements Callable<Integer> {
                 pumpDone.notifyAll();
             }
         }
+    }
+
+    /**
+     * One message per line, its newline left off; empty lines are skipped (on
+     * a SOCK_SEQPACKET socket a zero-length message reads as the end). The
+     * end of input is not signalled: shutdownOutput would be a zero-length
+     * message on STREAMS, which a message reader takes as data.
+     */
+    private static void linesToMessages(InputStream in, Connection c) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        do {
+            b = in.read();
+            if (b != '\n' && b >= 0) {
+                line.write(b);
+            } else if (line.size() > 0) {
+                c.messages().send(line.toByteArray());
+                line.reset();
+            }
+        } while (b >= 0);
     }
 }

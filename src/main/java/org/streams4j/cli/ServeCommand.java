@@ -8,11 +8,14 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import org.streams4j.Backend;
 import org.streams4j.Connection;
 import org.streams4j.ConnldOptions;
 import org.streams4j.ConnldServer;
+import org.streams4j.MessagePriority;
 import org.streams4j.Platform;
 import org.streams4j.StreamClosedException;
+import org.streams4j.StreamMessage;
 import org.streams4j.StreamsException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -127,6 +130,12 @@ final class ServeCommand implements Callable<Integer> {
             + "cannot hold every slot; ignored with a warning otherwise (default: no limit).")
     Duration idleTimeout;
 
+    @Option(names = "--messages",
+        description = "With --echo: the clients speak in messages (each one echoed back as one message, "
+            + "control part and priority kept on STREAMS); on Linux the socket is SOCK_SEQPACKET, which "
+            + "streamsctl connect --messages and socat's UNIX-CONNECT:PATH,type=5 speak.")
+    boolean messages;
+
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
     /** --exec's commands; null without --exec. */
@@ -152,6 +161,9 @@ final class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                 "--exec cannot be combined with --echo or --send-file: give one of them");
         }
+        if (messages && action != null && !action.echo) {
+            throw new ParameterException(spec.commandLine(), "--messages goes with --echo only");
+        }
         if (idleTimeout != null && (idleTimeout.isZero() || idleTimeout.isNegative())) {
             throw new ParameterException(spec.commandLine(), "--idle-timeout must be longer than zero");
         }
@@ -173,8 +185,9 @@ final class ServeCommand implements Callable<Integer> {
             events = new SendFileEvents(file);
             what = "send-file " + file.path();
         } else {
-            events = new EchoEvents(idleTimeout);
-            what = "echo" + (idleTimeout == null ? "" : ", idle time-out " + Cli.human(idleTimeout));
+            events = new EchoEvents(idleTimeout, messages);
+            what = "echo" + (messages ? " of messages" : "")
+                + (idleTimeout == null ? "" : ", idle time-out " + Cli.human(idleTimeout));
         }
 
         if (idleTimeout != null && action != null && !action.echo) {
@@ -198,6 +211,7 @@ final class ServeCommand implements Callable<Integer> {
             .threads(maxClients)
             .maxConnections(maxClients)
             .maxConnectionsPerUid(maxClientsPerUid)
+            .messages(messages)
             .shutdownHook(true);
         if (events instanceof EchoEvents) {
             b.idleTimeout(idleTimeout);
@@ -266,10 +280,15 @@ final class ServeCommand implements Callable<Integer> {
      */
     private final class EchoEvents implements ConnldServer.EventHandler {
         private final Duration idle;
+        private final boolean messages;
         private final ThreadLocal<byte[]> buffers = ThreadLocal.withInitial(() -> new byte[16384]);
+        /** Room for a whole message, control part too (a loop thread's own). */
+        private final ThreadLocal<StreamMessage> message = ThreadLocal.withInitial(
+            () -> new StreamMessage(1024, 64 * 1024));
 
-        EchoEvents(Duration idle) {
+        EchoEvents(Duration idle, boolean messages) {
             this.idle = idle;
+            this.messages = messages;
         }
 
         @Override
@@ -282,6 +301,19 @@ final class ServeCommand implements Callable<Integer> {
             State st = (State) c.attachment();
             byte[] buf = buffers.get();
             try {
+                if (messages) {
+                    StreamMessage m = message.get();
+                    if (!c.messages().receive(m)) {
+                        st.ended = m.isEndOfStream();
+                        return !st.ended;   // else nothing queued yet
+                    }
+                    st.lastNanos = System.nanoTime();
+                    // One message back, as it came: its parts (a part that did not fit
+                    // comes as the next message) and, on STREAMS, its priority.
+                    c.messages().send(m.hasControl() ? m.control() : null, m.hasData() ? m.data() : null,
+                        Platform.backend() == Backend.STREAMS ? m.priority() : MessagePriority.NORMAL);
+                    return true;
+                }
                 int r = c.read(buf, 0, buf.length);
                 if (r < 0) {
                     st.ended = true;

@@ -617,6 +617,32 @@ class StreamsCtlTest {
         server.stop("TERM");
     }
 
+    /**
+     * Issue 25: serve --echo --messages answers each message with one message,
+     * and connect --messages sends each line as one (newline off, the empty
+     * line skipped) and prints each message as a line: the lines come back
+     * apart only because the boundaries were kept.
+     */
+    @Test
+    void messageModeEchoesEachLineAsOneMessage() throws Exception {
+        Path path = tmp.resolve("msgs");
+        Server server = serve(path, "--echo", "--messages");
+        Result r = launch("one\n\ntwo words\nthree", "connect", path.toString(), "--messages", "--linger", "500ms")
+            .await();
+        assertEquals(0, r.exit, r.toString());
+        assertEquals("one\ntwo words\nthree\n", r.out, r.toString());
+        assertEquals("", r.err, r.toString());
+        server.stop("TERM");
+        if (Platform.backend() == Backend.PORTABLE) {
+            // A byte-stream server cannot take messages on Linux: said at once, not as a time-out.
+            Path bytes = tmp.resolve("bytes");
+            Server plain = serve(bytes, "--echo");
+            Result refused = launch("one\n", "connect", bytes.toString(), "--messages").await();
+            assertOneLineError(refused, 1, "does not speak in messages", "--messages");
+            plain.stop("TERM");
+        }
+    }
+
     /** Item 7: a command whose client hung up is ended, and its slot serves the next client. */
     @Test
     void execCommandEndsWhenItsClientHangsUpAndFreesItsSlot() throws Exception {
@@ -1057,6 +1083,12 @@ class StreamsCtlTest {
                 "serve", sock, "--echo", "--write-timeout", "soon"),
             new Case("serve an empty path", 1, List.of("bind", "EINVAL", "an empty path"), "serve", "", "--echo"),
             new Case("connect to an empty path", 1, List.of("connect", "EINVAL", "an empty path"), "connect", "")));
+        // Message modes (issue 25).
+        cases.addAll(List.of(
+            new Case("--messages without --echo", 2, List.of("--messages goes with --echo only"),
+                "serve", sock, "--messages", "--exec", "cat"),
+            new Case("connect --messages --receive-fd", 2, List.of("--messages and --receive-fd"),
+                "connect", sock, "--messages", "--receive-fd")));
         if (portable) {
             cases.add(new Case("push on Linux", 1, List.of("push fd 0", "not supported on this platform"),
                 "push", "ldterm", "--fd", "0"));
