@@ -63,6 +63,10 @@ public final class StreamMessage {
 
     /**
      * The control part: position 0, limit its length (0 when there was none).
+     * Its byte order is the machine's ({@link ByteOrder#nativeOrder()}), the
+     * order of the C structures a module's control part holds, not
+     * {@code ByteBuffer}'s default big-endian: set another with
+     * {@code order} to read network-order fields.
      *
      * @return this message's control buffer (the same object every time)
      */
@@ -72,6 +76,10 @@ public final class StreamMessage {
 
     /**
      * The data part: position 0, limit its length (0 when there was none).
+     * Its byte order is the machine's ({@link ByteOrder#nativeOrder()}), the
+     * order of the C structures a module's control part holds, not
+     * {@code ByteBuffer}'s default big-endian: set another with
+     * {@code order} to read network-order fields.
      *
      * @return this message's data buffer (the same object every time)
      */

@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -219,6 +221,58 @@ class MessagesTest {
             assertEquals("abcd", ascii(b, 0, 4));
             assertEquals(2, p.second().read(b));
             assertEquals("gh", ascii(b, 0, 2));
+        }
+    }
+
+    /**
+     * On an event loop, messages and writes a handler makes faster than the
+     * client takes them are queued, in order, whole: 200 of 4,000 bytes
+     * (within PIPE_BUF, so each write is one message on STREAMS too; each
+     * write is one message on SOCK_SEQPACKET), alternately written and sent
+     * as messages, all in one callback while the client does not read yet, so
+     * that most wait in the loop's queue. Each arrives as one message, in the
+     * order made.
+     */
+    @Test
+    void aLoopKeepsTheOrderOfQueuedMessagesAndWrites(@TempDir Path dir) throws Exception {
+        Path path = dir.resolve("order.sock");
+        int count = 200;
+        int size = 4000;
+        CountDownLatch allMade = new CountDownLatch(1);
+        AtomicLong mostQueued = new AtomicLong();
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().messages(true).build())) {
+            server.startEvents(c -> {
+                StreamMessage request = new StreamMessage(16);
+                if (!c.messages().receive(request)) {
+                    return !request.isEndOfStream();
+                }
+                for (int i = 0; i < count; i++) {
+                    byte[] b = new byte[size];
+                    ByteBuffer.wrap(b).putInt(i).putInt(i % 2);
+                    if (i % 2 == 0) {
+                        c.writeFully(b);
+                    } else {
+                        c.messages().send(b);
+                    }
+                    mostQueued.accumulateAndGet(c.queued(), Math::max);
+                }
+                allMade.countDown();
+                return true;
+            });
+            try (Connection c = ConnldClient.connect(path, GUARD)) {
+                c.messages().send(ascii("go"));
+                assertTrue(allMade.await(GUARD.toMillis(), TimeUnit.MILLISECONDS), "the handler made them all");
+                assertTrue(mostQueued.get() > 0, "the loop queued some: " + mostQueued.get());
+                StreamMessage m = new StreamMessage(size + 100);
+                for (int i = 0; i < count; i++) {
+                    assertTrue(c.messages().receive(m, GUARD), "message " + i);
+                    assertEquals(size, m.data().remaining(), "message " + i + " whole");
+                    assertFalse(m.moreData());
+                    ByteBuffer got = m.data().duplicate().order(java.nio.ByteOrder.BIG_ENDIAN);
+                    assertEquals(i, got.getInt(), "in order");
+                    assertEquals(i % 2, got.getInt(), "its kind");
+                }
+            }
         }
     }
 }
