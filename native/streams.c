@@ -30,8 +30,6 @@ s4j_pipe(int fds[2], int flags)
 {
 	int err;
 
-	(void) flags;	/* a STREAMS pipe carries messages either way */
-
 	/*
 	 * pipe(2) then FD_CLOEXEC: pipe2 is missing from older Solaris, and
 	 * the JVM's process launcher closes inherited descriptors anyway.
@@ -40,6 +38,22 @@ s4j_pipe(int fds[2], int flags)
 		return (-errno);
 	if ((err = set_cloexec(fds[0])) != 0 ||
 	    (err = set_cloexec(fds[1])) != 0) {
+		(void) close(fds[0]);
+		(void) close(fds[1]);
+		return (err);
+	}
+	/*
+	 * A new pipe is in fifofs' fast mode, where every write joins one
+	 * chain (fifo_write links it with b_cont) that becomes a single
+	 * message when the pipe leaves fast mode (fifo_fastturnoff).  For a
+	 * pipe that speaks in messages leave it now, both ends
+	 * (fifo_fastioctl: I_CKBAND -> fifo_fastoff, ISPIPE), so that each
+	 * write is a message of its own from the first.  I_CKBAND changes
+	 * nothing else: it only asks whether band 0 has a message queued.
+	 */
+	if ((flags & S4J_SOCK_MESSAGES) != 0 &&
+	    ioctl(fds[0], I_CKBAND, 0) < 0) {
+		err = -errno;
 		(void) close(fds[0]);
 		(void) close(fds[1]);
 		return (err);

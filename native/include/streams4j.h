@@ -208,7 +208,8 @@ int s4j_lock(int fd);
  * Two connected full-duplex ends: pipe(2) on STREAMS, socketpair elsewhere.
  * With S4J_SOCK_MESSAGES the portable backend makes a SOCK_SEQPACKET pair
  * (each write one message, each read at most one); a STREAMS pipe carries
- * messages either way and ignores it.
+ * messages either way, and with it leaves fifofs' fast mode at once, so that
+ * each write is one message from the first (fast mode joins them).
  */
 #define	S4J_SOCK_MESSAGES	0x01
 int s4j_pipe(int fds[2], int flags);

@@ -282,7 +282,11 @@ public final class ConnldOptions {
      * ({@link ConnldClient}) connects with the server's type by itself; another
      * program must ask for {@code SOCK_SEQPACKET} (socat
      * {@code UNIX-CONNECT:PATH,type=5}). On STREAMS every pipe carries
-     * messages and this changes nothing. False (the default): a byte stream.
+     * messages; with this each accepted pipe also leaves fifofs' fast mode
+     * at accept, so that each {@code write(2)} the client makes from then
+     * on is one message (in fast mode a client's writes join into one until
+     * either end makes a message call; a {@code putmsg} client is never
+     * affected). False (the default): a byte stream.
      *
      * @return true for message connections
      */

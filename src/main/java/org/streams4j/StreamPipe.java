@@ -29,7 +29,9 @@ public final class StreamPipe implements Closeable {
 
     /**
      * A new pipe whose ends keep message boundaries: a STREAMS pipe (which
-     * always does), an AF_UNIX {@code SOCK_SEQPACKET} socketpair on the
+     * always does; this one leaves fifofs' fast mode at once, where writes
+     * would join into one message until the first message call), an AF_UNIX
+     * {@code SOCK_SEQPACKET} socketpair on the
      * portable backend, where each write is one message and each read takes
      * at most one ({@link StreamMessages}).
      *

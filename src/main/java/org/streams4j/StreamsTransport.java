@@ -85,7 +85,7 @@ final class StreamsTransport extends Transport {
                 throw new StreamsException("fcntl", p, -nb);
             }
             ok = true;
-            return new Bound(p, place.name(), dir, receive, attach, made);
+            return new Bound(p, place.name(), dir, receive, attach, made, options.messages());
         } finally {
             if (file != null) {
                 file.close();
@@ -210,8 +210,12 @@ final class StreamsTransport extends Transport {
         private final StreamFd receive;
         private final StreamFd attach;
         private final FileStat file;
+        /** ConnldOptions.messages: each accepted pipe leaves fifofs' fast mode at once. */
+        private final boolean messages;
 
-        Bound(String path, String name, StreamFd dir, StreamFd receive, StreamFd attach, FileStat file) {
+        Bound(String path, String name, StreamFd dir, StreamFd receive, StreamFd attach, FileStat file,
+            boolean messages) {
+            this.messages = messages;
             this.path = path;
             this.name = name;
             this.dir = dir;
@@ -253,7 +257,28 @@ final class StreamsTransport extends Transport {
             // is asked for only when a policy needs it or the application calls
             // peer(); the ids stand in if it fails then.
             PeerCredentials ids = new PeerCredentials(got.uid(), got.gid(), -1, -1);
+            if (messages) {
+                leaveFastMode(got.fd());
+            }
             return new Accepted(got.fd(), needPeer ? peerOr(got.fd(), ids) : null, ids);
+        }
+
+        /**
+         * Takes a new pipe out of fifofs' fast mode, both ends, so that each
+         * write the client makes from now on is one message: in fast mode
+         * writes join one chain (fifo_write, b_cont) that becomes a single
+         * message when the pipe leaves it (fifo_fastturnoff). I_CKBAND of band
+         * 0 only asks whether a message is queued, and leaves fast mode on
+         * its way (fifo_fastioctl -> fifo_fastoff). What the client wrote
+         * before this call stays one message. A failure loses nothing: the
+         * pipe keeps working, and its first message call leaves fast mode
+         * then (msgio -> fifo_vfastoff).
+         */
+        private void leaveFastMode(StreamFd fd) throws StreamClosedException {
+            int r = fd.descriptor().useQuick("I_CKBAND", n -> StreamsShim.s4j_ckband(n, 0));
+            if (r < 0) {
+                LOG.log(Level.DEBUG, "I_CKBAND on a new connection of {0}: {1}", path, Errno.name(-r));
+            }
         }
 
         /** Data written into the server's own pipe: dropped, so that descriptors flow again. */

@@ -8,10 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.streams4j.TestSupport.ascii;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.internal.Shim;
 import org.streams4j.testsupport.RequiresBackend;
 
@@ -338,6 +343,67 @@ class StreamsMessagesTest {
             assertTrue(p.second().messages().receive(m, GUARD));
             assertArrayEquals(ascii("heap"), m.controlBytes());
             assertArrayEquals(ascii("direct"), m.dataBytes());
+        }
+    }
+
+    /**
+     * fifo_write: in fifofs' fast mode every write joins one b_cont chain,
+     * which becomes one message when a message call takes the pipe out of
+     * fast mode (msgio -> fifo_vfastoff -> fifo_fastturnoff); a pipe from
+     * openMessages left fast mode at once (s4j_pipe: I_CKBAND ->
+     * fifo_fastioctl -> fifo_fastoff, both ends), so each write is one
+     * message (strwrite).
+     */
+    @Test
+    void writesJoinInFastModeAndStayApartOnAMessagePipe() throws Exception {
+        StreamMessage m = new StreamMessage(64);
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().writeFully(ascii("ab"));
+            p.first().writeFully(ascii("cd"));
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertEquals("abcd", data(m), "the fast-mode writes came as one message");
+        }
+        try (StreamPipe p = StreamPipe.openMessages()) {
+            p.first().writeFully(ascii("ab"));
+            p.first().writeFully(ascii("cd"));
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertEquals("ab", data(m));
+            assertTrue(p.second().messages().receive(m, GUARD));
+            assertEquals("cd", data(m));
+        }
+    }
+
+    /**
+     * A connld server with ConnldOptions.messages takes each new pipe out of
+     * fast mode at accept (StreamsTransport.Bound.leaveFastMode), so a
+     * client's plain writes after that are one message each though neither
+     * end has made a message call yet.
+     */
+    @Test
+    void aMessageServerSeesEachClientWriteAsOneMessage(@TempDir Path dir) throws Exception {
+        Path path = dir.resolve("msgs");
+        CountDownLatch accepted = new CountDownLatch(1);
+        try (ConnldServer server = ConnldServer.bind(path, ConnldOptions.builder().messages(true).build())) {
+            CompletableFuture<String> got = CompletableFuture.supplyAsync(() -> {
+                try (Connection c = server.accept()) {
+                    accepted.countDown();
+                    StreamMessage m = new StreamMessage(64);
+                    StringBuilder seen = new StringBuilder();
+                    for (int i = 0; i < 2; i++) {
+                        assertTrue(c.messages().receive(m, GUARD));
+                        seen.append('[').append(data(m)).append(']');
+                    }
+                    return seen.toString();
+                } catch (StreamsException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            try (Connection c = ConnldClient.connect(path, GUARD)) {
+                assertTrue(accepted.await(GUARD.toMillis(), TimeUnit.MILLISECONDS));
+                c.writeFully(ascii("ab"));
+                c.writeFully(ascii("cd"));
+                assertEquals("[ab][cd]", got.get(GUARD.toMillis(), TimeUnit.MILLISECONDS));
+            }
         }
     }
 }
