@@ -633,8 +633,10 @@ s4j_str_ioctl(int fd, int cmd, void *buf, int inlen, int cap,
 	ic.ic_dp = buf;
 	/*
 	 * Not retried on EINTR: the module may have acted on the request
-	 * already.  The answer may not be longer than the request's buffer
-	 * (strdoioctl copies out at most what fits: cap is that buffer).
+	 * already.  strdoioctl copies the module's whole answer (getiocd:
+	 * ioc_count bytes, never checked against the caller's ic_len), so
+	 * buf must have room for any answer: the Java side gives it 64 KiB
+	 * at least, whatever cap says.
 	 */
 	if ((r = ioctl(fd, I_STR, &ic)) < 0)
 		return (-errno);

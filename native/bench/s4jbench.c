@@ -21,6 +21,10 @@
  *
  * Usage (scripts/bench runs it; every time in milliseconds):
  *   s4jbench pingpong WARMUP_MS MEASURE_MS
+ *   s4jbench message WARMUP_MS MEASURE_MS  (a 64-byte message and its echo:
+ *                                        putmsg/getmsg on a STREAMS pipe;
+ *                                        send/recv on a SOCK_SEQPACKET
+ *                                        socketpair elsewhere)
  *   s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]   (CHUNK bytes per
  *                                        write and per read; 65536 if left out)
  *   s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS
@@ -617,6 +621,130 @@ pingpong(long warmup_ms, long measure_ms)
 	(void) close(fds[1]);
 	qsort(lat, n, sizeof (double), cmp_double);
 	(void) printf("pingpong_64B median_us=%.3f p99_us=%.3f samples=%zu\n",
+	    percentile(lat, n, 50), percentile(lat, n, 99), n);
+	free(lat);
+}
+
+/* ---- message: one message out, its echo back ------------------------- */
+
+/* One whole message of len bytes; 1, or 0 when the peer is gone. */
+static int
+msg_send(int fd, const char *buf, int len)
+{
+#if defined(__sun)
+	struct strbuf d;
+	int r;
+
+	d.maxlen = 0;
+	d.len = len;
+	d.buf = (char *)buf;
+	do {
+		r = putmsg(fd, NULL, &d, 0);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0 && (errno == EPIPE || errno == ENXIO))
+		return (0);
+	if (r < 0)
+		die("putmsg: %s", strerror(errno));
+	return (1);
+#else
+	ssize_t n;
+
+	do {
+		n = send(fd, buf, (size_t)len, NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+		return (0);
+	if (n < 0)
+		die("send: %s", strerror(errno));
+	return (1);
+#endif
+}
+
+/* One message into buf; its length, or -1 at the end of the stream. */
+static int
+msg_recv(int fd, char *buf, int room)
+{
+#if defined(__sun)
+	struct strbuf d;
+	int r, flags = 0;
+
+	d.maxlen = room;
+	d.len = -1;
+	d.buf = buf;
+	do {
+		r = getmsg(fd, NULL, &d, &flags);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		die("getmsg: %s", strerror(errno));
+	return (d.len <= 0 ? -1 : d.len);
+#else
+	ssize_t n;
+
+	do {
+		n = recv(fd, buf, (size_t)room, 0);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ECONNRESET)
+		return (-1);
+	if (n < 0)
+		die("recv: %s", strerror(errno));
+	return (n == 0 ? -1 : (int)n);
+#endif
+}
+
+static void *
+msg_echo_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	char buf[MSG_SIZE];
+	int n;
+
+	while ((n = msg_recv(fd, buf, MSG_SIZE)) > 0 && msg_send(fd, buf, n))
+		continue;
+	return (NULL);
+}
+
+static void
+message(long warmup_ms, long measure_ms)
+{
+	int fds[2];
+	pthread_t t;
+	char buf[MSG_SIZE];
+	double *lat, start, t0, t1;
+	size_t n = 0;
+
+#if defined(__sun)
+	if (pipe(fds) != 0)
+		die("pipe: %s", strerror(errno));
+#else
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, fds) != 0)
+		die("socketpair: %s", strerror(errno));
+#endif
+	if (pthread_create(&t, NULL, msg_echo_thread, &fds[1]) != 0)
+		die("pthread_create");
+	if ((lat = malloc(MAX_SAMPLES * sizeof (double))) == NULL)
+		die("out of memory");
+	(void) memset(buf, 'x', sizeof (buf));
+	start = now();
+	while (now() - start < warmup_ms / 1000.0) {
+		if (!msg_send(fds[0], buf, MSG_SIZE) ||
+		    msg_recv(fds[0], buf, MSG_SIZE) != MSG_SIZE)
+			die("echo thread gone");
+	}
+	start = now();
+	t0 = start;
+	while (n < MAX_SAMPLES && t0 - start < measure_ms / 1000.0) {
+		if (!msg_send(fds[0], buf, MSG_SIZE) ||
+		    msg_recv(fds[0], buf, MSG_SIZE) != MSG_SIZE)
+			die("echo thread gone");
+		t1 = now();
+		lat[n++] = (t1 - t0) * 1e6;
+		t0 = t1;
+	}
+	(void) close(fds[0]);
+	(void) pthread_join(t, NULL);
+	(void) close(fds[1]);
+	qsort(lat, n, sizeof (double), cmp_double);
+	(void) printf("message_64B median_us=%.3f p99_us=%.3f samples=%zu\n",
 	    percentile(lat, n, 50), percentile(lat, n, 99), n);
 	free(lat);
 }
@@ -1245,6 +1373,7 @@ static void
 usage(void)
 {
 	die("usage: s4jbench pingpong WARMUP_MS MEASURE_MS\n"
+	    "       s4jbench message WARMUP_MS MEASURE_MS\n"
 	    "       s4jbench throughput BYTES WARMUPS ITERATIONS [CHUNK]\n"
 	    "       s4jbench connect PATH WARMUPS ITERATIONS ITERATION_MS\n"
 	    "       s4jbench fdpass WARMUPS ITERATIONS ITERATION_MS\n"
@@ -1261,6 +1390,8 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[1], "pingpong") == 0 && argc == 4)
 		pingpong(num(argv[2]), num(argv[3]));
+	else if (strcmp(argv[1], "message") == 0 && argc == 4)
+		message(num(argv[2]), num(argv[3]));
 	else if (strcmp(argv[1], "throughput") == 0 &&
 	    (argc == 5 || argc == 6))
 		throughput(num(argv[2]), (int)num(argv[3]), (int)num(argv[4]),

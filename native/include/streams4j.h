@@ -487,8 +487,10 @@ int s4j_get_cltime(int fd);
 int s4j_set_cltime(int fd, int ms);
 /*
  * I_STR: ioctl cmd for the module below the stream head, inlen bytes of buf
- * sent, at most cap bytes of its answer stored back in buf and its length in
- * *outlen; timeout_s as ic_timout (0: the stream's default, -1: no limit).
+ * sent, its answer stored back in buf and its length in *outlen; timeout_s
+ * as ic_timout (0: the stream's default, -1: no limit).  cap (buf's size)
+ * only bounds inlen: the kernel copies the module's whole answer, unchecked
+ * (strdoioctl, getiocd), so buf must hold any answer the module may give.
  * Returns the module's answer (ioctl's value, >= 0) or -errno (ETIME: no
  * answer in time).
  */

@@ -40,7 +40,7 @@ import org.streams4j.Platform;
  * <pre>
  *   BenchMain [--quick] [--c PATH_TO_s4jbench] [--out results.json] [--only m1,m2]
  * </pre>
- * Metrics: pingpong, throughput, connect, fdpass, scale. Columns: streams4j
+ * Metrics: pingpong, message, throughput, connect, fdpass, scale. Columns: streams4j
  * (JMH, {@link S4jBench}), c ({@code s4jbench}), and on the portable backend
  * jdk and junixsocket ({@link ChannelBench}; no jdk descriptor passing; scale
  * has a jdk column, a Selector server in {@link Scale}, and no junixsocket).
@@ -51,7 +51,7 @@ public final class BenchMain {
     static final String JDK = ChannelBench.JDK;
     static final String JUNIX = ChannelBench.JUNIXSOCKET;
     static final List<String> COLUMNS = List.of(S4J, C, JDK, JUNIX);
-    static final List<String> ALL = List.of("pingpong", "throughput", "connect", "fdpass", "scale");
+    static final List<String> ALL = List.of("pingpong", "message", "throughput", "connect", "fdpass", "scale");
     static final int SCALE_CONNECTIONS = 1000;
     static final int SCALE_MANY = 10_000;
 
@@ -224,6 +224,7 @@ public final class BenchMain {
         for (String m : only) {
             switch (m) {
                 case "pingpong" -> b.pingpong();
+                case "message" -> b.message();
                 case "throughput" -> b.throughput();
                 case "connect" -> b.connect();
                 case "fdpass" -> b.fdpass();
@@ -339,6 +340,36 @@ public final class BenchMain {
             rounds(settings.twoCpuRounds(), cols, col -> pingpongRound(col, Pin.NONE, spread.name, null),
                 spread);
         }
+    }
+
+    /**
+     * A 64-byte message and its echo (issue 25): streams4j's
+     * {@code messages().send} and {@code receive} against C making the same
+     * calls, {@code putmsg}/{@code getmsg} on a STREAMS pipe and
+     * {@code send}/{@code recv} on a SOCK_SEQPACKET socketpair elsewhere.
+     * Pinned as ping-pong is. The JDK and junixsocket have no column: the
+     * JDK has no SOCK_SEQPACKET, and no Java library has STREAMS messages.
+     */
+    private void message() throws Exception {
+        Pin pin = pin();
+        Metric median = metric("message_64B", "us", true, 1.3);
+        Metric p99 = metric("message_64B_p99", "us", true, null);
+        notes.put("message", "message_64B: one 64-byte message and its echo as a message, "
+            + (portable ? "send/recv on an AF_UNIX SOCK_SEQPACKET socketpair (StreamPipe.openMessages)"
+                : "putmsg/getmsg on a STREAMS pipe")
+            + (pin.pinned() ? ", both threads on CPU " + pin.cpu() : ", unpinned (" + pin.why() + ")")
+            + "; median and p99 of a round's round trips, median over " + settings.pingpongRounds()
+            + " rounds. No JDK or junixsocket column: neither has STREAMS messages or SOCK_SEQPACKET pairs");
+        rounds(settings.pingpongRounds(), present(S4J, C), col -> {
+            if (col.equals(C)) {
+                Map<String, Double> c = runC(pin.prefix(), "message", Integer.toString(warmupMs()),
+                    Integer.toString(measureMs()));
+                return Map.of(median.name, c.get("median_us"), p99.name, c.get("p99_us"));
+            }
+            RunResult r = jmh(col, "message", pin.jvm(), Mode.SampleTime, TimeUnit.MICROSECONDS, Map.of());
+            return Map.of(median.name, r.getPrimaryResult().getStatistics().getPercentile(50),
+                p99.name, r.getPrimaryResult().getStatistics().getPercentile(99));
+        }, median, p99);
     }
 
     /** One column's ping-pong: its median (and p99, unless {@code p99} is null) under those names. */

@@ -7,7 +7,7 @@ package org.streams4j.bench;
  * <pre>
  *   CallCount COLUMN OP WARMUP COUNT
  *     COLUMN  streams4j | jdk | junixsocket
- *     OP      pingpong | write4KiB | write64KiB | write1MiB | connect | fdpass
+ *     OP      pingpong | message | write4KiB | write64KiB | write1MiB | connect | fdpass
  * </pre>
  * It runs the very state and benchmark methods of {@link S4jBench} and
  * {@link ChannelBench}: setup, WARMUP operations (for the JIT), COUNT
@@ -17,7 +17,8 @@ package org.streams4j.bench;
  * writes then the one-byte acknowledgement per benchmark invocation, so the
  * acknowledgement is 1/256 of an operation); fdpass is one descriptor pass
  * (batches of {@link Bench#FD_BATCH}); connect is the bench's: connect, a
- * 64-byte round trip, close, and the server's accept.
+ * 64-byte round trip, close, and the server's accept; message is one
+ * 64-byte message and its echo (streams4j only: no other column has messages).
  */
 public final class CallCount {
     private static final int WRITES_PER_INVOCATION = 256;
@@ -28,7 +29,7 @@ public final class CallCount {
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
             System.err.println("usage: CallCount streams4j|jdk|junixsocket"
-                + " pingpong|write4KiB|write64KiB|write1MiB|connect|fdpass WARMUP COUNT");
+                + " pingpong|message|write4KiB|write64KiB|write1MiB|connect|fdpass WARMUP COUNT");
             System.exit(2);
         }
         String col = args[0];
@@ -55,6 +56,16 @@ public final class CallCount {
                     run = () -> b.pingpong(s);
                     end = s::tearDown;
                 }
+            }
+            case "message" -> {
+                if (!s4j) {
+                    throw new IllegalArgumentException("message is streams4j's only: " + col + " has no messages");
+                }
+                S4jBench.MessagePingPong s = new S4jBench.MessagePingPong();
+                s.setup();
+                S4jBench b = new S4jBench();
+                run = () -> b.message(s);
+                end = s::tearDown;
             }
             case "write4KiB", "write64KiB", "write1MiB" -> {
                 int chunk = op.equals("write4KiB") ? 4096 : op.equals("write64KiB") ? 65536 : 1 << 20;

@@ -22,6 +22,7 @@ import org.streams4j.Errno;
 import org.streams4j.ReceivedFd;
 import org.streams4j.StreamClosedException;
 import org.streams4j.StreamFd;
+import org.streams4j.StreamMessage;
 import org.streams4j.StreamPipe;
 import org.streams4j.StreamsException;
 import org.streams4j.bench.Bench.Background;
@@ -82,6 +83,47 @@ public class S4jBench {
     public void pingpong(PingPong s) throws StreamsException {
         // The message out and the read of its echo in one call (StreamFd.exchange).
         if (s.fd.exchange(s.buf.clear(), s.in.clear()) < 0 || !readFully(s.fd, s.in)) {
+            throw new IllegalStateException("the echo thread is gone");
+        }
+    }
+
+    /** Echoes each message back as one message until the end of the stream. */
+    static void messageEcho(StreamFd fd) throws StreamsException {
+        StreamMessage m = new StreamMessage(MSG);
+        while (fd.messages().receive(m)) {
+            fd.messages().send(m.data());
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class MessagePingPong {
+        StreamPipe pipe;
+        StreamFd fd;
+        final ByteBuffer buf = Bench.message();
+        final StreamMessage in = new StreamMessage(MSG);
+        Background echo;
+
+        @Setup(Level.Trial)
+        public void setup() throws StreamsException {
+            pipe = StreamPipe.openMessages();      // a STREAMS pipe; SOCK_SEQPACKET elsewhere
+            fd = pipe.first();
+            StreamFd other = pipe.second();
+            echo = Background.start("message echo", () -> messageEcho(other));
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws Exception {
+            fd.close();
+            echo.join();
+            pipe.close();
+        }
+    }
+
+    /** One 64-byte message and its echo: putmsg and getmsg (send and recv on SOCK_SEQPACKET). */
+    @Benchmark
+    public void message(MessagePingPong s) throws StreamsException {
+        s.fd.messages().send(s.buf.clear());
+        if (!s.fd.messages().receive(s.in) || s.in.data().limit() != MSG) {
             throw new IllegalStateException("the echo thread is gone");
         }
     }
