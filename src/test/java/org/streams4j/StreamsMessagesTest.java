@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.streams4j.TestSupport.ascii;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -404,6 +407,81 @@ class StreamsMessagesTest {
                 c.writeFully(ascii("cd"));
                 assertEquals("[ab][cd]", got.get(GUARD.toMillis(), TimeUnit.MILLISECONDS));
             }
+        }
+    }
+
+    /**
+     * SBIOCSCHUNK and SBIOCGCHUNK from the host's own sys/bufmod.h, compiled
+     * here with a C compiler ($CC, cc or gcc: the build needs one), so that no
+     * ioctl number is copied into Java.
+     */
+    private static int[] bufmodCommands(Path dir) throws Exception {
+        Path c = dir.resolve("sbioc.c");
+        Path exe = dir.resolve("sbioc");
+        Files.writeString(c, String.join("\n",
+            "#include <sys/types.h>",
+            "#include <sys/time.h>",
+            "#include <sys/stropts.h>",
+            "#include <sys/bufmod.h>",
+            "#include <stdio.h>",
+            "int",
+            "main(void)",
+            "{",
+            "\t(void) printf(\"%d %d\\n\", (int)SBIOCSCHUNK, (int)SBIOCGCHUNK);",
+            "\treturn (0);",
+            "}", ""));
+        Process build = null;
+        for (String cc : new String[] {System.getenv("CC"), "cc", "gcc"}) {    // as scripts/omnios-test finds one
+            if (cc != null && build == null) {
+                try {
+                    build = new ProcessBuilder(cc, "-o", exe.toString(), c.toString()).redirectErrorStream(true).start();
+                } catch (java.io.IOException notThere) {
+                    // the next one
+                }
+            }
+        }
+        assertTrue(build != null, "no C compiler ($CC, cc or gcc) on the PATH");
+        String log = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(GUARD.toMillis(), TimeUnit.MILLISECONDS), "cc did not finish");
+        assertEquals(0, build.exitValue(), "cc of sys/bufmod.h's numbers: " + log);
+        Process run = new ProcessBuilder(exe.toString()).start();
+        String out = new String(run.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
+        assertTrue(run.waitFor(GUARD.toMillis(), TimeUnit.MILLISECONDS));
+        String[] f = out.split(" ");
+        return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+    }
+
+    private static int nativeInt(byte[] b) {
+        return ByteBuffer.wrap(b).order(ByteOrder.nativeOrder()).getInt();
+    }
+
+    /**
+     * I_STR marshalling with a module that answers: bufmod pushed on a bare
+     * pipe (sbopen only checks MODOPEN) answers SBIOCGCHUNK with one uint_t
+     * (SB_DFLT_CHUNK, 8,192, on a fresh push) and takes SBIOCSCHUNK with at
+     * least 4 bytes, acking with none (sbioctl); fewer is EINVAL
+     * (miocpullup). The answer is copied whole (strdoioctl, getiocd).
+     */
+    @Test
+    void anIoctlReachesAModuleAndItsAnswerComesBack(@TempDir Path dir) throws Exception {
+        int[] cmd = bufmodCommands(dir);
+        int set = cmd[0];
+        int get = cmd[1];
+        try (StreamPipe p = StreamPipe.open()) {
+            p.first().push("bufmod");
+            StreamMessages m = p.first().messages();
+            IoctlAnswer fresh = m.ioctl(get, new byte[4], 4, Duration.ofSeconds(5));
+            assertEquals(0, fresh.value());
+            assertEquals(4, fresh.data().length);
+            assertEquals(8192, nativeInt(fresh.data()));
+            byte[] chunk = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(1234).array();
+            IoctlAnswer ack = m.ioctl(set, chunk, 4, Duration.ofSeconds(5));
+            assertEquals(0, ack.value());
+            assertEquals(0, ack.data().length, "SBIOCSCHUNK acks with no data");
+            assertEquals(1234, nativeInt(m.ioctl(get, new byte[4], 4, Duration.ofSeconds(5)).data()));
+            StreamsException e = assertThrows(StreamsException.class,
+                () -> m.ioctl(set, new byte[0], 0, Duration.ofSeconds(5)));
+            assertEquals(Errno.Code.EINVAL, e.code());
         }
     }
 }
