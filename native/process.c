@@ -17,9 +17,9 @@
 #if defined(__FreeBSD__)
 #include <sys/param.h>
 #endif
+#include <fcntl.h>
 #if defined(__linux__)
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #endif
@@ -99,12 +99,30 @@ static int
 to_signal(int sig)
 {
 	switch (sig) {
-	case S4J_SIG_TERM:
-		return (SIGTERM);
-	case S4J_SIG_KILL:
-		return (SIGKILL);
 	case S4J_SIG_NONE:
 		return (0);
+	case S4J_SIG_HUP:
+		return (SIGHUP);
+	case S4J_SIG_INT:
+		return (SIGINT);
+	case S4J_SIG_QUIT:
+		return (SIGQUIT);
+	case S4J_SIG_KILL:
+		return (SIGKILL);
+	case S4J_SIG_TERM:
+		return (SIGTERM);
+	case S4J_SIG_CONT:
+		return (SIGCONT);
+	case S4J_SIG_STOP:
+		return (SIGSTOP);
+	case S4J_SIG_TSTP:
+		return (SIGTSTP);
+	case S4J_SIG_WINCH:
+		return (SIGWINCH);
+	case S4J_SIG_USR1:
+		return (SIGUSR1);
+	case S4J_SIG_USR2:
+		return (SIGUSR2);
 	default:
 		return (-1);
 	}
@@ -114,13 +132,19 @@ to_signal(int sig)
 static const int reset_signals[] = { SIGHUP, SIGINT, SIGQUIT, SIGPIPE,
     SIGTERM };
 
+/*
+ * The attributes of every command: an empty signal mask, reset_signals at
+ * their defaults, and leader (a POSIX_SPAWN_* flag) of a new process group
+ * or of a new session.  Never both: posix_spawn makes the session first
+ * (glibc's __spawni_child, illumos' spawn.c), and setpgid(0, 0) then fails
+ * with EPERM for a session leader.
+ */
 static int
-spawn_attr(posix_spawnattr_t *attr)
+spawn_attr(posix_spawnattr_t *attr, short leader)
 {
 	sigset_t none, dfl;
 	size_t i;
-	short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF;
+	short flags = leader | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	int err;
 
 #if defined(__APPLE__)
@@ -131,21 +155,20 @@ spawn_attr(posix_spawnattr_t *attr)
 	for (i = 0; i < sizeof (reset_signals) / sizeof (reset_signals[0]); i++)
 		(void) sigaddset(&dfl, reset_signals[i]);
 	if ((err = posix_spawnattr_setflags(attr, flags)) != 0 ||
-	    (err = posix_spawnattr_setpgroup(attr, 0)) != 0 ||
+	    ((leader & POSIX_SPAWN_SETPGROUP) &&
+	    (err = posix_spawnattr_setpgroup(attr, 0)) != 0) ||
 	    (err = posix_spawnattr_setsigmask(attr, &none)) != 0 ||
 	    (err = posix_spawnattr_setsigdefault(attr, &dfl)) != 0)
 		return (-err);
 	return (0);
 }
 
+/* Every descriptor from 3 up closed in the child. */
 static int
-spawn_actions(posix_spawn_file_actions_t *fa, int fd)
+close_rest(posix_spawn_file_actions_t *fa)
 {
 	int err;
 
-	if ((err = posix_spawn_file_actions_adddup2(fa, fd, 0)) != 0 ||
-	    (err = posix_spawn_file_actions_adddup2(fa, fd, 1)) != 0)
-		return (-err);
 #if defined(S4J_CLOSEFROM)
 	if ((err = posix_spawn_file_actions_addclosefrom_np(fa, 3)) != 0)
 		return (-err);
@@ -162,9 +185,22 @@ spawn_actions(posix_spawn_file_actions_t *fa, int fd)
 		return (-err);
 #else
 	/* No way to close what the JVM left open: run nothing rather than leak. */
+	(void) fa;
+	(void) err;
 	return (-ENOTSUP);
 #endif
 	return (0);
+}
+
+static int
+spawn_actions(posix_spawn_file_actions_t *fa, int fd)
+{
+	int err;
+
+	if ((err = posix_spawn_file_actions_adddup2(fa, fd, 0)) != 0 ||
+	    (err = posix_spawn_file_actions_adddup2(fa, fd, 1)) != 0)
+		return (-err);
+	return (close_rest(fa));
 }
 
 int
@@ -184,13 +220,70 @@ s4j_spawn(const char *path, char *const argv[], char *const envp[], int fd)
 		(void) posix_spawnattr_destroy(&attr);
 		return (-err);
 	}
-	if ((err = spawn_attr(&attr)) == 0 &&
+	if ((err = spawn_attr(&attr, POSIX_SPAWN_SETPGROUP)) == 0 &&
 	    (err = spawn_actions(&fa, fd)) == 0) {
 		err = -posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	}
 	(void) posix_spawn_file_actions_destroy(&fa);
 	(void) posix_spawnattr_destroy(&attr);
 	return (err != 0 ? err : (int)pid);
+}
+
+/*
+ * A session whose first terminal opened becomes its controlling one: Linux
+ * (tty_open_proc_set_tty: a session leader with none, no O_NOCTTY) and
+ * illumos (stropen calls strctty for a stream the terminal modules marked
+ * STRISTTY).  The BSDs and macOS need TIOCSCTTY instead.
+ */
+#if defined(POSIX_SPAWN_SETSID) && (defined(__linux__) || defined(__sun))
+#define	S4J_SPAWN_TTY	1
+#endif
+
+int
+s4j_spawn_tty(const char *path, char *const argv[], char *const envp[],
+    const char *tty)
+{
+#if defined(S4J_SPAWN_TTY)
+	posix_spawnattr_t attr;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int err;
+
+	if (path == NULL || argv == NULL || argv[0] == NULL || envp == NULL ||
+	    tty == NULL)
+		return (-EINVAL);
+	if ((err = posix_spawnattr_init(&attr)) != 0)
+		return (-err);
+	if ((err = posix_spawn_file_actions_init(&fa)) != 0) {
+		(void) posix_spawnattr_destroy(&attr);
+		return (-err);
+	}
+	/*
+	 * A libc older than its headers refuses the flag it does not know
+	 * (illumos' posix_spawnattr_setflags: EINVAL for bits outside
+	 * ALL_POSIX_SPAWN_FLAGS): that is "cannot start a session here".
+	 */
+	if ((err = spawn_attr(&attr, POSIX_SPAWN_SETSID)) == -EINVAL)
+		err = -EOPNOTSUPP;
+	/* No O_NOCTTY: this open makes it the session's terminal. */
+	if (err == 0 &&
+	    (err = -posix_spawn_file_actions_addopen(&fa, 0, tty, O_RDWR,
+	    0)) == 0 &&
+	    (err = -posix_spawn_file_actions_adddup2(&fa, 0, 1)) == 0 &&
+	    (err = -posix_spawn_file_actions_adddup2(&fa, 0, 2)) == 0 &&
+	    (err = close_rest(&fa)) == 0) {
+		err = -posix_spawn(&pid, path, &fa, &attr, argv, envp);
+	}
+	(void) posix_spawn_file_actions_destroy(&fa);
+	(void) posix_spawnattr_destroy(&attr);
+	return (err != 0 ? err : (int)pid);
+#else
+	(void) path;
+	(void) argv;
+	(void) envp;
+	(void) tty;
+	return (-EOPNOTSUPP);
+#endif
 }
 
 int

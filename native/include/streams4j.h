@@ -516,10 +516,22 @@ long s4j_msg_peek(int fd, void *buf, long len, int flags, int *fds);
 int s4j_socket_type(int fd);
 
 /* ---- processes (process.c) ---------------------------------------------- */
-/* s4j_kill signals: the shim's own values. */
+/*
+ * s4j_kill signals: the shim's own values (the first five happen to be the
+ * usual numbers, the rest are not; process.c maps each).
+ */
 #define	S4J_SIG_NONE		0	/* kill(pid, 0): does it exist? */
-#define	S4J_SIG_TERM		15
+#define	S4J_SIG_HUP		1
+#define	S4J_SIG_INT		2
+#define	S4J_SIG_QUIT		3
 #define	S4J_SIG_KILL		9
+#define	S4J_SIG_TERM		15
+#define	S4J_SIG_CONT		101
+#define	S4J_SIG_STOP		102
+#define	S4J_SIG_TSTP		103
+#define	S4J_SIG_WINCH		104
+#define	S4J_SIG_USR1		105
+#define	S4J_SIG_USR2		106
 /* s4j_waitpid flags. */
 #define	S4J_WAIT_NOHANG		0x01	/* -EAGAIN while the child runs */
 #define	S4J_WAIT_NOREAP		0x02	/* WNOWAIT: leave it waitable (its pid stays taken) */
@@ -539,6 +551,62 @@ int s4j_kill(int pid, int sig);
  * the signal that killed it; -EAGAIN with S4J_WAIT_NOHANG while it runs.
  */
 int s4j_waitpid(int pid, int flags);
+/*
+ * posix_spawn(path, argv, envp) as the leader of a new session
+ * (POSIX_SPAWN_SETSID), with tty, a terminal's path, opened as its stdin
+ * (without O_NOCTTY, so that it becomes the session's controlling terminal:
+ * Linux's tty_open_proc_set_tty, illumos' stropen/strctty) and dup2-ed onto
+ * its stdout and stderr, every other descriptor closed, an empty signal mask
+ * and the signals of s4j_spawn at their defaults.  The pid (also the
+ * session's and its process group's id) or -errno; -EOPNOTSUPP where
+ * posix_spawn cannot start a session (no POSIX_SPAWN_SETSID in spawn.h:
+ * glibc before 2.26, illumos before its 2026 spawn.h) or where opening a
+ * terminal does not make it the controlling one (the BSDs and macOS need
+ * TIOCSCTTY, which posix_spawn cannot do).
+ */
+int s4j_spawn_tty(const char *path, char *const argv[], char *const envp[],
+    const char *tty);
+
+/* ---- pseudo-terminals (pty.c) ------------------------------------------- */
+/* posix_openpt(O_RDWR | O_NOCTTY), close-on-exec: the master, or -errno. */
+int s4j_pty_open(void);
+/*
+ * I_PUSH of a terminal module (ptem, ldterm, ttcompat) on a subsidiary with
+ * __I_PUSH_NOCTTY where the headers have it: the push never makes it this
+ * process's controlling terminal.  -EOPNOTSUPP off STREAMS.
+ */
+int s4j_pty_push(int fd, const char *module);
+/* grantpt(3C) and unlockpt(3C) on the master. */
+int s4j_pty_grant(int fd);
+int s4j_pty_unlock(int fd);
+/* ptsname(3C) into name[len]: its length, -ERANGE when len is too small. */
+int s4j_pty_name(int fd, char *name, int len);
+/* TIOCGWINSZ and TIOCSWINSZ through int[S4J_WS_COUNT] (each 0..65535). */
+#define	S4J_WS_ROWS		0
+#define	S4J_WS_COLS		1
+#define	S4J_WS_XPIXEL		2
+#define	S4J_WS_YPIXEL		3
+#define	S4J_WS_COUNT		4
+int s4j_winsize_get(int fd, int ws[4]);
+int s4j_winsize_set(int fd, const int ws[4]);
+/* Terminal modes: termios bits as the shim's own. */
+#define	S4J_TTY_ECHO		0x01	/* c_lflag ECHO */
+#define	S4J_TTY_CANONICAL	0x02	/* c_lflag ICANON: lines, erase, kill */
+#define	S4J_TTY_SIGNALS		0x04	/* c_lflag ISIG: ^C, ^\, ^Z send signals */
+#define	S4J_TTY_OUTPUT		0x08	/* c_oflag OPOST: output processing (NL to CR-NL) */
+#define	S4J_TTY_CR_TO_NL	0x10	/* c_iflag ICRNL */
+#define	S4J_TTY_ALL		0x1f
+/* tcgetattr(3C): the S4J_TTY_* bits that are on, or -errno. */
+int s4j_tty_modes(int fd);
+/*
+ * tcgetattr, then tcsetattr(TCSANOW) with the S4J_TTY_* bits in modes on and
+ * the others off, every other setting kept; with raw, cfmakeraw's settings
+ * first (8-bit characters, no input or output processing, a read returns
+ * from one byte).
+ */
+int s4j_tty_set_modes(int fd, int modes, int raw);
+/* isatty(3C): 1, 0 (ENOTTY, EINVAL), or -errno (EBADF). */
+int s4j_isatty(int fd);
 
 /*
  * renameat(2) (common.c): replaces newname if it exists.  Moves a name into

@@ -90,6 +90,10 @@ public final class Errno {
     public static final int ERANGE = value("ERANGE");
     /** ECONNABORTED here, or -1 where the platform has none. */
     public static final int ECONNABORTED = value("ECONNABORTED");
+    /** ESRCH here (no such process), or -1 where the platform has none. */
+    public static final int ESRCH = value("ESRCH");
+    /** EIO here (a terminal's hang-up on Linux), or -1 where the platform has none. */
+    public static final int EIO = value("EIO");
 
     private Errno() {
     }
@@ -211,6 +215,10 @@ public final class Errno {
         ETIME,
         /** {@code ERANGE}. */
         ERANGE,
+        /** {@code ESRCH}. */
+        ESRCH,
+        /** {@code EIO}. */
+        EIO,
         /** An errno not listed here, or none. */
         OTHER;
 

@@ -12,8 +12,17 @@ import java.util.List;
  */
 public final class ProcessShim {
     public static final int SIG_NONE = 0;
-    public static final int SIG_TERM = 15;
+    public static final int SIG_HUP = 1;
+    public static final int SIG_INT = 2;
+    public static final int SIG_QUIT = 3;
     public static final int SIG_KILL = 9;
+    public static final int SIG_TERM = 15;
+    public static final int SIG_CONT = 101;
+    public static final int SIG_STOP = 102;
+    public static final int SIG_TSTP = 103;
+    public static final int SIG_WINCH = 104;
+    public static final int SIG_USR1 = 105;
+    public static final int SIG_USR2 = 106;
     /** s4j_waitpid: -EAGAIN while the child runs. */
     public static final int WAIT_NOHANG = 0x01;
     /** s4j_waitpid: leave the child waitable, so that its pid (and group id) stays taken. */
