@@ -60,6 +60,8 @@ class ReadmeServeEventsTest {
             + "import java.nio.ByteBuffer;\n"
             + "import java.nio.file.Path;\n"
             + "import java.time.Duration;\n"
+            + "import java.util.EnumSet;\n"
+            + "import java.util.List;\n"
             + "import org.streams4j.*;\n"
             + "public final class " + name + " {\n"
             + "    public static void " + method + "(" + params + ") throws Exception {\n"
@@ -123,6 +125,31 @@ class ReadmeServeEventsTest {
         }
         String text = printed.toString(StandardCharsets.UTF_8);
         assertTrue(text.lines().anyMatch("done print /etc/motd"::equals), text);
+    }
+
+    /**
+     * README's pty example runs as written: the shell on the terminal reads
+     * the typed line, answers 42 and exits 3, and the screen ends at the
+     * hang-up.
+     */
+    @Test
+    void thePtyExampleRunsAShellOnATerminal() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        Matcher m = Pattern.compile("```java\n(try \\(Pty pty = .*?)```", Pattern.DOTALL).matcher(readme);
+        assertTrue(m.find(), "README has the pty example");
+        Method example = compile(m.group(1), "Terminal", "example", "").getMethod("example");
+        java.io.PrintStream out = System.out;
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            example.invoke(null);
+        } finally {
+            System.setOut(out);
+        }
+        String text = printed.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("echo $((6 * 7)); exit 3\r\n"), "the echo of the typed line: " + text);
+        assertTrue(text.contains("42\r\n"), "the answer: " + text);
+        assertTrue(text.lines().anyMatch("exit 3"::equals), text);
     }
 
     @Test
