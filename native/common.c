@@ -65,6 +65,8 @@ s4j_abi(int what)
 		return (max_iov());
 	case S4J_ABI_PIPE_BUF:
 		return (PIPE_BUF);
+	case S4J_ABI_TTY_SAVE_MAX:
+		return (S4J_TTY_SAVE_MAX);
 	default:
 		return (-EINVAL);
 	}

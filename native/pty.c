@@ -23,6 +23,9 @@
 
 #include "streams4j.h"
 
+_Static_assert(sizeof (struct termios) <= S4J_TTY_SAVE_MAX,
+    "S4J_TTY_SAVE_MAX holds a struct termios");
+
 int
 s4j_pty_open(void)
 {
@@ -225,6 +228,30 @@ s4j_tty_set_modes(int fd, int modes, int raw)
 	    (t.c_oflag & ~OPOST);
 	t.c_iflag = (modes & S4J_TTY_CR_TO_NL) ? (t.c_iflag | ICRNL) :
 	    (t.c_iflag & ~ICRNL);
+	return (tcsetattr(fd, TCSANOW, &t) != 0 ? -errno : 0);
+}
+
+int
+s4j_tty_save(int fd, void *buf, int len)
+{
+	struct termios t;
+
+	if (buf == NULL || len < (int)sizeof (t))
+		return (len < 0 || buf == NULL ? -EINVAL : -ERANGE);
+	if (tcgetattr(fd, &t) != 0)
+		return (-errno);
+	(void) memcpy(buf, &t, sizeof (t));
+	return ((int)sizeof (t));
+}
+
+int
+s4j_tty_restore(int fd, const void *buf, int len)
+{
+	struct termios t;
+
+	if (buf == NULL || len != (int)sizeof (t))
+		return (-EINVAL);
+	(void) memcpy(&t, buf, sizeof (t));
 	return (tcsetattr(fd, TCSANOW, &t) != 0 ? -errno : 0);
 }
 

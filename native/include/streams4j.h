@@ -110,6 +110,7 @@ const char *s4j_errno_name(int err);
 #define	S4J_ABI_RECV_FDS	3	/* S4J_RECV_FDS */
 #define	S4J_ABI_MAX_IOV		4	/* S4J_MAX_IOV, or sysconf(_SC_IOV_MAX) if less */
 #define	S4J_ABI_PIPE_BUF	5	/* PIPE_BUF: what one write after POLLOUT may carry without waiting */
+#define	S4J_ABI_TTY_SAVE_MAX	6	/* S4J_TTY_SAVE_MAX: room for a saved termios */
 int s4j_abi(int what);
 /*
  * The most buffers Java gives one s4j_writev or s4j_recvv, unless
@@ -605,6 +606,14 @@ int s4j_tty_modes(int fd);
  * from one byte).
  */
 int s4j_tty_set_modes(int fd, int modes, int raw);
+/*
+ * The whole termios (tcgetattr) copied into buf[len], opaque to the caller:
+ * its size, or -ERANGE when len is less (S4J_TTY_SAVE_MAX is always
+ * enough); and tcsetattr(TCSANOW) of what s4j_tty_save gave (len its size).
+ */
+#define	S4J_TTY_SAVE_MAX	256
+int s4j_tty_save(int fd, void *buf, int len);
+int s4j_tty_restore(int fd, const void *buf, int len);
 /* isatty(3C): 1, 0 (ENOTTY, EINVAL), or -errno (EBADF). */
 int s4j_isatty(int fd);
 

@@ -23,6 +23,11 @@ final class JdkDescriptors {
 
     /** The number, or -1 when the descriptor is closed (the JDK's convention). */
     static int numberOf(FileDescriptor fd) {
+        // The three standard ones are 0, 1 and 2 while valid (FileDescriptor's own
+        // standardStream): no reflection, so no --add-opens, for a terminal's stdin.
+        if (fd.valid() && (fd == FileDescriptor.in || fd == FileDescriptor.out || fd == FileDescriptor.err)) {
+            return fd == FileDescriptor.in ? 0 : fd == FileDescriptor.out ? 1 : 2;
+        }
         try {
             Field f = FileDescriptor.class.getDeclaredField("fd");
             f.setAccessible(true);

@@ -270,7 +270,7 @@ public final class Pty implements Closeable {
      * @throws StreamsException when the call fails
      */
     public EnumSet<TerminalMode> modes() throws StreamsException {
-        return TerminalMode.of(termios(t -> t.descriptor().call("tcgetattr", PtyShim::s4j_tty_modes)));
+        return TerminalMode.of(termios(t -> TerminalMode.bits(Terminal.modes(t))));
     }
 
     /**
@@ -281,8 +281,11 @@ public final class Pty implements Closeable {
      * @throws StreamsException when the call fails
      */
     public void setModes(Set<TerminalMode> on) throws StreamsException {
-        int bits = TerminalMode.bits(on);
-        termios(t -> t.descriptor().call("tcsetattr", fd -> PtyShim.s4j_tty_set_modes(fd, bits, 0)));
+        EnumSet<TerminalMode> want = on.isEmpty() ? EnumSet.noneOf(TerminalMode.class) : EnumSet.copyOf(on);
+        termios(t -> {
+            Terminal.setModes(t, want);
+            return 0;
+        });
     }
 
     /**
@@ -308,7 +311,10 @@ public final class Pty implements Closeable {
      * @throws StreamsException when the call fails
      */
     public void makeRaw() throws StreamsException {
-        termios(t -> t.descriptor().call("tcsetattr", fd -> PtyShim.s4j_tty_set_modes(fd, 0, 1)));
+        termios(t -> {
+            Terminal.raw(t);
+            return 0;
+        });
     }
 
     // ---- a command -----------------------------------------------------------

@@ -106,6 +106,8 @@ public final class StreamFd implements Closeable {
      * holds: the JVM must open {@code java.io} to streams4j, with
      * {@code --add-opens java.base/java.io=org.streams4j} on the module path
      * or {@code --add-opens java.base/java.io=ALL-UNNAMED} on the class path.
+     * {@link FileDescriptor#in}, {@link FileDescriptor#out} and
+     * {@link FileDescriptor#err} need no flag: while valid they are 0, 1 and 2.
      *
      * @param fd an open FileDescriptor
      * @return a new descriptor for the same file, which the caller owns

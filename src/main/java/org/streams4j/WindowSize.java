@@ -13,6 +13,10 @@ public record WindowSize(int rows, int columns, int widthPixels, int heightPixel
     /**
      * Checks the range of each value.
      *
+     * @param rows lines
+     * @param columns characters per line
+     * @param widthPixels the width in pixels, or 0
+     * @param heightPixels the height in pixels, or 0
      * @throws IllegalArgumentException for a value outside 0..65,535
      */
     public WindowSize {

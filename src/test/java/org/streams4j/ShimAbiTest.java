@@ -24,7 +24,10 @@ class ShimAbiTest {
         if ("Linux".equals(System.getProperty("os.name"))) {
             assertEquals(4096, Shim.PIPE_BUF, "Linux's PIPE_BUF");
         }
+        assertEquals(256, Shim.TTY_SAVE_MAX, "S4J_TTY_SAVE_MAX");
         assertEquals(-Errno.EINVAL, Shim.s4j_abi(99), "an ABI number the shim does not know");
+        assertEquals(-Errno.ERANGE, org.streams4j.internal.PtyShim.s4j_tty_save(0, new byte[1], 1),
+            "a termios does not fit in one byte: the shim checks the room");
     }
 
     @Test

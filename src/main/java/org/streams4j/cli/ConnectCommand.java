@@ -19,7 +19,9 @@ import org.streams4j.Platform;
 import org.streams4j.ReadMode;
 import org.streams4j.ReceivedFd;
 import org.streams4j.StreamMessage;
+import org.streams4j.StreamFd;
 import org.streams4j.StreamsException;
+import org.streams4j.Terminal;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -45,6 +47,11 @@ import picocli.CommandLine.Spec;
         "newline; an empty line sends nothing) and each message received is printed",
         "as one line; the end of input is not signalled (a zero-length message is",
         "data on STREAMS), so connect stops --linger after the last answer.",
+        "With --raw (for a server's terminal, serve --pty) stdin is put in raw mode",
+        "when it is a terminal, so that every key goes to the server as typed (^C",
+        "included) and the remote terminal does the echo; its settings come back",
+        "at the end. The end of stdin is not signalled, and connect runs until the",
+        "server closes the connection (the command on the terminal exited).",
     },
     footer = {
         "",
@@ -55,6 +62,7 @@ import picocli.CommandLine.Spec;
         "  printf 'hello world\\n' | streamsctl connect /tmp/wc      # served by: serve /tmp/wc --exec wc -c",
         "  streamsctl connect /tmp/motd --receive-fd",
         "  printf 'one\\ntwo\\n' | streamsctl connect /tmp/msgs --messages  # served by: serve /tmp/msgs --echo --messages",
+        "  streamsctl connect /var/run/admin --raw                # served by: serve /var/run/admin --pty /bin/sh -i",
     })
 final class ConnectCommand implements Callable<Integer> {
     @Spec
@@ -91,6 +99,11 @@ final class ConnectCommand implements Callable<Integer> {
             + "a message carries at most PIPE_BUF (5,120) bytes.")
     boolean messages;
 
+    @Option(names = "--raw",
+        description = "A remote terminal (serve --pty): stdin in raw mode while connected when it is a "
+            + "terminal (restored at the end), its end not signalled; runs until the server closes.")
+    boolean raw;
+
     /** Set by the stdin pump: System.nanoTime() at the end of input, 0 before. */
     private volatile long stdinEndedAt;
     /** Set by the stdin pump when input could not all be sent: why (the server closed, stdin failed). */
@@ -105,6 +118,9 @@ final class ConnectCommand implements Callable<Integer> {
         if (messages && receiveFd) {
             throw new ParameterException(spec.commandLine(), "--messages and --receive-fd cannot be combined");
         }
+        if (raw && (messages || receiveFd)) {
+            throw new ParameterException(spec.commandLine(), "--raw cannot be combined with --messages or --receive-fd");
+        }
         OutputStream out = new FileOutputStream(FileDescriptor.out);
         long deadline = System.nanoTime() + timeout.toNanos();
         try (Connection c = ConnldClient.connect(path, timeout)) {
@@ -116,10 +132,77 @@ final class ConnectCommand implements Callable<Integer> {
                 throw failure("the server does not speak in messages (a SOCK_STREAM socket: serve it with"
                     + " --messages), or connect without --messages");
             }
+            if (raw) {
+                return remoteTerminal(c, out);
+            }
             Cli.startDaemon("streamsctl-stdin", () -> fromStdin(c));
             copyToStdout(c, out);
         }
         return 0;
+    }
+
+    /**
+     * --raw: stdin (raw while connected, when a terminal) to the server and
+     * the server to stdout until the server closes; the terminal's settings
+     * put back at the end, by a shutdown hook too (SIGTERM).
+     */
+    private int remoteTerminal(Connection c, OutputStream out) throws StreamsException {
+        StreamFd in = StreamFd.duplicate(FileDescriptor.in);
+        Terminal.Saved saved = Terminal.isTerminal(in) ? Terminal.makeRaw(in) : null;
+        Thread restore = new Thread(() -> restore(saved), "streamsctl-restore-terminal");
+        if (saved != null) {
+            Runtime.getRuntime().addShutdownHook(restore);
+        }
+        try {
+            Cli.startDaemon("streamsctl-stdin", () -> typing(c, in));
+            byte[] buf = new byte[65536];
+            for (;;) {
+                int n;
+                try {
+                    n = c.read(buf, 0, buf.length);
+                } catch (StreamsException e) {
+                    if (!Cli.hangUp(e)) {
+                        throw e;
+                    }
+                    n = -1;
+                }
+                if (n < 0 || !write(out, buf, n)) {
+                    return 0;
+                }
+            }
+        } finally {
+            if (saved != null) {
+                restore(saved);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(restore);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs anyway
+                }
+            }
+            in.close();
+        }
+    }
+
+    private static void restore(Terminal.Saved saved) {
+        try {
+            if (saved != null) {
+                saved.restore();
+            }
+        } catch (StreamsException e) {
+            Cli.note("warning: the terminal's settings could not be put back (" + e.getMessage() + "): run stty sane");
+        }
+    }
+
+    /** --raw's stdin to the server as it comes; its end is not signalled. */
+    private static void typing(Connection c, StreamFd in) {
+        byte[] buf = new byte[8192];
+        try {
+            for (int n; (n = in.read(buf, 0, buf.length)) > 0; ) {
+                c.writeFully(buf, 0, n);
+            }
+        } catch (StreamsException e) {
+            // the server closed, or stdin failed: the session ends with the server's close
+        }
     }
 
     /**

@@ -109,6 +109,13 @@ final class ExecSupervisor {
 
     /** The server's environment without STREAMS_PEER_*, then the client's credentials. */
     private static List<String> environment(PeerCredentials p) {
+        List<String> out = new ArrayList<>();
+        environmentMap(p).forEach((k, v) -> out.add(k + "=" + v));
+        return out;
+    }
+
+    /** {@link #environment} as a map: what serve --pty hands Pty.start. */
+    static Map<String, String> environmentMap(PeerCredentials p) {
         Map<String, String> env = new TreeMap<>(System.getenv());
         env.keySet().removeIf(k -> k.startsWith("STREAMS_PEER_"));
         if (p != null) {
@@ -121,9 +128,7 @@ final class ExecSupervisor {
             p.pid().ifPresent(v -> env.put("STREAMS_PEER_PID", Integer.toString(v)));
             p.zone().ifPresent(v -> env.put("STREAMS_PEER_ZONE", Integer.toString(v)));
         }
-        List<String> out = new ArrayList<>(env.size());
-        env.forEach((k, v) -> out.add(k + "=" + v));
-        return out;
+        return env;
     }
 
     /**
@@ -155,12 +160,12 @@ final class ExecSupervisor {
     }
 
     /** CMD as given when it names a file; else looked up in PATH, like a shell would. */
-    static String resolve(CommandLine cl, String cmd) {
+    static String resolve(CommandLine cl, String option, String cmd) {
         if (cmd.contains("/")) {
             Path p = Path.of(cmd);
             if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
                 throw new ParameterException(cl,
-                    "--exec: " + cmd + ": no such executable file");
+                    option + ": " + cmd + ": no such executable file");
             }
             return cmd;
         }
@@ -173,6 +178,6 @@ final class ExecSupervisor {
                 }
             }
         }
-        throw new ParameterException(cl, "--exec: " + cmd + ": command not found in PATH");
+        throw new ParameterException(cl, option + ": " + cmd + ": command not found in PATH");
     }
 }

@@ -34,14 +34,14 @@ import picocli.CommandLine.Spec;
         "        [--idle-timeout DUR]",
         "        [--write-timeout DUR] [--allow-uid LIST] [--allow-gid LIST]",
         "        [--allow-zone LIST]",
-        "        [--echo | --send-file FILE | --exec CMD [ARG...]]",
+        "        [--echo | --send-file FILE | --exec CMD [ARG...] | --pty CMD [ARG...]]",
     },
     description = {
         "Serve PATH: every client that opens it gets a private connection",
         "(connld on STREAMS; a listening AF_UNIX socket on the portable backend).",
         "--echo and --send-file run on event loops (epoll, event ports or poll(2)):",
-        "a few threads hold every client, idle ones included; --exec runs a thread",
-        "per command. Logs one line per connection on stderr with the client's uid,",
+        "a few threads hold every client, idle ones included; --exec and --pty run",
+        "a thread per command. Logs one line per connection on stderr with the client's uid,",
         "gid, pid, zone and groups.",
         "SIGINT, SIGTERM or SIGHUP stops accepting, ends every --exec command",
         "(SIGTERM to its process group, SIGKILL 2s later), detaches, removes an",
@@ -52,6 +52,7 @@ import picocli.CommandLine.Spec;
         "Examples:",
         "  streamsctl serve /tmp/echo --echo",
         "  streamsctl serve /var/run/whoami --mode 0666 --exec /usr/bin/id",
+        "  streamsctl serve /var/run/admin --allow-uid 0 --pty /bin/sh -i",
         "  streamsctl serve /tmp/motd --allow-uid 0,101 --send-file /etc/motd",
     })
 final class ServeCommand implements Callable<Integer> {
@@ -92,6 +93,19 @@ final class ServeCommand implements Callable<Integer> {
                     + "2s later.",
                 "Everything after --exec belongs to the command: put it last."})
         List<String> exec;
+
+        @Option(names = "--pty", required = true, paramLabel = "CMD [ARG...]", hideParamSyntax = true,
+            arity = "1..*",
+            parameterConsumer = Cli.RestOfLine.class,
+            description = {
+                "Give each client a terminal of its own (a pseudo-terminal, 24x80) running CMD [ARG...] "
+                    + "(no shell) as the leader of a new session, with STREAMS_PEER_* in its environment as "
+                    + "for --exec: what the client sends is typed on it, what it shows is sent back "
+                    + "(use streamsctl connect --raw). When CMD's side of the terminal closes the connection "
+                    + "closes; when the client hangs up or the server stops the terminal hangs up (SIGHUP, "
+                    + "SIGKILL 2s later).",
+                "Everything after --pty belongs to the command: put it last."})
+        List<String> pty;
 
         @Option(names = "--send-file", required = true, paramLabel = "FILE",
             description = "Pass each client a descriptor of FILE, open for reading, and close the connection. "
@@ -140,6 +154,8 @@ final class ServeCommand implements Callable<Integer> {
     private final AtomicReference<ConnldServer> server = new AtomicReference<>();
     /** --exec's commands; null without --exec. */
     private ExecSupervisor execs;
+    /** --pty's terminals; null without --pty. */
+    private PtySessions ptys;
     private final AtomicInteger seq = new AtomicInteger();
     /** --send-file's FILE, held open while serving. */
     private SendFile sendFile;
@@ -161,6 +177,10 @@ final class ServeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(),
                 "--exec cannot be combined with --echo or --send-file: give one of them");
         }
+        if (action != null && action.pty != null && (action.echo || action.sendFile != null)) {
+            throw new ParameterException(spec.commandLine(),
+                "--pty cannot be combined with --echo or --send-file: give one of them");
+        }
         if (messages && action != null && !action.echo) {
             throw new ParameterException(spec.commandLine(), "--messages goes with --echo only");
         }
@@ -173,12 +193,20 @@ final class ServeCommand implements Callable<Integer> {
         ConnldServer.EventHandler events = null;
         if (exec) {
             List<String> cmd = new ArrayList<>(action.exec);
-            cmd.set(0, ExecSupervisor.resolve(spec.commandLine(), cmd.get(0)));
+            cmd.set(0, ExecSupervisor.resolve(spec.commandLine(), "--exec", cmd.get(0)));
             String name = action.exec.get(0);
             ExecSupervisor x = new ExecSupervisor(path, stopping);
             execs = x;
             handler = (c, n) -> x.exec(c, n, cmd, name);
             what = "exec " + String.join(" ", action.exec);
+        } else if (action != null && action.pty != null) {
+            List<String> cmd = new ArrayList<>(action.pty);
+            cmd.set(0, ExecSupervisor.resolve(spec.commandLine(), "--pty", cmd.get(0)));
+            String name = action.pty.get(0);
+            PtySessions x = new PtySessions(path, stopping);
+            ptys = x;
+            handler = (c, n) -> x.run(c, n, cmd, name);
+            what = "pty " + String.join(" ", action.pty);
         } else if (action != null && action.sendFile != null) {
             SendFile file = SendFile.check(action.sendFile);
             sendFile = file;
@@ -243,6 +271,9 @@ final class ServeCommand implements Callable<Integer> {
             s.close();
             if (execs != null) {
                 execs.endCommands();
+            }
+            if (ptys != null) {
+                ptys.endSessions();
             }
             if (sendFile != null) {
                 sendFile.held().close();

@@ -49,6 +49,10 @@ public final class PtyShim {
 
     public static native int s4j_isatty(int fd);
 
+    public static native int s4j_tty_save(int fd, byte[] buf, int len);
+
+    public static native int s4j_tty_restore(int fd, byte[] buf, int len);
+
     /**
      * Starts {@code path} with {@code argv} and {@code env} ("NAME=value") as
      * the leader of a new session whose controlling terminal is {@code tty};

@@ -77,6 +77,7 @@ public final class Shim {
     private static final int ABI_RECV_FDS = 3;
     private static final int ABI_MAX_IOV = 4;
     private static final int ABI_PIPE_BUF = 5;
+    private static final int ABI_TTY_SAVE_MAX = 6;
 
     /** S4J_RECV_FDS: the ints of a passed/others array (descriptors one receive brings, and a -1). */
     public static final int RECV_FDS = abi(ABI_RECV_FDS, 254);
@@ -328,6 +329,8 @@ public final class Shim {
      * (see {@code Parking}).
      */
     public static final int PIPE_BUF = abi(ABI_PIPE_BUF, 512);
+    /** S4J_TTY_SAVE_MAX: room for a whole termios (s4j_tty_save). */
+    public static final int TTY_SAVE_MAX = abi(ABI_TTY_SAVE_MAX, 256);
 
     public static native int s4j_ev_kind();
 
