@@ -40,18 +40,23 @@ import org.streams4j.Platform;
  * <pre>
  *   BenchMain [--quick] [--c PATH_TO_s4jbench] [--out results.json] [--only m1,m2]
  * </pre>
- * Metrics: pingpong, message, throughput, connect, fdpass, scale. Columns: streams4j
+ * Metrics: pingpong, message, throughput, connect, fdpass, scale, pty_true. Columns: streams4j
  * (JMH, {@link S4jBench}), c ({@code s4jbench}), and on the portable backend
  * jdk and junixsocket ({@link ChannelBench}; no jdk descriptor passing; scale
  * has a jdk column, a Selector server in {@link Scale}, and no junixsocket).
+ * pty_true ({@link PtyBench}) has streams4j, pty4j and, as its jdk column,
+ * {@link ProcessBuilder} without a terminal; no C column.
  */
 public final class BenchMain {
     static final String S4J = "streams4j";
     static final String C = "c";
     static final String JDK = ChannelBench.JDK;
     static final String JUNIX = ChannelBench.JUNIXSOCKET;
-    static final List<String> COLUMNS = List.of(S4J, C, JDK, JUNIX);
-    static final List<String> ALL = List.of("pingpong", "message", "throughput", "connect", "fdpass", "scale");
+    /** pty_true's comparison column only: JetBrains' pty4j. */
+    static final String PTY4J = PtyBench.PTY4J;
+    static final List<String> COLUMNS = List.of(S4J, C, JDK, JUNIX, PTY4J);
+    static final List<String> ALL = List.of("pingpong", "message", "throughput", "connect", "fdpass", "scale",
+        "pty_true");
     static final int SCALE_CONNECTIONS = 1000;
     static final int SCALE_MANY = 10_000;
 
@@ -143,7 +148,7 @@ public final class BenchMain {
     }
 
     /** The columns streams4j is compared with, in the table's order. */
-    static final List<String> COMPARED = List.of(C, JDK, JUNIX);
+    static final List<String> COMPARED = List.of(C, JDK, JUNIX, PTY4J);
 
     /** One column's measurement in one round: metric name to value. */
     @FunctionalInterface
@@ -229,6 +234,7 @@ public final class BenchMain {
                 case "connect" -> b.connect();
                 case "fdpass" -> b.fdpass();
                 case "scale" -> b.scale();
+                case "pty_true" -> b.ptyTrue();
                 default -> throw new IllegalStateException(m);
             }
         }
@@ -547,6 +553,42 @@ public final class BenchMain {
         }, m);
     }
 
+    /**
+     * Open a pty, run {@code /bin/true} on it until it exited and the pty is
+     * closed (issue 26): streams4j's {@code Pty} against JetBrains' pty4j,
+     * and {@link ProcessBuilder} without a terminal (the jdk column) as the
+     * cost of a process start alone. One round is one JMH fork per column:
+     * {@link PtyBench#WARMUPS} warm-up invocations, then measured ones, each
+     * {@link PtyBench#OPS} operations; the round's value is their median.
+     * pty4j's column is there when pty4j runs here; the jdk column on every
+     * backend (on illumos too, where it has no socket rows).
+     */
+    private void ptyTrue() throws Exception {
+        Metric m = metric("pty_true", "ms", true, null);
+        columns.add(JDK);
+        String problem = PtyBench.pty4jProblem();
+        if (problem == null) {
+            columns.add(PTY4J);
+        } else {
+            say(problem);
+            notes.put(PTY4J, problem);
+        }
+        int iterations = settings.byteIterations();
+        notes.put("pty_true", "open a pty, start /bin/true on it, wait for its exit, read the terminal to its end,"
+            + " close: streams4j Pty.open, start, waitFor, inputStream().readAllBytes(), close (posix_spawn with"
+            + " POSIX_SPAWN_SETSID); pty4j PtyProcessBuilder(/bin/true).setEnvironment(System.getenv()).start(),"
+            + " waitFor, getInputStream().readAllBytes(), its streams closed (its own native fork and exec);"
+            + " jdk: ProcessBuilder(/bin/true).start(), waitFor, stdout read, its pipes closed, no terminal."
+            + " Time per operation; each round one fork per column, " + PtyBench.WARMUPS + " warm-up and "
+            + iterations + " measured invocations of " + PtyBench.OPS + " operations, the round's value their"
+            + " median; median over " + settings.rounds() + " rounds. No C column");
+        rounds(present(S4J, PTY4J, JDK), col -> {
+            RunResult r = jmh(PtyBench.class.getName(), col, "ptyTrue", null, Mode.SingleShotTime,
+                TimeUnit.MILLISECONDS, PtyBench.WARMUPS, iterations, Map.of("impl", col));
+            return Map.of(m.name, r.getPrimaryResult().getStatistics().getPercentile(50));
+        }, m);
+    }
+
     /** Sweeps a scale client makes first, for the JIT, and the harness does not count. */
     private static final int WARM_SWEEPS = 2;
 
@@ -774,13 +816,26 @@ public final class BenchMain {
                           Map<String, String> params) throws RunnerException {
         boolean single = mode == Mode.SingleShotTime;
         String cls = column.equals(S4J) ? S4jBench.class.getName() : ChannelBench.class.getName();
+        Map<String, String> all = new LinkedHashMap<>();
+        if (!column.equals(S4J)) {
+            all.put("impl", column);
+        }
+        all.putAll(params);
+        return jmh(cls, column, method, jvm, mode, unit, single ? settings.byteWarmups() : settings.warmups(),
+            single ? settings.byteIterations() : settings.iterations(), all);
+    }
+
+    /** One fork of {@code cls.method} with these iterations and parameters (impl among them when it has one). */
+    private RunResult jmh(String cls, String column, String method, String jvm, Mode mode, TimeUnit unit,
+                          int warmups, int iterations, Map<String, String> params) throws RunnerException {
+        boolean single = mode == Mode.SingleShotTime;
         ChainedOptionsBuilder o = new OptionsBuilder()
             .include("^" + Pattern.quote(cls + "." + method) + "$")
             .mode(mode)
             .timeUnit(unit)
             .forks(1)
-            .warmupIterations(single ? settings.byteWarmups() : settings.warmups())
-            .measurementIterations(single ? settings.byteIterations() : settings.iterations())
+            .warmupIterations(warmups)
+            .measurementIterations(iterations)
             .shouldFailOnError(true)
             .output(jmhLogs.resolve(method + (jvm == null ? "" : "-pinned") + "-" + column + "-" + (++jmhRuns)
                 + ".txt").toString());
@@ -790,9 +845,6 @@ public final class BenchMain {
         if (!single) {
             o.warmupTime(TimeValue.milliseconds(settings.warmupMs()))
                 .measurementTime(TimeValue.milliseconds(settings.iterationMs()));
-        }
-        if (!column.equals(S4J)) {
-            o.param("impl", column);
         }
         params.forEach(o::param);
         Collection<RunResult> results = new Runner(o.build()).run();
@@ -896,7 +948,7 @@ public final class BenchMain {
         sb.append("\nEach cell: the median over rounds (min-max of the rounds).\n"
             + "s4j/C: streams4j's cost relative to C per operation (time ratio; for rates C/streams4j);"
             + " lower is better, 1.00 = as fast as C.\n"
-            + "vs C, vs JDK, vs junixsocket: \"level\" when the two columns' rounds overlap (min-max), else"
+            + "vs C, vs JDK, vs junixsocket, vs pty4j: \"level\" when the two columns' rounds overlap (min-max), else"
             + " \"ahead\" or \"behind\"; the figure is streams4j's cost relative to the other's from the medians,"
             + " as s4j/C (below 1 is faster).\n");
         notes.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
