@@ -20,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -133,6 +134,7 @@ class ReadmeServeEventsTest {
      * hang-up.
      */
     @Test
+    @EnabledIf(PtyTest.STARTS)
     void thePtyExampleRunsAShellOnATerminal() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         Matcher m = Pattern.compile("```java\n(try \\(Pty pty = .*?)```", Pattern.DOTALL).matcher(readme);

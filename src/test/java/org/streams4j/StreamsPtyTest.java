@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.streams4j.testsupport.RequiresBackend;
 
 /**
@@ -46,6 +47,7 @@ class StreamsPtyTest {
     }
 
     @Test
+    @EnabledIf(PtyTest.STARTS)
     void termiosIsTheSubsidiarysAlsoOnceACommandHoldsIt() throws Exception {
         try (Pty pty = Pty.open()) {
             assertTrue(pty.modes().contains(TerminalMode.ECHO), "ldterm's default: " + pty.modes());
@@ -59,6 +61,7 @@ class StreamsPtyTest {
     }
 
     @Test
+    @EnabledIf(PtyTest.STARTS)
     void theCommandsEndIsOneEndOfStreamAtTheMaster() throws Exception {
         try (Pty pty = Pty.open()) {
             TerminalProcess p = pty.start(List.of("sh", "-c", "printf last"));

@@ -140,6 +140,9 @@ final class ExecSupervisor {
         for (ProcessGroup g : children) {
             g.signal(ProcessShim.SIG_TERM);
         }
+        // The stop's own interrupt of the serving thread (ServeCommand.stop) may
+        // come now: it must not cut the commands' grace short.
+        boolean interrupted = false;
         long deadline = System.nanoTime() + ProcessGroup.GRACE.toNanos() + 1_000_000_000L;
         synchronized (children) {
             while (execsRunning > 0) {
@@ -150,12 +153,15 @@ final class ExecSupervisor {
                 try {
                     TimeUnit.NANOSECONDS.timedWait(children, left);
                 } catch (InterruptedException e) {
-                    break;      // a second signal: kill at once
+                    interrupted = true;
                 }
             }
         }
         for (ProcessGroup g : children) {
             g.killAndReap();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

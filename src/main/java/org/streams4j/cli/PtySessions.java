@@ -4,11 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.streams4j.Connection;
 import org.streams4j.Pty;
+import org.streams4j.Signal;
 import org.streams4j.StreamsException;
 import org.streams4j.TerminalProcess;
 import org.streams4j.UnsupportedPlatformException;
@@ -28,7 +29,8 @@ final class PtySessions {
 
     private final Path path;
     private final AtomicBoolean stopping;
-    private final Set<Pty> open = ConcurrentHashMap.newKeySet();
+    /** The sessions running: each terminal and its command. */
+    private final Map<Pty, TerminalProcess> open = new ConcurrentHashMap<>();
 
     PtySessions(Path path, AtomicBoolean stopping) {
         this.path = path;
@@ -46,7 +48,7 @@ final class PtySessions {
                 Cli.error(path + ": connection " + n + ": " + e.getMessage());
                 return;
             }
-            open.add(pty);
+            open.put(pty, p);
             try {
                 if (stopping.get()) {
                     return;
@@ -125,9 +127,13 @@ final class PtySessions {
      * before the JVM exits.
      */
     void endSessions() {
-        for (Pty pty : open) {
+        for (Pty pty : open.keySet()) {
             pty.master().close();
         }
+        // The stop's own interrupt of the serving thread (ServeCommand.stop) may
+        // come now: it must not cut this wait short, or the JVM would exit before
+        // the sessions' SIGKILL of a command that ignores SIGHUP.
+        boolean interrupted = false;
         long deadline = System.nanoTime() + Pty.CLOSE_GRACE.toNanos() + 1_000_000_000L;
         synchronized (open) {
             while (!open.isEmpty()) {
@@ -138,10 +144,21 @@ final class PtySessions {
                 try {
                     java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(open, left);
                 } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                    interrupted = true;
                 }
             }
+        }
+        // A session still open past its grace (a slow machine): its command gets
+        // SIGKILL from here, before the JVM exits (sent only while unreaped).
+        for (TerminalProcess p : open.values()) {
+            try {
+                p.signal(Signal.KILL);
+            } catch (StreamsException e) {
+                Cli.error(path + ": " + e.getMessage());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

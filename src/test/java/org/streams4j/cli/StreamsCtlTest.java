@@ -27,6 +27,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.Backend;
 import org.streams4j.Connection;
@@ -643,6 +644,67 @@ class StreamsCtlTest {
         }
     }
 
+    /**
+     * Issue 26: serve --pty gives each client a terminal of its own running
+     * the command, in a session whose controlling terminal it is, 24x80, the
+     * peer's credentials in its environment (a spoofed one in the server's
+     * environment does not reach it); connect --raw types stdin on it and
+     * prints the screen until the server closes. Each answer is looked for
+     * as the shell's output, which the terminal's echo of the typed line
+     * does not contain ({@code $((6 * 7))} echoes as typed).
+     */
+    @Test
+    @EnabledIf("org.streams4j.PtyTest#startsCommands")
+    void ptyGivesEachClientATerminalRunningTheCommand() throws Exception {
+        Path path = tmp.resolve("ptys");
+        Server server = serve(path, Map.of("STREAMS_PEER_UID", "spoofed"), "--pty", "/bin/sh");
+        String typed = "tty; stty size; echo \"u${STREAMS_PEER_UID}u\" $((6 * 7)); exit\n";
+        for (int client = 0; client < 2; client++) {
+            Result r = launch(typed, "connect", path.toString(), "--raw", "--timeout", "20s").await();
+            assertEquals(0, r.exit, r.toString());
+            List<String> lines = Arrays.stream(r.out.split("\r?\n")).map(String::strip).collect(Collectors.toList());
+            assertTrue(lines.stream().anyMatch(l -> l.matches("/dev/pts/[0-9]+")), r.out);
+            assertTrue(lines.contains("24 80"), r.out);
+            assertTrue(lines.contains("u" + Platform.euid() + "u 42"), r.out);
+            assertEquals("", r.err, r.toString());
+        }
+        server.stop("TERM");
+    }
+
+    /**
+     * Issue 26: a client that hangs up hangs its terminal up, and a command
+     * that ignores SIGHUP gets SIGKILL {@code Pty.CLOSE_GRACE} later: the
+     * slot of --max-clients 1 then serves the next client. A server's stop
+     * ends the terminals' commands too.
+     */
+    @Test
+    @EnabledIf("org.streams4j.PtyTest#startsCommands")
+    void ptyCommandsEndWhenTheirClientHangsUpOrTheServerStops() throws Exception {
+        Path path = tmp.resolve("ptyhup");
+        Server server = serve(path, "--max-clients", "1", "--pty", "/bin/sh");
+        try (Connection c = ConnldClient.connect(path, TimeScale.guard(Duration.ofSeconds(10)))) {
+            c.writeFully("trap '' HUP; exec sleep 1001\n".getBytes(StandardCharsets.US_ASCII));
+            waitFor(() -> sleeps(server, "1001").size() == 1, () -> "sleep 1001 did not start: " + server.logOrWhy());
+        }
+        waitFor(() -> sleeps(server, "1001").isEmpty(), "sleep 1001, ignoring SIGHUP, outlived its client's hang-up");
+        assertTrue(server.log().stream().anyMatch(l -> l.contains("the client hung up; hanging up /bin/sh on /dev/")),
+            server.log().toString());
+        Result r = launch("echo $((6 * 7)); exit\n", "connect", path.toString(), "--raw", "--timeout", "20s").await();
+        assertEquals(0, r.exit, r.toString());
+        assertTrue(Arrays.stream(r.out.split("\r?\n")).anyMatch(l -> l.strip().equals("42")), r.out);
+
+        Connection last = ConnldClient.connect(path, TimeScale.guard(Duration.ofSeconds(10)));
+        try {
+            last.writeFully("trap '' HUP; exec sleep 1002\n".getBytes(StandardCharsets.US_ASCII));
+            waitFor(() -> sleeps(server, "1002").size() == 1, () -> "sleep 1002 did not start: " + server.logOrWhy());
+            ProcessHandle sleep = sleeps(server, "1002").get(0);
+            server.stop("TERM");
+            waitFor(() -> !sleep.isAlive(), "sleep 1002 (pid " + sleep.pid() + "), ignoring SIGHUP, outlived the server");
+        } finally {
+            last.close();
+        }
+    }
+
     /** Item 7: a command whose client hung up is ended, and its slot serves the next client. */
     @Test
     void execCommandEndsWhenItsClientHangsUpAndFreesItsSlot() throws Exception {
@@ -1089,6 +1151,14 @@ class StreamsCtlTest {
                 "serve", sock, "--messages", "--exec", "cat"),
             new Case("connect --messages --receive-fd", 2, List.of("--messages and --receive-fd"),
                 "connect", sock, "--messages", "--receive-fd")));
+        // Terminals (issue 26).
+        cases.addAll(List.of(
+            new Case("--pty with --echo", 2, List.of("--pty cannot be combined with --echo"),
+                "serve", sock, "--echo", "--pty", "/bin/sh"),
+            new Case("--pty with a command not found", 2, List.of("--pty", "no-such-command-4711"),
+                "serve", sock, "--pty", "no-such-command-4711"),
+            new Case("connect --raw --messages", 2, List.of("--raw cannot be combined"),
+                "connect", sock, "--raw", "--messages")));
         if (portable) {
             cases.add(new Case("push on Linux", 1, List.of("push fd 0", "not supported on this platform"),
                 "push", "ldterm", "--fd", "0"));
