@@ -7,6 +7,8 @@ import java.util.Locale;
 import java.util.OptionalInt;
 import java.util.Stack;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Level;
@@ -113,6 +115,35 @@ final class Cli {
             }
         }
         return sb == null ? s : sb.toString();
+    }
+
+    /**
+     * On a stop: waits on {@code monitor}, which is notified when {@code done}
+     * may have become true, until it is or {@code grace} and one second more
+     * have passed; {@code done} is asked holding the monitor. The stop's own
+     * interrupt of the serving thread (ServeCommand.stop) may come meanwhile:
+     * it does not cut the wait short, or the JVM would exit before the grace
+     * of what is being ended is over. It is kept for the caller.
+     */
+    static void awaitEnd(Object monitor, BooleanSupplier done, Duration grace) {
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + grace.toNanos() + 1_000_000_000L;
+        synchronized (monitor) {
+            while (!done.getAsBoolean()) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(monitor, left);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** A progress or log line on stderr, same form as errors. */

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.streams4j.Connection;
 import org.streams4j.PeerCredentials;
@@ -140,28 +139,9 @@ final class ExecSupervisor {
         for (ProcessGroup g : children) {
             g.signal(ProcessShim.SIG_TERM);
         }
-        // The stop's own interrupt of the serving thread (ServeCommand.stop) may
-        // come now: it must not cut the commands' grace short.
-        boolean interrupted = false;
-        long deadline = System.nanoTime() + ProcessGroup.GRACE.toNanos() + 1_000_000_000L;
-        synchronized (children) {
-            while (execsRunning > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    TimeUnit.NANOSECONDS.timedWait(children, left);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
+        Cli.awaitEnd(children, () -> execsRunning == 0, ProcessGroup.GRACE);
         for (ProcessGroup g : children) {
             g.killAndReap();
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -130,24 +130,7 @@ final class PtySessions {
         for (Pty pty : open.keySet()) {
             pty.master().close();
         }
-        // The stop's own interrupt of the serving thread (ServeCommand.stop) may
-        // come now: it must not cut this wait short, or the JVM would exit before
-        // the sessions' SIGKILL of a command that ignores SIGHUP.
-        boolean interrupted = false;
-        long deadline = System.nanoTime() + Pty.CLOSE_GRACE.toNanos() + 1_000_000_000L;
-        synchronized (open) {
-            while (!open.isEmpty()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    break;
-                }
-                try {
-                    java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(open, left);
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
+        Cli.awaitEnd(open, open::isEmpty, Pty.CLOSE_GRACE);
         // A session still open past its grace (a slow machine): its command gets
         // SIGKILL from here, before the JVM exits (sent only while unreaped).
         for (TerminalProcess p : open.values()) {
@@ -156,9 +139,6 @@ final class PtySessions {
             } catch (StreamsException e) {
                 Cli.error(path + ": " + e.getMessage());
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 }
