@@ -36,14 +36,15 @@ final class LoopQueue {
 
     /**
      * Whether a write must go behind what is queued (anything is); refuses
-     * a write after a close or after the end of output.
+     * a write after a close or after the end of output. The descriptor's
+     * name is made only for the exception: this is on every write of a loop.
      */
-    boolean behind(String op, String target) throws StreamsException {
+    boolean behind(String op, Descriptor d) throws StreamsException {
         if (closing) {
-            throw new StreamClosedException(op, target);
+            throw new StreamClosedException(op, d.target());
         }
         if (shutdown) {
-            throw new StreamsException(op, target, Errno.EPIPE, "output was shut down");
+            throw new StreamsException(op, d.target(), Errno.EPIPE, "output was shut down");
         }
         return !items.isEmpty();
     }

@@ -102,7 +102,7 @@ final class WritePath {
         lock.lock();
         try {
             LoopQueue q = queue;
-            if (q != null && q.behind("write", handle.target())) {
+            if (q != null && q.behind("write", handle)) {
                 return q.add(LoopQueue.copyOf(src));
             }
             Scratch s = Scratch.get(0);
@@ -142,7 +142,7 @@ final class WritePath {
      */
     private int writeCopy(byte[] b, ByteBuffer src, int off, int len) throws StreamsException {
         LoopQueue q = queue;
-        if (q != null && q.behind("write", handle.target())) {
+        if (q != null && q.behind("write", handle)) {
             return q.add(LoopQueue.copyOf(b, src, off, len));
         }
         boolean parks = q == null && Parking.parks();
@@ -204,7 +204,7 @@ final class WritePath {
         lock.lock();
         try {
             LoopQueue q = queue;
-            if (q != null && q.behind("write", handle.target())) {
+            if (q != null && q.behind("write", handle)) {
                 return q.addAll(srcs, offset, length);
             }
             if (q == null && Parking.parks()) {
@@ -341,7 +341,7 @@ final class WritePath {
             try {
                 LoopQueue q = queue;
                 if (q != null) {
-                    if (q.behind("sendFd", handle.target())) {
+                    if (q.behind("sendFd", handle)) {
                         q.add(passed);
                         queued = true;
                         return;
@@ -426,7 +426,7 @@ final class WritePath {
         try {
             LoopQueue q = queue;
             if (q != null) {
-                if (q.behind("putmsg", handle.target())) {
+                if (q.behind("putmsg", handle)) {
                     q.add(copyOf(control, data, p));
                     handle.tellLoop();
                     return;
@@ -569,7 +569,7 @@ final class WritePath {
                 if (q.shutdown) {
                     return;
                 }
-                if (q.behind("shutdownOutput", handle.target())) {
+                if (q.behind("shutdownOutput", handle)) {
                     q.add(LoopQueue.SHUTDOWN);
                     q.shutdown = true;
                     return;
