@@ -352,7 +352,7 @@ s4j_recvfd(int fd, int cred[4], int *data, int *others)
 		*data = (unsigned char)byte;
 		return (-EBADMSG);
 	}
-	if ((err = s4j_peer_cred(fd, cred)) != 0)
+	if (cred != NULL && (err = s4j_peer_cred(fd, cred)) != 0)
 		return (err);	/* every descriptor stays in others */
 	n = others[0];
 	for (i = 0; others[i] >= 0; i++)

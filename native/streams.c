@@ -96,10 +96,12 @@ s4j_recvfd(int fd, int cred[4], int *data, int *others)
 		others[1] = -1;
 		return (err);
 	}
-	cred[S4J_CRED_UID] = (int)r.uid;
-	cred[S4J_CRED_GID] = (int)r.gid;
-	cred[S4J_CRED_PID] = -1;
-	cred[S4J_CRED_ZONE] = -1;
+	if (cred != NULL) {
+		cred[S4J_CRED_UID] = (int)r.uid;
+		cred[S4J_CRED_GID] = (int)r.gid;
+		cred[S4J_CRED_PID] = -1;
+		cred[S4J_CRED_ZONE] = -1;
+	}
 	return (r.fd);
 }
 

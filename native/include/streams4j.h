@@ -225,6 +225,11 @@ int s4j_sendfd(int fd, int passfd);
  * returned (more than one in a message; one that came with a data byte, or
  * whose sender's credentials could not be read), ending at -1: the caller
  * closes them.
+ *
+ * cred may be NULL: nothing is filled, and the portable backend makes no
+ * SO_PEERCRED call, for a caller that has the connection's credentials
+ * already (they are the connect(2)-time peer's there, the same for every
+ * descriptor; on STREAMS they come with each one, at no cost).
  */
 int s4j_recvfd(int fd, int cred[4], int *data, int *others);
 /*

@@ -25,6 +25,8 @@ import org.streams4j.internal.Shim.Scratch;
 final class ReadPath {
     private static final HotCalls CALLS = HotCalls.INSTANCE;
     private static final int NO_FD = Descriptor.NO_FD;
+    /** Whether a received descriptor's sender ids are the connection's (see senderIds). */
+    private static final boolean CONNECTION_IDS = Platform.backend() == Backend.PORTABLE;
 
     private final Descriptor d;
     private final WritePath writes;
@@ -38,6 +40,16 @@ final class ReadPath {
      * the whole message); served before the kernel by every read. Guarded by lock.
      */
     private ByteBuffer held;
+    /**
+     * The sender's ids of every descriptor received here, once asked
+     * (portable backend), else null. There they are the connection's
+     * (SO_PEERCRED, getpeereid: the peer's at connect(2) or socketpair(2),
+     * fixed for the socket's life), so the first receiveFd asks the kernel
+     * and the others reuse them: one system call fewer per descriptor. On
+     * STREAMS each descriptor brings its own sender's (strrecvfd, no call),
+     * and nothing is kept. Guarded by lock.
+     */
+    private int[] senderIds;
     /** Set while an event loop holds this descriptor: a read with nothing there returns 0. */
     private volatile boolean nonBlocking;
 
@@ -397,12 +409,19 @@ final class ReadPath {
             if (pending != NO_FD) {
                 // Owned first, so that a close meanwhile cannot leave it open.
                 StreamFd got = StreamFd.adoptFromPeer(pending);
+                int[] ids = senderIds;
+                if (ids != null) {
+                    return new ReceivedFd(got, ids[0], ids[1]);
+                }
                 int r;
                 try {
                     r = d.useQuick("receiveFd", n -> Shim.s4j_peer_cred(n, s.address + Scratch.CRED));
                 } catch (StreamClosedException e) {
                     got.close();
                     throw e;
+                }
+                if (r == 0) {
+                    keepSenderIds(s);
                 }
                 return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
                     r == 0 ? s.cred(Shim.CRED_GID) : -1);
@@ -429,7 +448,7 @@ final class ReadPath {
             int r;
             try {
                 parkIfVirtual("receiveFd");
-                r = CALLS.recvfd(d.fd, s.address + Scratch.CRED, s.address + Scratch.DATA,
+                r = CALLS.recvfd(d.fd, senderIds != null ? 0 : s.address + Scratch.CRED, s.address + Scratch.DATA,
                     s.address + Scratch.PASSED);
             } finally {
                 d.release();
@@ -445,9 +464,22 @@ final class ReadPath {
                 }
                 throw d.failure("receiveFd", -r);
             }
-            return new ReceivedFd(StreamFd.adoptFromPeer(r), s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
+            StreamFd got = StreamFd.adoptFromPeer(r);
+            int[] ids = senderIds;
+            if (ids != null) {
+                return new ReceivedFd(got, ids[0], ids[1]);
+            }
+            keepSenderIds(s);
+            return new ReceivedFd(got, s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** After the kernel gave the sender's ids into s: kept where they are the connection's (lock held). */
+    private void keepSenderIds(Scratch s) {
+        if (CONNECTION_IDS) {
+            senderIds = new int[] {s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID)};
         }
     }
 

@@ -233,4 +233,38 @@ class DescriptorPassingTest {
             }
         }
     }
+
+    /**
+     * Every descriptor comes with its sender's ids, the first and the ones
+     * after it: on the portable backend they are the connection's peer
+     * (SO_PEERCRED, asked of the kernel once and then kept), on STREAMS each
+     * descriptor's own (strrecvfd). As root the sender is a child run as
+     * nobody, so that its ids are not this process's.
+     */
+    @Test
+    void everyDescriptorComesWithItsSendersIds() throws Exception {
+        Duration guard = TestSupport.guard(Duration.ofSeconds(60));
+        TestSupport.letOthersIn(dir);
+        Path p = dir.resolve("s");
+        try (ConnldServer server = ConnldServer.bind(p, ConnldOptions.builder().mode(0666).build());
+             org.streams4j.testsupport.Child sender = Platform.euid() == 0
+                 ? org.streams4j.testsupport.Child.startUnprivileged(
+                     org.streams4j.testsupport.FdSenderMain.class, p.toString(), "3")
+                 : org.streams4j.testsupport.Child.start(
+                     org.streams4j.testsupport.FdSenderMain.class, p.toString(), "3")) {
+            int uid = Integer.parseInt(sender.awaitLine("UID ", guard).substring(4));
+            if (Platform.euid() == 0) {
+                assertNotEquals(0, uid, "the sender runs as nobody");
+            }
+            try (Connection c = server.accept(guard).orElseThrow(() -> new AssertionError(
+                     "no client within " + guard + ": " + sender.output()))) {
+                for (int i = 0; i < 3; i++) {
+                    try (ReceivedFd got = c.receiveFd(guard)) {
+                        assertEquals(uid, got.uid(), "descriptor " + i + "'s sender");
+                    }
+                }
+            }
+            assertEquals(0, sender.awaitExit(guard), String.join("\n", sender.output()));
+        }
+    }
 }
