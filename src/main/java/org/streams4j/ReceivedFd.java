@@ -34,7 +34,13 @@ public final class ReceivedFd implements Closeable {
     }
 
     /**
-     * The sender's effective uid.
+     * The sender's effective uid. On STREAMS, that of the process that passed
+     * this descriptor ({@code I_RECVFD}'s {@code strrecvfd}). On the portable
+     * backend, that of the connection's peer as the kernel recorded it at
+     * {@code connect(2)} or {@code socketpair(2)} ({@code SO_PEERCRED},
+     * {@code getpeereid}), the same for every descriptor on the connection:
+     * the sender, unless the peer has handed its end to another process or
+     * changed its ids since.
      *
      * @return a uid
      */
@@ -43,7 +49,7 @@ public final class ReceivedFd implements Closeable {
     }
 
     /**
-     * The sender's effective gid.
+     * The sender's effective gid, known as {@link #uid()} is.
      *
      * @return a gid
      */
