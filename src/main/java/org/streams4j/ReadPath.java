@@ -409,22 +409,16 @@ final class ReadPath {
             if (pending != NO_FD) {
                 // Owned first, so that a close meanwhile cannot leave it open.
                 StreamFd got = StreamFd.adoptFromPeer(pending);
-                int[] ids = senderIds;
-                if (ids != null) {
-                    return new ReceivedFd(got, ids[0], ids[1]);
+                int r = 0;
+                if (senderIds == null) {
+                    try {
+                        r = d.useQuick("receiveFd", n -> Shim.s4j_peer_cred(n, s.address + Scratch.CRED));
+                    } catch (StreamClosedException e) {
+                        got.close();
+                        throw e;
+                    }
                 }
-                int r;
-                try {
-                    r = d.useQuick("receiveFd", n -> Shim.s4j_peer_cred(n, s.address + Scratch.CRED));
-                } catch (StreamClosedException e) {
-                    got.close();
-                    throw e;
-                }
-                if (r == 0) {
-                    keepSenderIds(s);
-                }
-                return new ReceivedFd(got, r == 0 ? s.cred(Shim.CRED_UID) : -1,
-                    r == 0 ? s.cred(Shim.CRED_GID) : -1);
+                return received(got, s, r == 0);
             }
             if (pushback >= 0 || held != null) {
                 throw new StreamsException("receiveFd", d.target(), Errno.EBADMSG);
@@ -464,23 +458,32 @@ final class ReadPath {
                 }
                 throw d.failure("receiveFd", -r);
             }
-            StreamFd got = StreamFd.adoptFromPeer(r);
-            int[] ids = senderIds;
-            if (ids != null) {
-                return new ReceivedFd(got, ids[0], ids[1]);
-            }
-            keepSenderIds(s);
-            return new ReceivedFd(got, s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID));
+            return received(StreamFd.adoptFromPeer(r), s, true);
         } finally {
             lock.unlock();
         }
     }
 
-    /** After the kernel gave the sender's ids into s: kept where they are the connection's (lock held). */
-    private void keepSenderIds(Scratch s) {
-        if (CONNECTION_IDS) {
-            senderIds = new int[] {s.cred(Shim.CRED_UID), s.cred(Shim.CRED_GID)};
+    /**
+     * What receiveFd hands back for {@code got} (lock held): with the ids kept
+     * in senderIds, else those the kernel has just put into s ({@code asked}:
+     * it did; -1 when it could not say), which are kept where they are the
+     * connection's.
+     */
+    private ReceivedFd received(StreamFd got, Scratch s, boolean asked) {
+        int[] ids = senderIds;
+        if (ids != null) {
+            return new ReceivedFd(got, ids[0], ids[1]);
         }
+        if (!asked) {
+            return new ReceivedFd(got, -1, -1);
+        }
+        int uid = s.cred(Shim.CRED_UID);
+        int gid = s.cred(Shim.CRED_GID);
+        if (CONNECTION_IDS) {
+            senderIds = new int[] {uid, gid};
+        }
+        return new ReceivedFd(got, uid, gid);
     }
 
     // ---- messages on the portable backend's SOCK_SEQPACKET sockets (StreamMessages) ----
