@@ -249,9 +249,9 @@ class DescriptorPassingTest {
         try (ConnldServer server = ConnldServer.bind(p, ConnldOptions.builder().mode(0666).build());
              org.streams4j.testsupport.Child sender = Platform.euid() == 0
                  ? org.streams4j.testsupport.Child.startUnprivileged(
-                     org.streams4j.testsupport.FdSenderMain.class, p.toString(), "3")
+                     org.streams4j.testsupport.ConnldClientMain.class, p.toString(), "--pass-stdin", "3")
                  : org.streams4j.testsupport.Child.start(
-                     org.streams4j.testsupport.FdSenderMain.class, p.toString(), "3")) {
+                     org.streams4j.testsupport.ConnldClientMain.class, p.toString(), "--pass-stdin", "3")) {
             int uid = Integer.parseInt(sender.awaitLine("UID ", guard).substring(4));
             if (Platform.euid() == 0) {
                 assertNotEquals(0, uid, "the sender runs as nobody");
