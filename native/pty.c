@@ -31,17 +31,21 @@ s4j_pty_open(void)
 {
 	int fd;
 
-#if defined(__linux__)
-	/* glibc and musl hand the flags to open("/dev/ptmx"): one call. */
+#if defined(__linux__) || (defined(__sun) && defined(O_CLOEXEC))
+	/*
+	 * glibc and musl hand the flags to open("/dev/ptmx"), and so does
+	 * illumos' libc (lib/libc/port/gen/pt.c: posix_openpt is
+	 * open("/dev/ptmx", oflag)): close-on-exec in the same call, so no
+	 * process another thread starts meanwhile inherits the master.
+	 */
 	fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	return (fd < 0 ? -errno : fd);
 #else
 	/*
-	 * illumos' posix_openpt (lib/libc/port/gen/pt.c) is open("/dev/ptmx",
-	 * oflag) too, but the standard names only O_RDWR and O_NOCTTY, so
-	 * close-on-exec comes after.  Every command the shim starts closes
-	 * what it did not ask for (process.c), so the window between the two
-	 * reaches none of them.
+	 * Elsewhere (macOS) the standard names only O_RDWR and O_NOCTTY for
+	 * posix_openpt, so close-on-exec comes after.  Every command
+	 * the shim starts closes what it did not ask for (process.c), so the
+	 * window between the two reaches none of them.
 	 */
 	int err;
 
@@ -202,11 +206,13 @@ int
 s4j_tty_set_modes(int fd, int modes, int raw)
 {
 	struct termios t;
+	int was_canonical;
 
 	if ((modes & ~S4J_TTY_ALL) != 0)
 		return (-EINVAL);
 	if (tcgetattr(fd, &t) != 0)
 		return (-errno);
+	was_canonical = (t.c_lflag & ICANON) != 0;
 	if (raw) {
 		/* cfmakeraw's bits, written out: not every libc has it. */
 		t.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR |
@@ -228,6 +234,28 @@ s4j_tty_set_modes(int fd, int modes, int raw)
 	    (t.c_oflag & ~OPOST);
 	t.c_iflag = (modes & S4J_TTY_CR_TO_NL) ? (t.c_iflag | ICRNL) :
 	    (t.c_iflag & ~ICRNL);
+#if VMIN == VEOF || VTIME == VEOL
+	/*
+	 * illumos keeps MIN and TIME in the slots of EOF and EOL
+	 * (sys/termios.h: VEOF and VMIN 4, VEOL and VTIME 5; ldterm reads
+	 * slot 4 as the EOF character in canonical mode and as MIN out of
+	 * it), so a switch of ICANON rewrites both slots: else a terminal
+	 * leaving canonical mode would read with MIN 4 (^D's code) and one
+	 * coming back from raw mode would end input at ^A (MIN 1).  The
+	 * values are the system's defaults (CEOF, CEOL) and those raw mode
+	 * sets.  Linux keeps the four apart (VMIN 6, VTIME 5, VEOF 4,
+	 * VEOL 11) and skips this.
+	 */
+	if (was_canonical && !(t.c_lflag & ICANON)) {
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+	} else if (!was_canonical && (t.c_lflag & ICANON)) {
+		t.c_cc[VEOF] = CEOF;
+		t.c_cc[VEOL] = CEOL;
+	}
+#else
+	(void) was_canonical;
+#endif
 	return (tcsetattr(fd, TCSANOW, &t) != 0 ? -errno : 0);
 }
 

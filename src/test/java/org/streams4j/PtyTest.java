@@ -199,6 +199,39 @@ class PtyTest {
         }
     }
 
+    /**
+     * Leaving canonical mode without raw mode gives reads of one byte, and
+     * coming back to it from raw mode ends input at ^D again. On illumos MIN
+     * and TIME share the slots of EOF and EOL (sys/termios.h: VMIN and VEOF
+     * 4, VTIME and VEOL 5), which the shim rewrites at each switch
+     * (s4j_tty_set_modes); without that the first read would wait for 4
+     * bytes and ^D would be text.
+     */
+    @Test
+    @EnabledIf(STARTS)
+    void switchingCanonicalModeKeepsOneByteReadsAndTheEndOfInputKey() throws Exception {
+        try (Pty pty = Pty.open()) {
+            pty.setModes(EnumSet.of(TerminalMode.SIGNALS, TerminalMode.OUTPUT_PROCESSING));
+            TerminalProcess p = pty.start(List.of("sh", "-c",
+                "echo ready; dd bs=1 count=1 2>/dev/null | od -An -c; echo done"));
+            Screen s = new Screen(pty);
+            s.until("ready");
+            s.type("x");
+            assertTrue(s.until("done").contains("x"), "the byte typed");
+            assertEquals(0, exit(p));
+        }
+        try (Pty pty = Pty.open()) {
+            pty.makeRaw();
+            pty.setModes(EnumSet.allOf(TerminalMode.class));
+            TerminalProcess p = pty.start(List.of("sh", "-c", "echo ready; cat >/dev/null; echo done"));
+            Screen s = new Screen(pty);
+            s.until("ready");
+            s.type("line\n\u0004");     // ^D on an empty line ends cat's input
+            s.until("done");
+            assertEquals(0, exit(p));
+        }
+    }
+
     @Test
     @EnabledIf(STARTS)
     void theExitStatusComesBackAndASignalEndsTheCommand() throws Exception {
