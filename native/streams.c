@@ -403,18 +403,26 @@ int
 s4j_peekmsg(int fd, void *ctl, void *data, int *io)
 {
 	struct strpeek pk;
+	char spare_ctl[1], spare_data[1];
+	int ctl_room = io[S4J_MSG_CTL], data_room = io[S4J_MSG_DATA];
 	int r;
 
 	(void) memset(&pk, 0, sizeof (pk));
 	/*
-	 * I_PEEK copies at most maxlen of each part; -1 leaves it out.  A
-	 * maxlen of 0 reports a length of 0 whether or not the part is there
-	 * (strioctl I_PEEK), so no room is asked as -1.
+	 * I_PEEK copies at most maxlen of each part and reports the length
+	 * copied: -1 for a part the message lacks, 0 for one given maxlen 0
+	 * whether or not it is there, and with both parts -1 it answers 0, as
+	 * for no message (strioctl I_PEEK; fifo_fastioctl likewise).  So a
+	 * part given no room is peeked into a byte of this frame: its length
+	 * says whether the part is there, and 0 is reported for it, nothing
+	 * having been copied for the caller.  A message of one part is then
+	 * seen whichever part has no room (a high-priority message always has
+	 * a control part).
 	 */
-	pk.ctlbuf.maxlen = io[S4J_MSG_CTL] > 0 ? io[S4J_MSG_CTL] : -1;
-	pk.ctlbuf.buf = ctl;
-	pk.databuf.maxlen = io[S4J_MSG_DATA];
-	pk.databuf.buf = data;
+	pk.ctlbuf.maxlen = ctl_room > 0 ? ctl_room : 1;
+	pk.ctlbuf.buf = ctl_room > 0 ? ctl : spare_ctl;
+	pk.databuf.maxlen = data_room > 0 ? data_room : 1;
+	pk.databuf.buf = data_room > 0 ? data : spare_data;
 	if (io[S4J_MSG_FLAGS] == S4J_MSG_HIPRI)
 		pk.flags = RS_HIPRI;
 	else if (io[S4J_MSG_FLAGS] == 0)
@@ -425,8 +433,9 @@ s4j_peekmsg(int fd, void *ctl, void *data, int *io)
 		return (-errno);
 	if (r == 0)
 		return (0);
-	io[S4J_MSG_CTL] = pk.ctlbuf.len;
-	io[S4J_MSG_DATA] = pk.databuf.len;
+	io[S4J_MSG_CTL] = ctl_room > 0 || pk.ctlbuf.len < 0 ? pk.ctlbuf.len : 0;
+	io[S4J_MSG_DATA] = data_room > 0 || pk.databuf.len < 0 ?
+	    pk.databuf.len : 0;
 	io[S4J_MSG_BANDNO] = 0;		/* strpeek does not report the band */
 	io[S4J_MSG_FLAGS] = (pk.flags & RS_HIPRI) != 0 ? S4J_MSG_HIPRI :
 	    S4J_MSG_BAND;

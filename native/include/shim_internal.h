@@ -17,6 +17,16 @@
 #define	_GNU_SOURCE
 #endif
 #if defined(__sun)
+/*
+ * No X/Open mode, with either compiler: gcc defines _XOPEN_SOURCE on
+ * illumos for C++ only (gcc/config/sol2.h), clang's Solaris target for C99
+ * and later as well, and with it sys/feature_tests.h turns on _XPG4_2..6,
+ * which renames calls (socket.h: getsockopt to __xnet_getsockopt, in
+ * libxnet; stropts.h: putpmsg to __xpg4_putpmsg) and changes what a
+ * hung-up putmsg returns.  The shim ships built by gcc; the clang build is
+ * made to see the same declarations.
+ */
+#undef _XOPEN_SOURCE
 #ifndef __EXTENSIONS__
 #define	__EXTENSIONS__
 #endif

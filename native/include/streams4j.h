@@ -432,8 +432,9 @@ int s4j_unread(int fd);
  *  out: [CTL], [DATA] each part's length (-1: the message had none),
  *       [BAND] the message's band, [FLAGS] S4J_MSG_HIPRI for a high-priority
  *       message, S4J_MSG_BAND for another, 0 for none: the end of the stream
- *       (hang-up), or with no room for either part.  s4j_peekmsg asks no
- *       room (0) as -1: I_PEEK reports 0 for a part given no room.
+ *       (hang-up), or with no room for either part.  s4j_peekmsg peeks
+ *       a part given no room (0) into a byte of its own, so that its
+ *       length still says whether the part is there (-1 or 0).
  */
 #define	S4J_MSG_CTL		0
 #define	S4J_MSG_DATA		1

@@ -173,8 +173,11 @@ public final class StreamMessage {
     }
 
     /**
-     * Whether the last receive met the end of the stream (the other end
-     * closed, nothing left queued) rather than a message.
+     * Whether the last receive met the end of the stream rather than a
+     * message: the other end closed and nothing of the priority asked for
+     * or above is left queued (for a receive of any priority, nothing at
+     * all; after one of a band or of high priority, lower messages may
+     * still be there: {@code strgetmsg}).
      *
      * @return true at the end of the stream
      */

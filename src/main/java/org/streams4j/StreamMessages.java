@@ -25,6 +25,18 @@ import org.streams4j.internal.StreamsShim;
  * the default mode takes bytes across messages; {@link #receive} takes one
  * message, parts apart, and {@link #send} sends one.
  *
+ * <p>A new pipe starts in fifofs' fast mode, where writes join into one
+ * chain of bytes. A receive or a send, and the calls that look at bands,
+ * marks or modules or set the read or write options ({@code I_CKBAND},
+ * {@code I_GETBAND}, {@code I_ATMARK}, {@code I_CANPUT} of a band,
+ * {@code I_SRDOPT}, {@code I_SWROPT}, {@code I_STR}), take both ends of the
+ * pipe out of it for good ({@code msgio}, {@code fifo_fastioctl}); after
+ * that each write is a message of its own, which a {@code read} in a
+ * message mode takes alone. {@link #peek}, {@link #queued()} and
+ * {@link #flush} are answered in fast mode.
+ * {@link StreamPipe#openMessages()} and a server with
+ * {@link ConnldOptions#messages()} leave it at once.
+ *
  * <p>Receives take the reader's lock and sends the writers' lock of the
  * descriptor, as reads and writes do, so a message never interleaves with
  * another read or write. A send on an event loop's descriptor never blocks
@@ -50,6 +62,11 @@ import org.streams4j.internal.StreamsShim;
 public final class StreamMessages {
     /** The least room an I_STR answer gets: strmsgsz, 64 KiB (conf/param.c). */
     private static final int IOCTL_ROOM = 64 * 1024;
+    /** The longest {@code ic_timout} whose milliseconds fit the kernel's {@code int}. */
+    static final int MAX_IOCTL_SECONDS = Integer.MAX_VALUE / 1000;
+    /** awaitBand's first and longest look-again wait. */
+    private static final long MIN_BAND_WAIT_NANOS = 1_000_000L;
+    private static final long MAX_BAND_WAIT_NANOS = 64_000_000L;
 
     private final Descriptor d;
     private final ReadPath reads;
@@ -98,6 +115,21 @@ public final class StreamMessages {
      * {@code timeout} for one. A part that does not fit stays queued
      * ({@link StreamMessage#moreControl()}, {@link StreamMessage#moreData()}).
      *
+     * <p>The end of the stream is told for what was asked: with
+     * {@code band(n)} or {@code HIGH}, false and
+     * {@link StreamMessage#isEndOfStream()} say that the other end has closed
+     * and no message of that priority or above is queued; messages of a
+     * lower priority may still be, for a receive that asks less.
+     *
+     * <p>STREAMS: {@code poll} reports a message of any band above 0 alike,
+     * so a timed receive of {@code band(n)}, n above 1, or one made on a
+     * virtual thread, while a lower band's message is at the head, looks at
+     * the head's band again after waits of 1 ms doubling to 64 ms (a
+     * high-priority message or a hang-up ends the wait at once): a message of
+     * band n arriving behind the lower one is taken up to one such wait late.
+     * A platform thread's receive without a time-out sleeps in
+     * {@code getpmsg}, which the kernel wakes.
+     *
      * @param m where it goes
      * @param least the lowest priority taken
      * @param timeout how long to wait; null or negative for ever
@@ -116,9 +148,14 @@ public final class StreamMessages {
             return reads.receiveMessage(m, timeout);
         }
         int events = least.isHigh() ? Shim.POLLPRI : least.band() > 0 ? Shim.POLLRDBAND | Shim.POLLPRI : Shim.POLLIN;
+        boolean timed = timeout != null && !timeout.isNegative();
+        // A band above 1 is waited for here when the wait has an end or would pin (see awaitBand).
+        boolean byBand = least.band() > 1 && !reads.isNonBlocking() && (timed || Parking.parks());
         reads.lock.lock();
         try {
-            if (timeout != null && !timeout.isNegative() && d.poll(events, timeout) == 0) {
+            if (byBand) {
+                awaitBand(least.band(), timeout);
+            } else if (timed && d.poll(events, timeout) == 0) {
                 throw new StreamTimeoutException("getmsg", d.target(), timeout);
             }
             Scratch s = Scratch.get(0);
@@ -131,7 +168,7 @@ public final class StreamMessages {
             int r;
             d.acquire("getmsg");
             try {
-                if (!reads.isNonBlocking()) {
+                if (!reads.isNonBlocking() && !byBand) {
                     d.ready("getmsg", events);      // a virtual thread parks first
                 }
                 r = StreamsShim.s4j_getmsg(d.fd, m.controlAddress(), m.dataAddress(), s.address + io);
@@ -162,10 +199,54 @@ public final class StreamMessages {
     }
 
     /**
+     * Waits (reads' lock held) until {@code getpmsg(MSG_BAND, band)}, band
+     * above 1, will not sleep: a message of that band or above, or of high
+     * priority, is at the head, or the stream hung up. {@code strpoll}
+     * reports POLLRDBAND for a message of any band above 0 at the head,
+     * while {@code strgetmsg} takes one only of the band asked or above and
+     * otherwise sleeps in {@code strwaitq} with no time limit, where a
+     * time-out would not be kept and a virtual thread would hold its carrier.
+     * So: with nothing queued, a poll for anything (an arrival changes the
+     * head); with a lower band's message at the head, which no event will
+     * report the change of, the head's band ({@code I_GETBAND}) is looked at
+     * again after each wait for POLLPRI (high priority; a hang-up is reported
+     * whatever is asked) of 1 ms, doubling up to 64 ms. A message of the band
+     * asked for that arrives behind a lower band's is taken up to one such
+     * wait late.
+     */
+    private void awaitBand(int band, Duration timeout) throws StreamsException {
+        boolean timed = timeout != null && !timeout.isNegative();
+        long deadline = timed ? System.nanoTime() + timeout.toNanos() : 0;
+        long slice = MIN_BAND_WAIT_NANOS;
+        while (true) {
+            if (d.poll(Shim.POLLPRI, Duration.ZERO) != 0) {
+                return;     // high priority at the head, or hung up: getpmsg answers at once
+            }
+            OptionalInt head = firstBand();
+            if (head.isPresent() && head.getAsInt() >= band) {
+                return;
+            }
+            long left = timed ? deadline - System.nanoTime() : Long.MAX_VALUE;
+            if (left <= 0) {
+                throw new StreamTimeoutException("getmsg", d.target(), timeout);
+            }
+            if (head.isEmpty()) {
+                d.poll(Shim.POLLIN | Shim.POLLRDBAND | Shim.POLLPRI, timed ? Duration.ofNanos(left) : null);
+            } else {
+                d.poll(Shim.POLLPRI, Duration.ofNanos(Math.min(slice, left)));
+                slice = Math.min(slice * 2, MAX_BAND_WAIT_NANOS);
+            }
+        }
+    }
+
+    /**
      * Copies the message at the head into {@code m} without taking it
      * ({@code I_PEEK}); never waits. What does not fit is not copied, and
      * I_PEEK does not say so ({@link StreamMessage#moreData()} stays false)
-     * nor give the band (0 is reported).
+     * nor give the band (0 is reported). A part {@code m} has no room for is
+     * still told apart from a missing one ({@link StreamMessage#hasControl()},
+     * {@link StreamMessage#hasData()}), so a message of only a control part,
+     * as high-priority messages are, is seen by a {@code StreamMessage(n)}.
      *
      * @param m where it goes
      * @return true when a message was there
@@ -222,7 +303,8 @@ public final class StreamMessages {
      * Sends one data-only message of band 0 ({@code putmsg} with no control part).
      *
      * @param data its data part (from position to limit; the position moves to the limit)
-     * @throws StreamsException e.g. EPIPE when the other end has closed
+     * @throws StreamsException e.g. ENXIO when the other end has closed
+     *     ({@link StreamsException#isPeerGone()})
      */
     public void send(ByteBuffer data) throws StreamsException {
         send(null, Objects.requireNonNull(data, "data"), MessagePriority.NORMAL);
@@ -232,7 +314,8 @@ public final class StreamMessages {
      * Sends one data-only message of band 0.
      *
      * @param data its data part, all of it
-     * @throws StreamsException e.g. EPIPE when the other end has closed
+     * @throws StreamsException e.g. ENXIO when the other end has closed
+     *     ({@link StreamsException#isPeerGone()})
      */
     public void send(byte[] data) throws StreamsException {
         send(null, ByteBuffer.wrap(data), MessagePriority.NORMAL);
@@ -265,9 +348,10 @@ public final class StreamMessages {
      * @param control its control part, or null for none
      * @param data its data part, or null for none
      * @param priority its band or high priority
-     * @throws StreamsException e.g. EPIPE when the other end has closed (the
-     *     shim is built for X/Open, so {@code putmsg} is libc's
-     *     {@code __xpg4_putpmsg}, which fails as {@code write} does), ERANGE
+     * @throws StreamsException e.g. ENXIO when the other end has closed
+     *     ({@link StreamsException#isPeerGone()}: {@code putmsg} is SVID's,
+     *     which raises no SIGPIPE and fails with the stream head's hang-up
+     *     error, where a {@code write} fails with EPIPE), ERANGE
      *     when a part is larger than the stream allows, EINVAL for a
      *     high-priority message without a control part
      */
@@ -536,6 +620,17 @@ public final class StreamMessages {
     // ---- ioctls for the modules ----------------------------------------------------
 
     /**
+     * A time-out in whole seconds (rounded up, at least 1) for {@code ic_timout},
+     * at most {@link #MAX_IOCTL_SECONDS}: {@code strdoioctl} waits
+     * {@code ic_timout * 1000} ms computed in {@code int}, which a longer
+     * time would overflow into no limit or a short one.
+     */
+    static int ioctlSeconds(Duration timeout) {
+        long s = timeout.getSeconds() + (timeout.getNano() > 0 ? 1 : 0);
+        return (int) Math.max(1, Math.min(MAX_IOCTL_SECONDS, s));
+    }
+
+    /**
      * Sends {@code command} to the module or driver below the stream head and
      * waits for its answer ({@code I_STR}), for modules the library does not
      * know. Waits in the kernel (a virtual thread holds its carrier meanwhile).
@@ -546,7 +641,9 @@ public final class StreamMessages {
      *     (the kernel answers into the request's buffer, which is given
      *     64 KiB at least: the kernel copies a module's whole answer)
      * @param timeout how long the module may take: null for the stream's
-     *     default (15 seconds), negative for no limit, else rounded up to seconds
+     *     default (15 seconds), negative for no limit, else rounded up to
+     *     seconds and held to at most 2,147,483 (24.8 days: the kernel counts
+     *     it in milliseconds in an {@code int})
      * @return the ioctl's value and the answer's bytes (as many as the module sent)
      * @throws StreamsException ETIME when no answer came in time, EINVAL from
      *     a module that does not know the command (and at once on a pipe with
@@ -561,8 +658,7 @@ public final class StreamMessages {
                 + request.length + " bytes");
         }
         require("I_STR");
-        int seconds = timeout == null ? 0 : timeout.isNegative() ? -1
-            : (int) Math.max(1, Math.min(Integer.MAX_VALUE, (timeout.toMillis() + 999) / 1000));
+        int seconds = timeout == null ? 0 : timeout.isNegative() ? -1 : ioctlSeconds(timeout);
         // strdoioctl copies the module's whole answer (ioc_count bytes) into
         // ic_dp without looking at the caller's room: give it at least
         // strmsgsz (64 KiB), the most an ioctl's data may be.

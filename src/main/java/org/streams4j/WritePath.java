@@ -523,9 +523,11 @@ final class WritePath {
         try {
             if (streams) {
                 if (wait && !p.isHigh()) {
-                    // A virtual thread parks for room in the message's band (strpoll:
-                    // POLLOUT for band 0, POLLWRBAND above); a high-priority message
-                    // is not flow-controlled.
+                    // A virtual thread parks for room (strpoll: POLLOUT for band 0;
+                    // POLLWRBAND above, which is set while any band downstream has
+                    // room, so a send to a full band while another has room still
+                    // sleeps in putpmsg, on bcanputnext of its own band, holding the
+                    // carrier); a high-priority message is not flow-controlled.
                     handle.ready("putmsg", p.band() == 0 ? Shim.POLLOUT : Shim.POLLWRBAND);
                 }
                 return StreamsShim.s4j_putmsg(handle.fd, ca, clen, da, dlen, p.band(),

@@ -275,4 +275,20 @@ class MessagesTest {
             }
         }
     }
+
+    /**
+     * An I_STR time-out in whole seconds, rounded up, held where the kernel's
+     * {@code ic_timout * 1000} (int) still fits: no overflow into no limit.
+     */
+    @Test
+    void anIoctlTimeOutIsWholeSecondsTheKernelCanCount() {
+        assertEquals(1, StreamMessages.ioctlSeconds(Duration.ZERO));
+        assertEquals(1, StreamMessages.ioctlSeconds(Duration.ofMillis(1)));
+        assertEquals(2, StreamMessages.ioctlSeconds(Duration.ofSeconds(2)));
+        assertEquals(3, StreamMessages.ioctlSeconds(Duration.ofMillis(2001)));
+        assertEquals(2_147_483, StreamMessages.MAX_IOCTL_SECONDS);
+        assertTrue((long) StreamMessages.MAX_IOCTL_SECONDS * 1000 <= Integer.MAX_VALUE);
+        assertEquals(StreamMessages.MAX_IOCTL_SECONDS, StreamMessages.ioctlSeconds(Duration.ofDays(30)));
+        assertEquals(StreamMessages.MAX_IOCTL_SECONDS, StreamMessages.ioctlSeconds(Duration.ofSeconds(Long.MAX_VALUE)));
+    }
 }
