@@ -64,8 +64,17 @@ final class EventLoop implements Runnable {
         Connection conn;
         int gen;
         int fd;
-        /** What the poller waits for: POLLIN, or POLLOUT while a queue is written. */
+        /**
+         * What the poller waits for: POLLIN, or POLLOUT (POLLWRBAND for a
+         * band's message at the head) while a queue is written.
+         */
         int interest;
+        /**
+         * While set (System.nanoTime() + STALL_NANOS, never 0), the poller
+         * does not wait on the slot: a writable event found no room for the
+         * head of the queue, and waiting again at once would spin.
+         */
+        long stalledUntil;
         /** When the client last sent something, or made room for what it is sent. */
         long lastRead;
         /** Listed in rearm (one-shot pollers), once. */
@@ -93,6 +102,20 @@ final class EventLoop implements Runnable {
     /** Slots to re-arm before the next wait (one-shot pollers). */
     private int[] rearm = new int[64];
     private int nrearm;
+    /** Slots whose poller wait is held back (Slot.stalledUntil), each once. */
+    private int[] stalled = new int[64];
+    private int nstalled;
+    /**
+     * How long a slot whose writable event found no room waits before the
+     * poller waits on it again. STREAMS: POLLOUT is band 0's room and
+     * POLLWRBAND any band's (strpoll), so a client that leaves one band
+     * full can make both answer at once while putpmsg answers EAGAIN (on
+     * AF_UNIX, poll's writable is stricter than what a send needs, and no
+     * stall happens). Without it the loop would spin on the client; with it such a
+     * client costs a poll every STALL_NANOS and its idle and write time-outs
+     * run, since only what the queue loses counts as the client's progress.
+     */
+    static final long STALL_NANOS = 10_000_000L;
     private long now;
     private long nextSweep;
     /**
@@ -159,8 +182,8 @@ final class EventLoop implements Runnable {
     }
 
     private void wakeup() {
-        if (Thread.currentThread() != thread && wakePending.compareAndSet(false, true)) {
-            poller.wakeup();
+        if (Thread.currentThread() != thread && wakePending.compareAndSet(false, true) && !poller.wakeup()) {
+            wakePending.set(false);     // not sent: the next wakeup() tries again
         }
     }
 
@@ -227,6 +250,7 @@ final class EventLoop implements Runnable {
             if (stopping) {
                 return;
             }
+            int stallMs = nstalled > 0 ? endStalls() : -1;
             for (int i = 0; i < nrearm; i++) {
                 int slot = rearm[i];
                 if (slots[slot].armPending) {
@@ -241,6 +265,9 @@ final class EventLoop implements Runnable {
             if (sweepNanos > 0) {
                 timeout = (int) Math.max(0, (nextSweep - now + 999_999) / 1_000_000);
             }
+            if (stallMs >= 0 && (timeout < 0 || stallMs < timeout)) {
+                timeout = stallMs;
+            }
             // An interrupt of this thread wakes the wait (which epoll_wait and
             // port_getn would not notice), and the top of the loop then ends it.
             waker.enter();
@@ -251,6 +278,13 @@ final class EventLoop implements Runnable {
                 waker.leave();
             }
             now = System.nanoTime();
+            for (long t : poller.failedArms()) {
+                // Not waited on (EAGAIN, ENOMEM: transient): try again after a pause.
+                int slot = live(t);
+                if (slot >= 0) {
+                    stall(slot);
+                }
+            }
             if (n == -Errno.EINTR || Thread.currentThread().isInterrupted()) {
                 continue;   // an interrupt: the top of the loop ends it, before any handler runs
             }
@@ -339,6 +373,7 @@ final class EventLoop implements Runnable {
         slots[slot].conn = c;
         slots[slot].fd = fd;
         slots[slot].interest = Shim.POLLIN;
+        slots[slot].stalledUntil = 0;
         slots[slot].lastRead = now;
         slots[slot].lastWrite = now;
         slots[slot].lastUnread = 0;
@@ -361,12 +396,19 @@ final class EventLoop implements Runnable {
             return;
         }
         boolean keep = c.isOpen();
+        boolean progress = false;
         if (fd.writes().hasQueued()) {
-            if ((rev & Shim.POLLOUT) != 0) {
-                slots[slot].lastRead = now;   // the client took some of what it was sent
-            }
+            long before = fd.writes().flushed();
             try {
-                if (fd.writes().flush() && keep) {
+                boolean empty = fd.writes().flush();
+                progress = fd.writes().flushed() != before;
+                if (progress) {
+                    slots[slot].lastRead = now;   // the client took some of what it was sent
+                    wrote(slot);
+                } else if ((rev & (Shim.POLLOUT | Shim.POLLWRBAND)) != 0 && !stall(slot)) {
+                    return;     // "writable", no room for the head, and it could not be held back: closed
+                }
+                if (empty && keep) {
                     handler.writable(c);
                     keep = c.isOpen();
                 }
@@ -399,10 +441,57 @@ final class EventLoop implements Runnable {
             keep = failed("readable", c, e);
             fd.close();     // a handler that fails is closed at once, not after its queue
         }
-        if ((rev & Shim.POLLOUT) != 0) {
-            wrote(slot);    // room again: the client took some of its queue
-        }
         update(slot, keep);
+    }
+
+    /** Holds the slot's poller wait back for STALL_NANOS (loop thread); false when it closed the slot instead. */
+    private boolean stall(int slot) {
+        if (slots[slot].stalledUntil == 0) {
+            if (nstalled == stalled.length) {
+                stalled = java.util.Arrays.copyOf(stalled, nstalled * 2);
+            }
+            stalled[nstalled++] = slot;
+            if (!poller.oneShot()) {
+                try {
+                    poller.modify(slots[slot].fd, 0, token(slot));  // a hang-up is still reported
+                } catch (StreamsException e) {
+                    LOG.log(Level.WARNING, "{0}: {1}; closing {2}", name, e.getMessage(), slots[slot].conn);
+                    remove(slot);
+                    return false;
+                }
+            }
+        }
+        slots[slot].stalledUntil = (now + STALL_NANOS) | 1;
+        return true;
+    }
+
+    /**
+     * Waits on the slots whose stall has ended again, as they now need; the
+     * time until the next ends, in ms for the poller, or -1 when none is held.
+     */
+    private int endStalls() {
+        long next = Long.MAX_VALUE;
+        int kept = 0;
+        for (int i = 0; i < nstalled; i++) {
+            int slot = stalled[i];
+            long until = slots[slot].stalledUntil;
+            if (until == 0 || slots[slot].conn == null) {
+                slots[slot].stalledUntil = 0;
+                continue;   // removed meanwhile
+            }
+            if (until - now > 0) {
+                stalled[kept++] = slot;
+                next = Math.min(next, until - now);
+                continue;
+            }
+            slots[slot].stalledUntil = 0;
+            if (!poller.oneShot()) {
+                slots[slot].interest = 0;   // update() sets it again with the poller
+            }
+            update(slot, slots[slot].conn.isOpen());
+        }
+        nstalled = kept;
+        return next == Long.MAX_VALUE ? -1 : (int) Math.max(1, (next + 999_999) / 1_000_000);
     }
 
     /** After a handler or a flush: removes the slot, or waits for data or for room as it now needs. */
@@ -418,9 +507,18 @@ final class EventLoop implements Runnable {
             return;
         }
         // Open, or closing once what is queued is written (only room is waited for then).
-        int want = c.fd().writes().hasQueued() ? Shim.POLLOUT : Shim.POLLIN;
-        if (want == Shim.POLLOUT && slots[slot].interest != Shim.POLLOUT && slots[slot].lastUnread <= 0) {
+        int want = c.fd().writes().hasQueued() ? c.fd().writes().awaitedByQueue() : Shim.POLLIN;
+        if (want != Shim.POLLIN && slots[slot].interest == Shim.POLLIN && slots[slot].lastUnread <= 0) {
             wrote(slot);    // a queue starts: the write time-out counts from here
+        }
+        if (slots[slot].stalledUntil != 0) {
+            if (want != Shim.POLLIN) {
+                return;     // endStalls waits on it again
+            }
+            slots[slot].stalledUntil = 0;   // nothing queued now: waiting for input is no spin
+            if (!poller.oneShot()) {
+                slots[slot].interest = 0;   // the poller waits for nothing: set it below
+            }
         }
         if (poller.oneShot()) {
             if (!slots[slot].armPending && (!registered || want != slots[slot].interest)) {
@@ -509,6 +607,7 @@ final class EventLoop implements Runnable {
     private void remove(int i) {
         Connection c = slots[i].conn;
         slots[i].conn = null;
+        slots[i].stalledUntil = 0;
         free[nfree++] = i;
         poller.remove(slots[i].fd, token(i));
         c.fd().unwatch();

@@ -163,6 +163,21 @@ final class Parking {
          * when it cannot (the caller blocks in the kernel instead). Called by
          * the descriptor, under its lock, while the number is taken and open.
          */
+        private long warnedAt;
+
+        private void warnFull(StreamsException e) {
+            long t = System.nanoTime();
+            synchronized (this) {
+                if (warnedAt != 0 && t - warnedAt < 60_000_000_000L) {
+                    return;
+                }
+                warnedAt = t | 1;
+            }
+            LOG.log(Level.WARNING, "{0}: {1}: the event port is at process.max-port-events (prctl -n"
+                + " process.max-port-events raises it); virtual threads past it block their carriers in"
+                + " the kernel", name, e.getMessage());
+        }
+
         Parked register(int fd, int events) {
             if (broken) {
                 return null;
@@ -173,7 +188,15 @@ final class Parking {
                 poller.addOnce(fd, events, token);
             } catch (StreamsException e) {
                 waiting.remove(token);
-                LOG.log(Level.DEBUG, "{0}: {1}; blocking in the kernel instead", name, e.getMessage());
+                // EAGAIN on illumos: the port holds process.max-port-events (65,536 by default)
+                // events and associations together (port_alloc_event_local), so that many
+                // parked threads fill it; the rest hold their carriers in the kernel. Worth a
+                // WARNING once a minute; any other failure is the caller's (EBADF, ENOMEM...).
+                if (e.errno() == Errno.EAGAIN && Platform.backend() == Backend.STREAMS) {
+                    warnFull(e);
+                } else {
+                    LOG.log(Level.DEBUG, "{0}: {1}; blocking in the kernel instead", name, e.getMessage());
+                }
                 return null;
             }
             return new Parked(this, token);

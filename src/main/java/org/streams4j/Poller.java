@@ -86,7 +86,25 @@ abstract class Poller implements AutoCloseable {
     abstract int events(int i);
 
     /** Wakes the loop's {@link #await} (any thread): an event with {@link #WAKE}. */
-    abstract void wakeup();
+    /**
+     * Wakes the loop's wait (any thread).
+     *
+     * @return false when the wake-up could not be sent (event ports: the
+     *     port is at {@code process.max-port-events}), so that the caller can
+     *     try again
+     */
+    abstract boolean wakeup();
+
+    /**
+     * One-shot pollers: the tokens whose re-arm at the last {@link #await}
+     * failed (a transient EAGAIN or ENOMEM), for the loop to try again;
+     * cleared by the next await.
+     */
+    long[] failedArms() {
+        return NONE;
+    }
+
+    private static final long[] NONE = new long[0];
 
     /** The loop saw {@link #WAKE}: take what woke it. */
     void woken() {
@@ -199,8 +217,9 @@ abstract class Poller implements AutoCloseable {
         }
 
         @Override
-        void wakeup() {
+        boolean wakeup() {
             wake.wakeup();
+            return true;
         }
 
         @Override
@@ -225,6 +244,9 @@ abstract class Poller implements AutoCloseable {
         private long armedAddress = Shim.address(armed);
         private int narm;
         private final int portFd;
+        private static final long[] NONE_FAILED = new long[0];
+        /** The tokens whose association failed at the last await (loop thread). */
+        private long[] failed = NONE_FAILED;
 
         EventPort() throws StreamsException {
             super("port_create");
@@ -277,12 +299,18 @@ abstract class Poller implements AutoCloseable {
             int n = narm;
             narm = 0;
             int r = CALLS.evWait(portFd, armedAddress, n, outAddress, Shim.EV_BATCH, timeoutMs);
+            failed = NONE_FAILED;
             for (int i = 0; i < n; i++) {
                 int err = armed.getInt(i * Shim.EV_SIZE + 12);
                 if (err < 0) {
-                    // The number is pinned, so it is open: log, and let the connection sit until it closes.
-                    LOG.log(Level.WARNING, "port_associate {0}: {1}",
-                        StreamsException.fd(armed.getInt(i * Shim.EV_SIZE + 8)), Errno.name(-err));
+                    // The number is pinned, so it is open: the loop tries again after a pause.
+                    // EAGAIN: the port holds process.max-port-events events and
+                    // associations (port_alloc_event_local counts both).
+                    LOG.log(err == -Errno.EAGAIN ? Level.WARNING : Level.DEBUG,
+                        "port_associate {0}: {1}{2}; trying again", StreamsException.fd(armed.getInt(i * Shim.EV_SIZE + 8)),
+                        Errno.name(-err), err == -Errno.EAGAIN ? " (the port is at process.max-port-events)" : "");
+                    failed = java.util.Arrays.copyOf(failed, failed.length + 1);
+                    failed[failed.length - 1] = armed.getLong(i * Shim.EV_SIZE);
                 }
             }
             if (r < 0 && r != -Errno.EINTR) {
@@ -292,15 +320,23 @@ abstract class Poller implements AutoCloseable {
         }
 
         @Override
-        void wakeup() {
+        long[] failedArms() {
+            return failed;
+        }
+
+        @Override
+        boolean wakeup() {
             try {
                 int r = ep.descriptor().use("port_send", e -> Shim.s4j_ev_wake(e, WAKE));
                 if (r < 0) {
-                    LOG.log(Level.WARNING, "port_send: {0}", Errno.name(-r));
+                    LOG.log(Level.WARNING, "port_send: {0}{1}", Errno.name(-r),
+                        r == -Errno.EAGAIN ? " (the port is at process.max-port-events)" : "");
+                    return false;
                 }
             } catch (StreamsException e) {
                 LOG.log(Level.DEBUG, "waking an ended event loop: {0}", e.getMessage());
             }
+            return true;
         }
     }
 
@@ -404,8 +440,9 @@ abstract class Poller implements AutoCloseable {
         }
 
         @Override
-        void wakeup() {
+        boolean wakeup() {
             wake.wakeup();
+            return true;
         }
 
         @Override

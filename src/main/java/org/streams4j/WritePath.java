@@ -48,6 +48,8 @@ final class WritePath {
      * kernel began; 0 while none is. What a server's write time-out watches.
      */
     private volatile long writeSince;
+    /** What flush has taken from the queue (bytes and items); flush's lock. */
+    private long flushed;
 
     WritePath(Descriptor handle) {
         this.handle = handle;
@@ -639,6 +641,37 @@ final class WritePath {
         return q != null && q.size > 0;
     }
 
+    /**
+     * What the loop waits for before it writes the head of its queue:
+     * POLLWRBAND for a message of a band above 0, else POLLOUT. On STREAMS
+     * {@code strpoll}'s POLLOUT is band 0's room (putq counts a band's
+     * messages in that band, and bcanputnext looks at the band's QB_FULL), so
+     * a full band n with band 0 empty would answer POLLOUT and then EAGAIN.
+     * POLLWRBAND is any band's room, so it too can come with no room for the
+     * head: the loop then backs off (EventLoop's stall). Loop thread.
+     */
+    int awaitedByQueue() {
+        lock.lock();
+        try {
+            LoopQueue q = queue;
+            Object head = q == null ? null : q.items.peek();
+            return head instanceof LoopQueue.Message m && !m.priority().isHigh() && m.priority().band() > 0
+                ? Shim.POLLWRBAND : Shim.POLLOUT;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How much {@link #flush} has taken from the queue so far (bytes and items); it grows with each that leaves. */
+    long flushed() {
+        lock.lock();
+        try {
+            return flushed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes waiting for the loop (a descriptor or the end of output counts as one); 0 when direct. */
     long queued() {
         LoopQueue q = queue;
@@ -709,6 +742,7 @@ final class WritePath {
                     }
                     b.position(b.position() + (int) n);
                     q.size -= n;
+                    flushed += n;
                     if (!b.hasRemaining()) {
                         q.items.poll();
                     }
@@ -722,6 +756,7 @@ final class WritePath {
                     }
                     q.items.poll();
                     q.size -= m.weight();
+                    flushed++;
                     if (r < 0) {
                         throw handle.failure("putmsg", -r);
                     }
@@ -732,6 +767,7 @@ final class WritePath {
                     }
                     q.items.poll();
                     q.size--;
+                    flushed++;
                     p.releaseQuick();
                     if (r < 0) {
                         throw handle.failure("sendFd", -r);
@@ -743,6 +779,7 @@ final class WritePath {
                     }
                     q.items.poll();
                     q.size--;
+                    flushed++;
                     if (r < 0) {
                         throw handle.failure("shutdownOutput", -r);
                     }

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.EnumSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -194,6 +195,74 @@ class StreamsMessagesTest {
             assertTrue(in.receive(controlOnly, MessagePriority.HIGH, GUARD));
             assertFalse(in.peek(dataOnly), "nothing left");
         }
+    }
+
+    /**
+     * A client that leaves band-1 messages unread: once band 1 is full
+     * downstream (putq counts them in the band, bcanputnext looks at its
+     * QB_FULL) the loop's putpmsg answers EAGAIN while band 0 is empty, so
+     * POLLOUT (band 0's room) and POLLWRBAND (any band's) would answer at
+     * once (strpoll). The loop waits for POLLWRBAND and backs off from a
+     * writable event that finds no room (EventLoop.STALL_NANOS) instead of
+     * waiting on it again at once, and since only what leaves its queue is
+     * the client's progress, the write time-out closes it. The loop threads'
+     * CPU time until then stays well under the time taken, as it would not
+     * if the loop spun.
+     */
+    @Test
+    void aClientThatLeavesBandMessagesUnreadMeetsTheWriteTimeOutWithoutTheLoopSpinning(@TempDir Path dir)
+        throws Exception {
+        Path path = dir.resolve("unread.sock");
+        CountDownLatch made = new CountDownLatch(1);
+        CountDownLatch closed = new CountDownLatch(1);
+        AtomicLong mostQueued = new AtomicLong();
+        ConnldOptions o = ConnldOptions.builder().messages(true).writeTimeout(Duration.ofMillis(500)).build();
+        try (ConnldServer server = ConnldServer.bind(path, o)) {
+            server.startEvents(new ConnldServer.EventHandler() {
+                @Override
+                public boolean readable(Connection c) throws StreamsException {
+                    StreamMessage request = new StreamMessage(16, 16);
+                    if (!c.messages().receive(request)) {
+                        return !request.isEndOfStream();
+                    }
+                    for (int i = 0; i < 200; i++) {
+                        c.messages().send(null, ByteBuffer.wrap(new byte[64]), MessagePriority.band(1));
+                        mostQueued.accumulateAndGet(c.queued(), Math::max);
+                    }
+                    made.countDown();
+                    return true;
+                }
+
+                @Override
+                public void closed(Connection c) {
+                    closed.countDown();
+                }
+            });
+            try (Connection c = ConnldClient.connect(path, GUARD)) {
+                c.messages().send(b("go"));
+                assertTrue(made.await(GUARD.toMillis(), TimeUnit.MILLISECONDS), "the handler made them all");
+                assertTrue(mostQueued.get() > 0, "the loop queued some: " + mostQueued.get());
+                long cpu0 = loopCpuNanos(path);
+                long t0 = System.nanoTime();
+                assertTrue(closed.await(GUARD.toMillis(), TimeUnit.MILLISECONDS), "closed at the write time-out");
+                long took = System.nanoTime() - t0;
+                long cpu = loopCpuNanos(path) - cpu0;
+                assertTrue(cpu < took / 2, "the loops used " + cpu / 1_000_000 + " ms of CPU in "
+                    + took / 1_000_000 + " ms: they spun on the connection");
+            }
+        }
+    }
+
+    /** CPU time of the event loop threads serving {@code path}. */
+    private static long loopCpuNanos(Path path) {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("streams4j-loop-") && t.getName().endsWith(path.toString())) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getId()));
+            }
+        }
+        return sum;
     }
 
     /** strputmsg: a high-priority message needs a control part (EINVAL). */
