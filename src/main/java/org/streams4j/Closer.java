@@ -18,7 +18,10 @@ import org.streams4j.internal.HotCalls;
  * freeing the M_PASSFP message). Such descriptors are: those received
  * ({@link StreamFd#receiveFd()}, the others that came with the same message),
  * a server's connections, and what the shim hands back from a receive.
- * {@link StreamFd} gives their closes here.
+ * {@link StreamFd} gives their closes here; a received descriptor's only
+ * from the library's threads ({@link #onLibraryThread}): the caller's own
+ * thread closes it itself, as the JDK's channels and junixsocket do, which
+ * spares a hand-off and two wake-ups per descriptor.
  *
  * <p>Bounded: at most {@link #MAX_THREADS} closes run at once, each on a
  * daemon thread that ends after {@link #IDLE} without work, and at most
@@ -82,6 +85,34 @@ final class Closer {
     private static long abandoned;
     private static long warnedAt;
     private static boolean warned;
+
+    /** Set on the library's threads and while it runs a handler (see {@link #onLibraryThread}). */
+    private static final ThreadLocal<Boolean> LIBRARY = new ThreadLocal<>();
+
+    /**
+     * Whether the current thread is doing the library's work: an event loop,
+     * a handler {@code serve} runs, one of the library's own threads (closers,
+     * watchdogs, connect openers, pollers), the Cleaner's action. A received
+     * descriptor closed there goes to a closer thread; closed on any other
+     * thread (the caller's own, as with the JDK's channels) it is closed
+     * there, and a last close its sender made slow blocks that caller only.
+     */
+    static boolean onLibraryThread() {
+        return LIBRARY.get() != null;
+    }
+
+    /** Runs {@code r} with the current thread counted as the library's, then as it was. */
+    static void asLibrary(Runnable r) {
+        Boolean was = LIBRARY.get();
+        LIBRARY.set(Boolean.TRUE);
+        try {
+            r.run();
+        } finally {
+            if (was == null) {
+                LIBRARY.remove();
+            }
+        }
+    }
 
     /** What a closer thread runs: made once, not at a close that may find no descriptor free. */
     private static final Runnable WORK = Closer::work;

@@ -36,6 +36,11 @@ final class Descriptor implements Runnable {
     final int fd;
     /** A peer made or can fill this descriptor: its closes go to {@link Closer}. */
     final boolean fromPeer;
+    /**
+     * Received from a peer (receiveFd): closed on the closing thread itself
+     * unless that is one of the library's ({@link Closer#onLibraryThread}).
+     */
+    final boolean received;
     private final AtomicInteger state = new AtomicInteger();
     /** A descriptor that came with the data, for receiveFd; closed by {@link Closer} if never taken. */
     final AtomicInteger pendingFd = new AtomicInteger(NO_FD);
@@ -84,8 +89,18 @@ final class Descriptor implements Runnable {
     }
 
     Descriptor(int fd, boolean fromPeer) {
+        this(fd, fromPeer, false);
+    }
+
+    Descriptor(int fd, boolean fromPeer, boolean received) {
         this.fd = fd;
-        this.fromPeer = fromPeer;
+        this.fromPeer = fromPeer || received;
+        this.received = received;
+    }
+
+    /** Whether this thread's close hands the last close to {@link Closer}. */
+    private boolean closesByCloser() {
+        return fromPeer && (!received || Closer.onLibraryThread());
     }
 
     boolean isClosed() {
@@ -488,12 +503,13 @@ final class Descriptor implements Runnable {
             // Threads may be blocked on the number (an event loop's pin
             // among them): point it at a dead pipe end so that they return
             // now, and keep it taken until the last leaves. A peer's
-            // descriptor keeps a second reference for the Closer, so that
-            // this thread never makes the file's last close (which may
-            // block); if that dup fails, the number keeps its file and
-            // finish() hands it to the Closer.
-            int kept = Shim.s4j_preclose(fd, Marker.FD, fromPeer ? 1 : 0);
-            if (fromPeer && kept >= 0) {
+            // descriptor closed by the Closer (closesByCloser) keeps a
+            // second reference for it, so that this thread never makes the
+            // file's last close (which may block); if that dup fails, the
+            // number keeps its file and finish() hands it to the Closer.
+            boolean byCloser = closesByCloser();
+            int kept = Shim.s4j_preclose(fd, Marker.FD, byCloser ? 1 : 0);
+            if (byCloser && kept >= 0) {
                 Closer.close(kept);
             }
             if (in != null) {
@@ -508,7 +524,7 @@ final class Descriptor implements Runnable {
     }
 
     private void finish() {
-        if (fromPeer) {
+        if (closesByCloser()) {
             Closer.close(fd);
         } else {
             CALLS.close(fd);
@@ -522,7 +538,9 @@ final class Descriptor implements Runnable {
     /** The Cleaner's action: runs after close() (nothing to do) or for a forgotten descriptor. */
     @Override
     public void run() {
-        if (close()) {
+        boolean[] closed = new boolean[1];
+        Closer.asLibrary(() -> closed[0] = close());   // the JDK's Cleaner thread: never blocked on a last close
+        if (closed[0]) {
             LOG.log(System.Logger.Level.WARNING,
                 "streams4j: fd {0} was not closed by its owner; closed by the cleaner", fd);
         }

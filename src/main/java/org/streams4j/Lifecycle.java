@@ -110,11 +110,15 @@ final class Lifecycle {
         }
     }
 
-    /** A thread of the server's: the options' factory, or a daemon named {@code threadName}. */
+    /**
+     * A thread of the server's: the options' factory, or a daemon named
+     * {@code threadName}. It runs as the library's ({@link Closer#asLibrary}):
+     * loops and handlers hand the closes a peer can make slow to the closers.
+     */
     Thread newThread(Runnable r, String threadName) {
         Optional<ThreadFactory> f = options.threadFactory();
         if (f.isPresent()) {
-            Thread t = f.get().newThread(r);
+            Thread t = f.get().newThread(() -> Closer.asLibrary(r));
             if (t == null) {
                 throw new RejectedExecutionException(
                     "the thread factory of " + name + " made no thread for " + threadName);

@@ -408,7 +408,7 @@ final class ReadPath {
             Scratch s = Scratch.get(0);
             if (pending != NO_FD) {
                 // Owned first, so that a close meanwhile cannot leave it open.
-                StreamFd got = StreamFd.adoptFromPeer(pending);
+                StreamFd got = StreamFd.adoptReceived(pending);
                 int r = 0;
                 if (senderIds == null) {
                     try {
@@ -458,7 +458,7 @@ final class ReadPath {
                 }
                 throw d.failure("receiveFd", -r);
             }
-            return received(StreamFd.adoptFromPeer(r), s, true);
+            return received(StreamFd.adoptReceived(r), s, true);
         } finally {
             lock.unlock();
         }

@@ -124,6 +124,12 @@ public final class ReceivedFd implements Closeable {
             Path.of(procfs ? "/proc/self/fd" : "/dev/fd", Integer.toString(n)), opts));
     }
 
+    /**
+     * Closes the descriptor ({@link StreamFd#close()}): on this thread, as the
+     * JDK's channels close, unless this is one of the library's threads (an
+     * event loop, a handler {@code serve} runs), where it goes to a closer
+     * thread, since its sender decides how long its last close takes.
+     */
     @Override
     public void close() {
         fd.close();

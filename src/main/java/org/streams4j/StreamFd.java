@@ -59,7 +59,11 @@ public final class StreamFd implements Closeable {
     private final StreamMessages messages;
 
     private StreamFd(int fd, boolean fromPeer) {
-        this.handle = new Descriptor(fd, fromPeer);
+        this(new Descriptor(fd, fromPeer));
+    }
+
+    private StreamFd(Descriptor d) {
+        this.handle = d;
         this.cleanable = CLEANER.register(this, handle);
         this.writes = new WritePath(handle);
         this.reads = new ReadPath(handle, writes);
@@ -73,11 +77,25 @@ public final class StreamFd implements Closeable {
      * is done by {@link Closer}, never by the thread that calls close().
      */
     static StreamFd adoptFromPeer(int fd) {
+        return adoptPeers(fd, false);
+    }
+
+    /**
+     * Takes ownership of a descriptor received from a peer: as
+     * {@link #adoptFromPeer}, except that a close on a thread not the
+     * library's ({@link Closer#onLibraryThread}) is made there, as the JDK's
+     * channels close: the caller chose to receive it.
+     */
+    static StreamFd adoptReceived(int fd) {
+        return adoptPeers(fd, true);
+    }
+
+    private static StreamFd adoptPeers(int fd, boolean received) {
         Platform.ensureAvailability();
         if (fd < 0) {
             throw new IllegalArgumentException("not a descriptor: " + fd);
         }
-        return new StreamFd(fd, true);
+        return new StreamFd(new Descriptor(fd, true, received));
     }
 
     /**
@@ -644,15 +662,17 @@ public final class StreamFd implements Closeable {
      * Closes the descriptor once. Idempotent; safe while other threads use it:
      * a thread blocked in read is woken with {@link StreamClosedException}.
      *
-     * <p>A descriptor a peer made or can fill (one {@link #receiveFd()}
-     * returned, a server's connection) is closed on a closer thread and this
-     * returns at once: its last close can block in the kernel for as long as
-     * the peer likes (a TCP socket lingering towards a reader that never
-     * reads, or such a socket in flight in the connection's queue), and the
-     * thread calling close() may be an event loop that serves everybody. It is
-     * gone from this object at once, and from the process as soon as the
-     * kernel lets it go. Any descriptor the peer sent that was never taken is
-     * closed the same way.
+     * <p>A descriptor a peer made or can fill (a server's connection, or one
+     * {@link #receiveFd()} returned closed on one of the library's threads: an
+     * event loop, a handler {@code serve} runs, the Cleaner) is closed on a
+     * closer thread and this returns at once: its last close can block in the
+     * kernel for as long as the peer likes (a TCP socket lingering towards a
+     * reader that never reads, or such a socket in flight in the connection's
+     * queue), and the thread calling close() may be an event loop that serves
+     * everybody. It is gone from this object at once, and from the process as
+     * soon as the kernel lets it go. Any descriptor the peer sent that was
+     * never taken is closed the same way. A received descriptor closed on any
+     * other thread is closed by that thread, as the JDK's channels are closed.
      */
     @Override
     public void close() {

@@ -33,9 +33,11 @@ final class Threads {
         return factory(pattern(name)).newThread(r);
     }
 
+    /** Each thread runs as the library's ({@link Closer#asLibrary}): what it closes never blocks it. */
     private static ThreadFactory factory(String namingPattern) {
-        return BasicThreadFactory.builder().namingPattern(namingPattern).daemon(true)
+        ThreadFactory f = BasicThreadFactory.builder().namingPattern(namingPattern).daemon(true)
             .uncaughtExceptionHandler(LOG_IT).build();
+        return r -> f.newThread(() -> Closer.asLibrary(r));
     }
 
     /** Thread.sleep that keeps an interrupt for the caller to see. */

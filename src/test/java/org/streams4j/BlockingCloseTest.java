@@ -317,4 +317,46 @@ class BlockingCloseTest {
             }
         }
     }
+
+    /**
+     * A received descriptor closed by a handler: {@code serve} with one
+     * handler thread, whose handler takes the attacker's socket with
+     * receiveFd and closes it. The close is on one of the library's threads
+     * (Closer.onLibraryThread), so it goes to a closer thread and the handler
+     * thread is free at once: the next client, which needs that one thread,
+     * is answered. (Closed on a thread of the caller's own, the same close
+     * would be made there, as the JDK's channels close.)
+     */
+    @Test
+    void aLingeringSocketReceivedAndClosedByAHandlerStallsNoHandlerThread() throws Exception {
+        Path p = dir.resolve("take");
+        CountDownLatch taken = new CountDownLatch(1);
+        ConnldServer s = ConnldServer.bind(p, ConnldOptions.builder().threads(1).shutdownHook(false).build());
+        Background<Void> serving = new Background<>("serve", () -> {
+            s.serve(c -> {
+                ReceivedFd r;
+                try {
+                    r = c.receiveFd(GUARD);
+                } catch (StreamsException e) {
+                    // Data, not a descriptor (kept for the read): an echo client.
+                    byte[] buf = new byte[4096];
+                    for (int n; (n = c.read(buf, 0, buf.length)) > 0; ) {
+                        c.writeFully(buf, 0, n);
+                    }
+                    return;
+                }
+                r.close();
+                taken.countDown();
+            });
+            return null;
+        });
+        try {
+            attack(p, "data");
+            assertTrue(taken.await(GUARD.toMillis(), TimeUnit.MILLISECONDS), "the handler took the socket");
+            TestSupport.echoes(p, "after the attacker", GUARD);
+            stops(s, serving);
+        } finally {
+            s.close();
+        }
+    }
 }

@@ -267,4 +267,37 @@ class DescriptorPassingTest {
             assertEquals(0, sender.awaitExit(guard), String.join("\n", sender.output()));
         }
     }
+
+    /**
+     * A received descriptor closed on the caller's own thread is closed there,
+     * as the JDK's channels close (no hand-off to a closer thread): once
+     * close() returns, the last reference to the passed pipe end is gone and
+     * its other end reads the end at once, with no wait. On the library's
+     * threads (a handler serve runs) closes go to the closers instead
+     * (Closer.onLibraryThread), so that no peer can make one block there
+     * (BlockingCloseTest).
+     */
+    @Test
+    void aReceivedDescriptorClosedOnTheCallersThreadIsClosedThere() throws Exception {
+        assertTrue(!Closer.onLibraryThread(), "a test's thread is its own");
+        try (StreamPipe carrier = StreamPipe.open(); StreamPipe passed = StreamPipe.open()) {
+            carrier.first().sendFd(passed.first());
+            passed.first().close();     // the only reference left is in flight
+            ReceivedFd got = carrier.second().receiveFd();
+            got.close();
+            java.util.Set<PollEvent> now = passed.second().poll(java.util.EnumSet.of(PollEvent.READABLE), Duration.ZERO);
+            assertTrue(now.contains(PollEvent.READABLE) || now.contains(PollEvent.HANG_UP),
+                "the end at once, with no wait: " + now);
+            assertEquals(-1, passed.second().read(new byte[1], 0, 1, Duration.ZERO), "end of stream");
+        }
+        Duration guard = TestSupport.guard(Duration.ofSeconds(30));
+        java.util.concurrent.CompletableFuture<Boolean> inHandler = new java.util.concurrent.CompletableFuture<>();
+        try (ConnldServer server = ConnldServer.bind(dir.resolve("lib"))) {
+            server.start(c -> inHandler.complete(Closer.onLibraryThread()));
+            try (Connection c = ConnldClient.connect(server.path())) {
+                assertTrue(inHandler.get(guard.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS),
+                    "a handler serve runs is on one of the library's threads");
+            }
+        }
+    }
 }
