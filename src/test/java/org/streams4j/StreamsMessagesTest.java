@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,7 +22,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.streams4j.internal.Shim;
-import org.streams4j.testsupport.Async;
 import org.streams4j.testsupport.RequiresBackend;
 
 /**
@@ -151,15 +149,10 @@ class StreamsMessagesTest {
             assertThrows(StreamTimeoutException.class,
                 () -> in.receive(m, MessagePriority.band(5), Duration.ofMillis(100)));
             assertEquals(1, in.firstBand().getAsInt(), "the band-1 message is still queued");
-            CompletableFuture<Boolean> got = CompletableFuture.supplyAsync(() -> {
-                try {
-                    return in.receive(m, MessagePriority.band(5), GUARD);
-                } catch (StreamsException e) {
-                    throw new CompletionException(e);
-                }
-            }, Async.EACH);
+            TestSupport.Background<Boolean> got = new TestSupport.Background<>("receive band 5",
+                () -> in.receive(m, MessagePriority.band(5), GUARD));
             out.send(null, b("band 5"), MessagePriority.band(5));
-            assertTrue(got.get(GUARD.toMillis(), TimeUnit.MILLISECONDS));
+            assertTrue(got.get(GUARD));
             assertEquals("band 5", data(m));
             assertEquals(5, m.band());
             out.send(b("urgent"), null, MessagePriority.HIGH);
