@@ -66,7 +66,9 @@ final class EventLoop implements Runnable {
         int fd;
         /**
          * What the poller waits for: POLLIN, or POLLOUT (POLLWRBAND for a
-         * band's message at the head) while a queue is written.
+         * band's message at the head) while a queue is written; 0 while a
+         * stall holds an epoll or poll(2) wait back (a one-shot poller's
+         * slot is simply not re-armed, and keeps what it will wait for).
          */
         int interest;
         /**
@@ -396,19 +398,16 @@ final class EventLoop implements Runnable {
             return;
         }
         boolean keep = c.isOpen();
-        boolean progress = false;
         if (fd.writes().hasQueued()) {
-            long before = fd.writes().flushed();
             try {
-                boolean empty = fd.writes().flush();
-                progress = fd.writes().flushed() != before;
-                if (progress) {
+                int flushed = fd.writes().flush();
+                if (flushed != WritePath.FLUSHED_NONE) {
                     slots[slot].lastRead = now;   // the client took some of what it was sent
                     wrote(slot);
                 } else if ((rev & (Shim.POLLOUT | Shim.POLLWRBAND)) != 0 && !stall(slot)) {
                     return;     // "writable", no room for the head, and it could not be held back: closed
                 }
-                if (empty && keep) {
+                if (flushed == WritePath.FLUSHED_ALL && keep) {
                     handler.writable(c);
                     keep = c.isOpen();
                 }
@@ -454,6 +453,7 @@ final class EventLoop implements Runnable {
             if (!poller.oneShot()) {
                 try {
                     poller.modify(slots[slot].fd, 0, token(slot));  // a hang-up is still reported
+                    slots[slot].interest = 0;   // update() waits for what the slot needs again
                 } catch (StreamsException e) {
                     LOG.log(Level.WARNING, "{0}: {1}; closing {2}", name, e.getMessage(), slots[slot].conn);
                     remove(slot);
@@ -485,9 +485,6 @@ final class EventLoop implements Runnable {
                 continue;
             }
             slots[slot].stalledUntil = 0;
-            if (!poller.oneShot()) {
-                slots[slot].interest = 0;   // update() sets it again with the poller
-            }
             update(slot, slots[slot].conn.isOpen());
         }
         nstalled = kept;
@@ -516,9 +513,6 @@ final class EventLoop implements Runnable {
                 return;     // endStalls waits on it again
             }
             slots[slot].stalledUntil = 0;   // nothing queued now: waiting for input is no spin
-            if (!poller.oneShot()) {
-                slots[slot].interest = 0;   // the poller waits for nothing: set it below
-            }
         }
         if (poller.oneShot()) {
             if (!slots[slot].armPending && (!registered || want != slots[slot].interest)) {

@@ -48,8 +48,6 @@ final class WritePath {
      * kernel began; 0 while none is. What a server's write time-out watches.
      */
     private volatile long writeSince;
-    /** What flush has taken from the queue (bytes and items); flush's lock. */
-    private long flushed;
 
     WritePath(Descriptor handle) {
         this.handle = handle;
@@ -662,16 +660,6 @@ final class WritePath {
         }
     }
 
-    /** How much {@link #flush} has taken from the queue so far (bytes and items); it grows with each that leaves. */
-    long flushed() {
-        lock.lock();
-        try {
-            return flushed;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Bytes waiting for the loop (a descriptor or the end of output counts as one); 0 when direct. */
     long queued() {
         LoopQueue q = queue;
@@ -709,19 +697,27 @@ final class WritePath {
         return q != null && q.closing;
     }
 
+    /** {@link #flush}: nothing is left queued. */
+    static final int FLUSHED_ALL = 2;
+    /** {@link #flush}: some of the queue was written; the rest waits for room. */
+    static final int FLUSHED_SOME = 1;
+    /** {@link #flush}: nothing was written, the head finds no room (the client's progress is none). */
+    static final int FLUSHED_NONE = 0;
+
     /**
      * Writes what is queued until the kernel takes no more (loop thread, when
      * the descriptor is writable).
      *
-     * @return true when nothing is left queued
+     * @return {@link #FLUSHED_ALL}, {@link #FLUSHED_SOME} or {@link #FLUSHED_NONE}
      */
-    boolean flush() throws StreamsException {
+    int flush() throws StreamsException {
         lock.lock();
         try {
             LoopQueue q = queue;
             if (q == null) {
-                return true;
+                return FLUSHED_ALL;
             }
+            boolean took = false;
             for (Object item; (item = q.items.peek()) != null; ) {
                 if (item instanceof ByteBuffer b) {
                     int chunk = Math.min(b.remaining(), Scratch.MAX_CACHED);
@@ -735,39 +731,39 @@ final class WritePath {
                         handle.release();
                     }
                     if (n == -Errno.EAGAIN) {
-                        return false;
+                        return took ? FLUSHED_SOME : FLUSHED_NONE;
                     }
                     if (n < 0) {
                         throw handle.failure("write", (int) -n);
                     }
                     b.position(b.position() + (int) n);
                     q.size -= n;
-                    flushed += n;
+                    took |= n > 0;
                     if (!b.hasRemaining()) {
                         q.items.poll();
                     }
                     if (n < chunk) {
-                        return false;
+                        return took ? FLUSHED_SOME : FLUSHED_NONE;
                     }
                 } else if (item instanceof LoopQueue.Message m) {
                     int r = putQueued(m, Platform.supportsModules());
                     if (r == -Errno.EAGAIN) {
-                        return false;
+                        return took ? FLUSHED_SOME : FLUSHED_NONE;
                     }
                     q.items.poll();
                     q.size -= m.weight();
-                    flushed++;
+                    took = true;
                     if (r < 0) {
                         throw handle.failure("putmsg", -r);
                     }
                 } else if (item instanceof Descriptor p) {
                     int r = sendNow(p);
                     if (r == -Errno.EAGAIN) {
-                        return false;
+                        return took ? FLUSHED_SOME : FLUSHED_NONE;
                     }
                     q.items.poll();
                     q.size--;
-                    flushed++;
+                    took = true;
                     p.releaseQuick();
                     if (r < 0) {
                         throw handle.failure("sendFd", -r);
@@ -775,17 +771,17 @@ final class WritePath {
                 } else {
                     int r = shutdownNow();
                     if (r == -Errno.EAGAIN) {
-                        return false;
+                        return took ? FLUSHED_SOME : FLUSHED_NONE;
                     }
                     q.items.poll();
                     q.size--;
-                    flushed++;
+                    took = true;
                     if (r < 0) {
                         throw handle.failure("shutdownOutput", -r);
                     }
                 }
             }
-            return true;
+            return FLUSHED_ALL;
         } finally {
             lock.unlock();
         }
