@@ -163,21 +163,6 @@ final class Parking {
          * when it cannot (the caller blocks in the kernel instead). Called by
          * the descriptor, under its lock, while the number is taken and open.
          */
-        private long warnedAt;
-
-        private void warnFull(StreamsException e) {
-            long t = System.nanoTime();
-            synchronized (this) {
-                if (warnedAt != 0 && t - warnedAt < 60_000_000_000L) {
-                    return;
-                }
-                warnedAt = t | 1;
-            }
-            LOG.log(Level.WARNING, "{0}: {1}: the event port is at process.max-port-events (prctl -n"
-                + " process.max-port-events raises it); virtual threads past it block their carriers in"
-                + " the kernel", name, e.getMessage());
-        }
-
         Parked register(int fd, int events) {
             if (broken) {
                 return null;
@@ -200,6 +185,23 @@ final class Parking {
                 return null;
             }
             return new Parked(this, token);
+        }
+
+        /** When register last warned of a full port (System.nanoTime(), odd), 0 never; guarded by this. */
+        private long warnedAt;
+
+        /** register's WARNING for a full event port, at most once a minute. */
+        private void warnFull(StreamsException e) {
+            long t = System.nanoTime();
+            synchronized (this) {
+                if (warnedAt != 0 && t - warnedAt < 60_000_000_000L) {
+                    return;
+                }
+                warnedAt = t | 1;
+            }
+            LOG.log(Level.WARNING, "{0}: {1}: the event port is at process.max-port-events (prctl -n"
+                + " process.max-port-events raises it); virtual threads past it block their carriers in"
+                + " the kernel", name, e.getMessage());
         }
 
         /**

@@ -85,9 +85,8 @@ abstract class Poller implements AutoCloseable {
     /** S4J POLL* bits of event i. */
     abstract int events(int i);
 
-    /** Wakes the loop's {@link #await} (any thread): an event with {@link #WAKE}. */
     /**
-     * Wakes the loop's wait (any thread).
+     * Wakes the loop's {@link #await} (any thread): an event with {@link #WAKE}.
      *
      * @return false when the wake-up could not be sent (event ports: the
      *     port is at {@code process.max-port-events}), so that the caller can
@@ -244,9 +243,8 @@ abstract class Poller implements AutoCloseable {
         private long armedAddress = Shim.address(armed);
         private int narm;
         private final int portFd;
-        private static final long[] NONE_FAILED = new long[0];
         /** The tokens whose association failed at the last await (loop thread). */
-        private long[] failed = NONE_FAILED;
+        private long[] failed = NONE;
 
         EventPort() throws StreamsException {
             super("port_create");
@@ -299,7 +297,7 @@ abstract class Poller implements AutoCloseable {
             int n = narm;
             narm = 0;
             int r = CALLS.evWait(portFd, armedAddress, n, outAddress, Shim.EV_BATCH, timeoutMs);
-            failed = NONE_FAILED;
+            failed = NONE;
             for (int i = 0; i < n; i++) {
                 int err = armed.getInt(i * Shim.EV_SIZE + 12);
                 if (err < 0) {
@@ -307,8 +305,9 @@ abstract class Poller implements AutoCloseable {
                     // EAGAIN: the port holds process.max-port-events events and
                     // associations (port_alloc_event_local counts both).
                     LOG.log(err == -Errno.EAGAIN ? Level.WARNING : Level.DEBUG,
-                        "port_associate {0}: {1}{2}; trying again", StreamsException.fd(armed.getInt(i * Shim.EV_SIZE + 8)),
-                        Errno.name(-err), err == -Errno.EAGAIN ? " (the port is at process.max-port-events)" : "");
+                        "port_associate {0}: {1}{2}; trying again",
+                        StreamsException.fd(armed.getInt(i * Shim.EV_SIZE + 8)), Errno.name(-err),
+                        err == -Errno.EAGAIN ? " (the port is at process.max-port-events)" : "");
                     failed = java.util.Arrays.copyOf(failed, failed.length + 1);
                     failed[failed.length - 1] = armed.getLong(i * Shim.EV_SIZE);
                 }
