@@ -92,7 +92,7 @@ final class Closer {
     /**
      * Whether the current thread is doing the library's work: an event loop,
      * a handler {@code serve} runs, one of the library's own threads (closers,
-     * watchdogs, connect openers, pollers), the Cleaner's action. A received
+     * watchdogs, connect openers, pollers, the Cleaner's). A received
      * descriptor closed there goes to a closer thread; closed on any other
      * thread (the caller's own, as with the JDK's channels) it is closed
      * there, and a last close its sender made slow blocks that caller only.

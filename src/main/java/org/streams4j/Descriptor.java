@@ -538,9 +538,7 @@ final class Descriptor implements Runnable {
     /** The Cleaner's action: runs after close() (nothing to do) or for a forgotten descriptor. */
     @Override
     public void run() {
-        boolean[] closed = new boolean[1];
-        Closer.asLibrary(() -> closed[0] = close());   // the JDK's Cleaner thread: never blocked on a last close
-        if (closed[0]) {
+        if (close()) {
             LOG.log(System.Logger.Level.WARNING,
                 "streams4j: fd {0} was not closed by its owner; closed by the cleaner", fd);
         }

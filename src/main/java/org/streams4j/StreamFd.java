@@ -36,7 +36,8 @@ import org.streams4j.internal.Shim;
  * {@link PeerCredentials#of}.
  */
 public final class StreamFd implements Closeable {
-    private static final Cleaner CLEANER = Cleaner.create();
+    /** Its thread is the library's (Threads): a forgotten peer's descriptor goes to the closers. */
+    private static final Cleaner CLEANER = Cleaner.create(Threads.daemons("streams4j-cleaner"));
 
     static {
         // Created up front, not on the first concurrent close, which may come
